@@ -1,0 +1,29 @@
+# Two commands do everything on a fresh machine with Python 3.11+:
+#   make demo   set up .venv and run the built-in airport-expressway scenario headless
+#   make test   set up .venv and run the test suite
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test bench setup clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/v2xsim run airport-expressway --out runs/airport-expressway
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+bench: $(STAMP)
+	$(BIN)/python -m pytest bench -q --benchmark-only --benchmark-json=bench/results.json -p no:randomly
+
+clean:
+	rm -rf $(VENV) runs .pytest_cache .benchmarks

@@ -1,0 +1,182 @@
+"""The `v2xsim` command line. The only place that prints, exits, or catches library errors.
+
+Exit codes: 0 ok, 1 expectations failed / run error, 2 bad input (one line, no traceback),
+130 interrupted (outputs are still written).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+EXIT_OK, EXIT_FAIL, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="v2xsim", description="C-V2X discrete-event simulator")
+    sub = p.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="run a scenario headless and write a run directory")
+    run.add_argument("scenario", help="scenario YAML file or built-in name (see `v2xsim list`)")
+    run.add_argument("--out", type=Path, help="run directory (default: runs/NAME-seedN)")
+    run.add_argument("--seed", type=int, help="override the scenario seed")
+    run.add_argument("--until", type=float, metavar="SECONDS", help="simulated duration")
+    run.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                     help="override a scenario key, e.g. --set fleet.v2x_penetration=0.5")
+    run.add_argument("--quiet", action="store_true", help="no progress bar")
+    val = sub.add_parser("validate", help="check a scenario file and report the first problem")
+    val.add_argument("scenario")
+    val.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
+    sub.add_parser("list", help="list the built-in scenarios")
+    sub.add_parser("schema", help="print the JSON Schema of scenario files")
+    return p
+
+
+def _bad_input(message: str) -> int:
+    print(f"v2xsim: error: {message}", file=sys.stderr)
+    return EXIT_BAD_INPUT
+
+
+def _fmt(value: Any, unit: str = "", digits: int = 3) -> str:
+    if value is None:
+        return "n/a"
+    if isinstance(value, float):
+        return f"{value:.{digits}f}{unit}"
+    return f"{value}{unit}"
+
+
+def _summary_table(summary: dict[str, Any], manifest: dict[str, Any]):  # type: ignore[no-untyped-def]
+    from rich.table import Table
+
+    v, m = summary["vehicles"], summary["messages"]
+    lat = m["latency"]["bsm"]
+    t = Table(title=f"{summary['scenario']}  (seed {summary['seed']})", show_header=True)
+    t.add_column("metric")
+    t.add_column("value", justify="right")
+    rows = [
+        ("simulated time", _fmt(summary["sim_time_s"], " s", 1)),
+        ("vehicles simulated", _fmt(v["simulated"])),
+        ("vehicles alive (max / mean)", f"{v['alive_max']} / {v['alive_mean']:.0f}"),
+        ("V2X-equipped share", _fmt(v["v2x_equipped_share"], "", 2)),
+        ("RSUs", _fmt(summary["rsus"])),
+        ("BSMs sent", _fmt(m["bsm_transmitted"])),
+        ("BSM receptions", _fmt(m["bsm_receptions"])),
+    ]
+    for key, val in m["prr"].items():
+        if key.startswith("at_"):
+            rows.append((f"PRR at {key[3:]}", _fmt(val)))
+    rows += [
+        ("range with PRR >= 0.9", _fmt(m["prr"]["range_at_0.9_m"], " m", 0)),
+        ("latency p50 / p95 / p99",
+         " / ".join(_fmt(lat[k], "", 1) for k in ("p50_ms", "p95_ms", "p99_ms")) + " ms"),
+        ("channel busy ratio (mean)", _fmt(m["cbr"]["mean"])),
+        ("collisions", _fmt(summary["collisions"])),
+        ("wall time", _fmt(manifest["wall_time_s"], " s", 1)),
+        ("real-time factor", _fmt(manifest["real_time_factor"], "x", 2)),
+    ]
+    for name, val in rows:
+        t.add_row(name, val)
+    return t
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from sim.core.errors import V2xSimError
+    from sim.runner import run_scenario
+    from sim.scenario.loader import load_scenario
+
+    console = Console(stderr=True)
+    try:
+        loaded = load_scenario(args.scenario, args.overrides, seed=args.seed, duration_s=args.until)
+    except V2xSimError as exc:
+        return _bad_input(str(exc))
+    spec = loaded.spec
+    out = args.out or Path("runs") / f"{spec.name.replace('/', '_')}-seed{spec.seed}"
+    progress = Progress(
+        TextColumn("[bold]{task.description}"), BarColumn(),
+        TextColumn("{task.completed:.1f}/{task.total:.1f} s sim"),
+        TextColumn("RTF {task.fields[rtf]}"), TextColumn("vehicles {task.fields[alive]}"),
+        TimeElapsedColumn(), console=console, disable=args.quiet, transient=False,
+    )
+    task = progress.add_task(spec.name, total=spec.duration_s, rtf="-", alive=0)
+    engines = []
+
+    def on_progress(engine, wall_s: float) -> None:  # type: ignore[no-untyped-def]
+        sim_s = engine.now_ms / 1000.0
+        rtf = f"{sim_s / wall_s:.1f}x" if wall_s > 0 else "-"
+        progress.update(task, completed=sim_s, rtf=rtf, alive=len(engine.world.mobility.table))
+
+    def on_sigint(signum, frame):  # type: ignore[no-untyped-def]
+        if engines and not engines[0]._stop:
+            console.print("[yellow]stopping at the next step; Ctrl-C again to abort[/]")
+            engines[0].request_stop()
+        else:
+            raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGINT, on_sigint)
+    try:
+        with progress:
+            outcome = run_scenario(loaded, out, on_progress=on_progress, engine_hook=engines.append)
+    except V2xSimError as exc:
+        return _bad_input(str(exc))
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    Console().print(_summary_table(outcome.summary, outcome.manifest))
+    console.print(f"outputs: {out}")
+    if outcome.summary["interrupted"]:
+        console.print("[yellow]run interrupted: partial results written[/]")
+        return EXIT_INTERRUPTED
+    return EXIT_OK
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    from sim.core.errors import V2xSimError
+    from sim.scenario.build import build_world
+    from sim.scenario.loader import load_scenario
+
+    try:
+        loaded = load_scenario(args.scenario, args.overrides)
+        world = build_world(loaded)
+    except V2xSimError as exc:
+        return _bad_input(str(exc))
+    routes = ", ".join(f"{r.id} ({r.length_m / 1000:.1f} km, {r.lanes} lanes)"
+                       for r in world.geometry.routes)
+    print(f"{loaded.source}: ok: {world.spec.name}; routes: {routes}; RSUs: {len(world.rsus)}")
+    return EXIT_OK
+
+
+def _cmd_list() -> int:
+    from sim.scenario.loader import builtin_names, load_scenario
+
+    for name in builtin_names():
+        spec = load_scenario(name).spec
+        first = spec.description.strip().splitlines()[0] if spec.description.strip() else ""
+        print(f"{name:32s} {first}")
+    return EXIT_OK
+
+
+def _cmd_schema() -> int:
+    from sim.scenario.schema import ScenarioSpec
+
+    print(json.dumps(ScenarioSpec.model_json_schema(), indent=2, ensure_ascii=False))
+    return EXIT_OK
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.command == "run":
+        return _cmd_run(args)
+    if args.command == "validate":
+        return _cmd_validate(args)
+    if args.command == "list":
+        return _cmd_list()
+    return _cmd_schema()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

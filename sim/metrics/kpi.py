@@ -1,0 +1,38 @@
+"""KPIs as pure functions of recorded histograms (no simulator state)."""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+
+
+def prr_curve(success: NDArray, samples: NDArray) -> NDArray[np.float64]:
+    """PRR per bin (TR 36.885: decoded / all nodes in the bin); NaN where a bin has no sample."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(samples > 0, success / np.maximum(samples, 1), np.nan)
+
+
+def prr_at(distance_m: float, bin_m: float, success: NDArray, samples: NDArray) -> float | None:
+    """PRR of the bin containing `distance_m` (e.g. 300 m -> bin [300, 320))."""
+    i = int(distance_m // bin_m)
+    if i >= len(samples) or samples[i] == 0:
+        return None
+    return float(success[i] / samples[i])
+
+
+def range_at_prr(level: float, bin_m: float, success: NDArray, samples: NDArray) -> float | None:
+    """Largest distance (bin upper edge) up to which every bin keeps PRR >= level."""
+    prr = prr_curve(success, samples)
+    below = np.flatnonzero(~(prr >= level))
+    if len(below) == 0:
+        return float(len(prr) * bin_m)
+    return float(below[0] * bin_m) if below[0] > 0 else 0.0
+
+
+def quantile_from_hist(counts: NDArray, bin_width: float, q: float) -> float | None:
+    """The q-quantile of a histogram whose bin i covers [i w, (i+1) w); returns the bin centre."""
+    total = counts.sum()
+    if total == 0:
+        return None
+    i = int(np.searchsorted(np.cumsum(counts), q * total, side="left"))
+    return (i + 0.5) * bin_width

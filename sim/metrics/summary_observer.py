@@ -1,0 +1,87 @@
+"""The observer that turns a run into `summary.json` and the CSV tables."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from sim.metrics.radio_recorder import RadioRecorder
+from sim.radio.medium import RadioBatch
+from vehicles.classes import AUTOMATED_FROM_LEVEL, CLASS_BY_CODE
+
+if TYPE_CHECKING:
+    from sim.scenario.build import World
+
+
+class SummaryObserver:
+    def __init__(self, world: World) -> None:
+        m = world.spec.metrics
+        self.radio = RadioRecorder(
+            m.prr_bin_m, m.prr_max_distance_m, int(round(m.warmup_s * 1000)),
+            list(m.prr_report_distances_m),
+        )
+        self.alive_sum = 0
+        self.alive_max = 0
+        self.speed_sum = 0.0
+        self.speed_samples = 0
+        self.steps = 0
+        self.end_ms = 0
+        self.interrupted = False
+        self._seen_ids = 0
+        self._class_counts: dict[str, int] = {}
+        self._equipped = 0
+        self._automated = 0
+
+    def on_start(self, world: World) -> None:
+        pass
+
+    def on_radio_batch(self, world: World, batch: RadioBatch) -> None:
+        self.radio.on_radio_batch(batch)
+
+    def on_step(self, world: World, now_ms: int) -> None:
+        t = world.mobility.table
+        n = len(t)
+        self.steps += 1
+        self.alive_sum += n
+        self.alive_max = max(self.alive_max, n)
+        self.speed_sum += float(t["v_mps"].sum())
+        self.speed_samples += n
+        new = t["id"] >= self._seen_ids  # ids grow monotonically: these appeared since last step
+        if new.any():
+            self._seen_ids = int(t["id"].max()) + 1
+            codes, counts = np.unique(t["cls"][new], return_counts=True)
+            for c, k in zip(codes, counts):
+                name = CLASS_BY_CODE[int(c)].name
+                self._class_counts[name] = self._class_counts.get(name, 0) + int(k)
+            self._equipped += int(t["equipped"][new].sum())
+            self._automated += int((t["automation"][new] >= AUTOMATED_FROM_LEVEL).sum())
+
+    def on_end(self, world: World, now_ms: int, interrupted: bool) -> None:
+        self.end_ms = now_ms
+        self.interrupted = interrupted
+
+    def summary(self, world: World) -> dict[str, Any]:
+        st = world.mobility.stats
+        total = sum(self._class_counts.values())
+        return {
+            "scenario": world.spec.name,
+            "seed": world.spec.seed,
+            "interrupted": self.interrupted,
+            "sim_time_s": self.end_ms / 1000.0,
+            "vehicles": {
+                "simulated": total,
+                "alive_max": self.alive_max,
+                "alive_mean": round(self.alive_sum / self.steps, 3) if self.steps else 0.0,
+                "exited": st.exited,
+                "by_class": dict(sorted(self._class_counts.items())),
+                "v2x_equipped_share": round(self._equipped / total, 6) if total else None,
+                "automated_share": round(self._automated / total, 6) if total else None,
+                "mean_speed_kmh": round(self.speed_sum / self.speed_samples * 3.6, 3)
+                if self.speed_samples else None,
+                "entry_queue_max": st.entry_queue_max,
+            },
+            "collisions": st.collisions,
+            "rsus": len(world.rsus),
+            "messages": self.radio.summary(),
+        }

@@ -1,0 +1,103 @@
+"""Runs one scenario into a run directory: build, attach observers, run, write the outputs.
+
+Outputs are written whatever happens: on a normal end, on a stop request (Ctrl-C) and on a crash
+the trace is closed at its last whole frame and `summary.json` is written from what was recorded
+(marked `"interrupted": true`).
+"""
+
+from __future__ import annotations
+
+import platform
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from sim import __version__
+from sim.core.engine import Engine, Observer
+from sim.io.rundir import write_csv, write_json
+from sim.io.trace_observer import TraceObserver
+from sim.metrics.summary_observer import SummaryObserver
+from sim.scenario.build import World, build_world
+from sim.scenario.loader import LoadedScenario
+
+
+@dataclass
+class RunOutcome:
+    out_dir: Path
+    summary: dict[str, Any]
+    manifest: dict[str, Any]
+    world: World
+
+
+def _versions() -> dict[str, str]:
+    out = {"v2xsim": __version__, "python": platform.python_version()}
+    for pkg in ("numpy", "simpy", "msgpack", "pydantic", "pyyaml"):
+        try:
+            out[pkg] = metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            out[pkg] = "unknown"
+    return out
+
+
+def run_scenario(
+    loaded: LoadedScenario,
+    out_dir: Path,
+    *,
+    extra_observers: Sequence[Observer] = (),
+    on_progress: Callable[[Engine, float], None] | None = None,
+    engine_hook: Callable[[Engine], None] | None = None,
+) -> RunOutcome:
+    """Runs `loaded` for its duration; `engine_hook` receives the engine (e.g. to request a stop)."""
+    world = build_world(loaded)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    spec = world.spec
+    meta = {"scenario": spec.name, "seed": spec.seed, "scenario_hash": loaded.scenario_hash(),
+            "v2xsim": __version__, "step_ms": world.step_ms}
+    summary_obs = SummaryObserver(world)
+    trace_obs = TraceObserver(out_dir / "trace.msgpack", meta, world)
+    engine = Engine(world, [summary_obs, trace_obs, *extra_observers])
+    if engine_hook:
+        engine_hook(engine)
+    t_wall = time.perf_counter()
+
+    def progress(now_ms: int) -> None:
+        if on_progress:
+            on_progress(engine, time.perf_counter() - t_wall)
+
+    error: BaseException | None = None
+    try:
+        result = engine.run(on_progress=progress)
+    except BaseException as exc:  # a crash still leaves the outputs recorded so far
+        error = exc
+        summary_obs.on_end(world, engine.now_ms, True)
+        trace_obs.on_end(world, engine.now_ms, True)
+    wall_s = time.perf_counter() - t_wall
+    sim_s = engine.now_ms / 1000.0
+    summary = summary_obs.summary(world)
+    if error is not None:
+        summary["error"] = f"{type(error).__name__}: {error}"
+    manifest = {
+        "scenario": spec.name,
+        "scenario_file": Path(loaded.source).name,
+        "scenario_hash": loaded.scenario_hash(),
+        "data_hashes": world.data_hashes,
+        "seed": spec.seed,
+        "versions": _versions(),
+        "sim_time_s": sim_s,
+        "wall_time_s": round(wall_s, 3),
+        "real_time_factor": round(sim_s / wall_s, 3) if wall_s > 0 else None,
+        "interrupted": summary["interrupted"],
+        "outputs": ["summary.json", "prr_vs_distance.csv", "cbr_vs_time.csv", "trace.msgpack"],
+        "attribution": "Road geometry © OpenStreetMap contributors, ODbL 1.0",
+    }
+    write_json(out_dir / "summary.json", summary)
+    write_csv(out_dir / "prr_vs_distance.csv", ["distance_m", "prr", "samples"],
+              summary_obs.radio.prr_table())
+    write_csv(out_dir / "cbr_vs_time.csv", ["t_s", "cbr_mean"], summary_obs.radio.cbr_series)
+    write_json(out_dir / "manifest.json", manifest)
+    if error is not None:
+        raise error
+    return RunOutcome(out_dir, summary, manifest, world)

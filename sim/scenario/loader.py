@@ -1,0 +1,252 @@
+"""Scenario loading: YAML (or a built-in name) -> overrides -> validated, frozen `ScenarioSpec`.
+
+Every failure becomes a `ScenarioError` naming the file, the key path and what is allowed, so the
+CLI can print one line. Built-in scenarios live in the `scenarios` package and are found by name
+through importlib.resources, which also works from an installed wheel.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any, get_args, get_origin
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from sim.core.errors import ScenarioError
+from sim.scenario.schema import ScenarioSpec
+
+SCENARIO_SUFFIXES = (".yaml", ".yml")
+
+
+@dataclass(frozen=True)
+class LoadedScenario:
+    """A validated spec plus where it came from (for path resolution and the manifest)."""
+
+    spec: ScenarioSpec
+    source: str
+    search_dirs: tuple[Path, ...] = field(default_factory=tuple)
+
+    def resolve(self, relative: str) -> Path:
+        """Finds a data file named in the scenario, relative to the scenario (then its bases)."""
+        p = Path(relative)
+        if p.is_absolute():
+            return p
+        for d in self.search_dirs:
+            if (d / p).exists():
+                return d / p
+        return (self.search_dirs[0] if self.search_dirs else Path.cwd()) / p
+
+    def scenario_hash(self) -> str:
+        """sha256 of the validated spec (canonical JSON); data files are hashed by the builder."""
+        text = json.dumps(self.spec.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def builtin_dir() -> Path:
+    return Path(str(resources.files("scenarios")))
+
+
+def builtin_names() -> list[str]:
+    """Names of the shipped scenarios: YAML files under the `scenarios` package, without suffix."""
+    root = builtin_dir()
+    names = []
+    for p in sorted(root.rglob("*")):
+        if p.suffix in SCENARIO_SUFFIXES and p.is_file():
+            names.append(p.relative_to(root).with_suffix("").as_posix())
+    return names
+
+
+def find_scenario(name_or_path: str) -> Path:
+    """A path to an existing file, or a built-in scenario name."""
+    p = Path(name_or_path)
+    if p.suffix in SCENARIO_SUFFIXES or p.exists() or "/" in name_or_path and p.suffix:
+        if not p.exists():
+            raise ScenarioError(str(p), "", "file not found")
+        if p.is_dir():
+            raise ScenarioError(str(p), "", "is a directory, expected a scenario YAML file")
+        return p
+    root = builtin_dir()
+    for suffix in SCENARIO_SUFFIXES:
+        candidate = root / f"{name_or_path}{suffix}"
+        if candidate.is_file():
+            return candidate
+    allowed = ", ".join(builtin_names())
+    raise ScenarioError(
+        name_or_path, "", f"no such file and no built-in scenario of that name; built-ins: {allowed}"
+    )
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ScenarioError(str(path), "", f"cannot read file ({exc.strerror})") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ScenarioError(str(path), "", f"YAML syntax error at {where}{problem}") from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ScenarioError(str(path), "", "expected a mapping of keys at the top level")
+    return data
+
+
+def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    """Mappings merge key by key; anything else (lists included) is replaced by the override."""
+    out = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = deep_merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def _load_with_bases(path: Path, chain: tuple[Path, ...] = ()) -> tuple[dict[str, Any], list[Path]]:
+    resolved = path.resolve()
+    if resolved in chain:
+        raise ScenarioError(str(path), "base", "circular 'base' chain")
+    data = _read_yaml(path)
+    dirs = [path.parent]
+    base = data.get("base")
+    if base is None:
+        return data, dirs
+    if not isinstance(base, str):
+        raise ScenarioError(str(path), "base", "expected a file name or built-in scenario name")
+    base_path = path.parent / base
+    if not base_path.exists():
+        try:
+            base_path = find_scenario(base)
+        except ScenarioError:
+            raise ScenarioError(str(path), "base", f"base scenario {base!r} not found") from None
+    base_data, base_dirs = _load_with_bases(base_path, chain + (resolved,))
+    merged = deep_merge(base_data, {k: v for k, v in data.items() if k != "base"})
+    merged["base"] = base
+    return merged, dirs + base_dirs
+
+
+def parse_override(text: str) -> tuple[list[str], Any]:
+    """`dotted.key=value` -> (["dotted", "key"], parsed YAML value)."""
+    if "=" not in text:
+        raise ScenarioError("--set", text, "expected dotted.key=value")
+    key, raw = text.split("=", 1)
+    parts = [p for p in key.strip().split(".")]
+    if not key.strip() or any(not p for p in parts):
+        raise ScenarioError("--set", key, "expected dotted.key=value")
+    try:
+        value = yaml.safe_load(raw) if raw.strip() else ""
+    except yaml.YAMLError:
+        value = raw
+    return parts, value
+
+
+def apply_override(data: dict[str, Any], parts: list[str], value: Any) -> None:
+    """Sets a dotted key in the raw scenario dict; list items are addressed by index."""
+    node: Any = data
+    for i, part in enumerate(parts):
+        last = i == len(parts) - 1
+        path = ".".join(parts[: i + 1])
+        if isinstance(node, list):
+            if not part.isdigit() or int(part) >= len(node):
+                raise ScenarioError("--set", path, f"list index out of range (0..{len(node) - 1})")
+            if last:
+                node[int(part)] = value
+            else:
+                node = node[int(part)]
+        elif isinstance(node, dict):
+            if last:
+                node[part] = value
+            else:
+                node = node.setdefault(part, {})
+        else:
+            raise ScenarioError("--set", path, "cannot set a key inside a scalar value")
+
+
+def _allowed_keys(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str] | None:
+    """Walks the model along an error location to list the keys allowed at its parent."""
+    current: Any = model
+    for part in loc[:-1]:
+        if isinstance(part, int):
+            continue
+        if not (isinstance(current, type) and issubclass(current, BaseModel)):
+            return None
+        f = current.model_fields.get(str(part))
+        if f is None:
+            return None
+        current = _model_in(f.annotation)
+    if isinstance(current, type) and issubclass(current, BaseModel):
+        return list(current.model_fields)
+    return None
+
+
+def _model_in(annotation: Any) -> Any:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    if get_origin(annotation) is not None:
+        for arg in get_args(annotation):
+            found = _model_in(arg)
+            if found is not None:
+                return found
+    return None
+
+
+def _format_loc(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out
+
+
+def validation_error_to_scenario_error(source: str, exc: ValidationError) -> ScenarioError:
+    err = exc.errors(include_url=False)[0]
+    loc = tuple(p for p in err["loc"] if p not in ("function-after",))
+    key = _format_loc(loc)
+    kind = err["type"]
+    if kind == "extra_forbidden":
+        allowed = _allowed_keys(ScenarioSpec, loc)
+        hint = f"; allowed keys: {', '.join(allowed)}" if allowed else ""
+        return ScenarioError(source, key, f"unknown key{hint}")
+    if kind == "missing":
+        return ScenarioError(source, key, "required key is missing")
+    msg = err["msg"]
+    if kind == "literal_error":
+        return ScenarioError(source, key, f"{err.get('input')!r} is not allowed; {msg.lower()}")
+    if "input" in err and kind not in ("value_error",) and not isinstance(err["input"], dict):
+        return ScenarioError(source, key, f"{msg} (got {err['input']!r})")
+    return ScenarioError(source, key, msg.removeprefix("Value error, "))
+
+
+def load_scenario(
+    name_or_path: str,
+    overrides: list[str] | None = None,
+    *,
+    seed: int | None = None,
+    duration_s: float | None = None,
+) -> LoadedScenario:
+    """Loads, merges bases, applies `--set` overrides, validates. Raises `ScenarioError`."""
+    path = find_scenario(name_or_path)
+    data, dirs = _load_with_bases(path)
+    for text in overrides or []:
+        parts, value = parse_override(text)
+        apply_override(data, parts, value)
+    if seed is not None:
+        data["seed"] = seed
+    if duration_s is not None:
+        data["duration_s"] = duration_s
+    try:
+        spec = ScenarioSpec.model_validate(data)
+    except ValidationError as exc:
+        raise validation_error_to_scenario_error(str(path), exc) from None
+    return LoadedScenario(spec=spec, source=str(path), search_dirs=tuple(dirs))

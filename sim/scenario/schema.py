@@ -1,0 +1,248 @@
+"""Typed, frozen scenario specs (pydantic v2).
+
+A scenario file is validated into these models once, at load. Unknown keys are rejected (with their
+path), every number is range-checked, and keys carry their unit in the name (`speed_limit_kmh`,
+`tx_power_dbm`). Non-SI inputs (km/h, veh/h) are converted once by the `*_mps` / `*_per_s`
+properties, which is all the builder reads. The JSON Schema of `ScenarioSpec` is what
+`v2xsim schema` prints for editors.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from sim.core.units import kmh_to_mps, per_hour_to_per_s
+
+
+class Spec(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+Probability = Annotated[float, Field(ge=0.0, le=1.0)]
+
+
+class LatLon(Spec):
+    lat: Annotated[float, Field(ge=-90.0, le=90.0, description="Latitude, degrees WGS84")]
+    lon: Annotated[float, Field(ge=-180.0, le=180.0, description="Longitude, degrees WGS84")]
+
+
+class MapSpec(Spec):
+    geojson: str = Field(description="Road GeoJSON (WGS84), relative to the scenario file")
+    origin: LatLon | None = Field(
+        default=None, description="Projection origin; default: centre of the routes' bounding box"
+    )
+
+
+class RouteSpec(Spec):
+    id: str = Field(min_length=1, description="Route name, unique in the scenario")
+    roads: list[str] = Field(
+        min_length=1, description="Road feature names (GeoJSON properties.name), in driving order"
+    )
+    reverse: bool = Field(default=False, description="Drive the chained roads end to start")
+    lanes: Annotated[int, Field(ge=1, le=8)] | None = Field(
+        default=None, description="Lanes in this direction; default: the road's lanes_per_direction"
+    )
+    lane_width_m: Annotated[float, Field(gt=2.0, le=6.0)] = 3.75
+    speed_limit_kmh: Annotated[float, Field(gt=0.0, le=200.0)] | None = Field(
+        default=None, description="Speed limit; default: the first road's speed_limit_kmh"
+    )
+    flow_veh_h_per_lane: Annotated[float, Field(ge=0.0, le=3000.0)] = Field(
+        default=0.0, description="Poisson inflow at the route start, vehicles per hour per lane"
+    )
+    initial_density_veh_km_per_lane: Annotated[float, Field(ge=0.0, le=150.0)] = Field(
+        default=0.0, description="Vehicles placed at t = 0, per km per lane (exponential spacing)"
+    )
+
+    @property
+    def speed_limit_mps(self) -> float | None:
+        return None if self.speed_limit_kmh is None else kmh_to_mps(self.speed_limit_kmh)
+
+    @property
+    def flow_veh_s_per_lane(self) -> float:
+        return per_hour_to_per_s(self.flow_veh_h_per_lane)
+
+
+VehicleClassName = Literal["car", "bus", "truck", "logistics", "sanitation"]
+AutomationLevel = Literal["L0", "L1", "L2", "L3", "L4"]
+
+
+class DriverSpec(Spec):
+    """Car-following parameters of one driver group (IDM plus a reaction delay)."""
+
+    reaction_time_s: Annotated[float, Field(ge=0.0, le=3.0)]
+    reaction_time_sd_s: Annotated[float, Field(ge=0.0, le=1.0)] = 0.0
+    time_headway_s: Annotated[float, Field(gt=0.0, le=5.0)]
+    desired_speed_factor: Annotated[float, Field(gt=0.3, le=1.5)] = 1.0
+    desired_speed_factor_sd: Annotated[float, Field(ge=0.0, le=0.3)] = 0.0
+
+
+def _human() -> DriverSpec:
+    # Human drivers: ~1 s perception-reaction (Green 2000: 0.7-1.5 s for expected events), 1.5 s gap.
+    return DriverSpec(
+        reaction_time_s=0.9,
+        reaction_time_sd_s=0.2,
+        time_headway_s=1.5,
+        desired_speed_factor=1.0,
+        desired_speed_factor_sd=0.08,
+    )
+
+
+def _automated() -> DriverSpec:
+    # L3/L4 ADS: sensing-to-actuation delay ~0.2 s, tighter but steady 1.1 s gap, keeps the limit.
+    return DriverSpec(
+        reaction_time_s=0.2,
+        reaction_time_sd_s=0.03,
+        time_headway_s=1.1,
+        desired_speed_factor=1.0,
+        desired_speed_factor_sd=0.0,
+    )
+
+
+class FleetSpec(Spec):
+    classes: dict[VehicleClassName, Probability] = Field(
+        default_factory=lambda: {"car": 1.0},
+        description="Share of each vehicle class among new vehicles (normalised)",
+    )
+    automation: dict[AutomationLevel, Probability] = Field(
+        default_factory=lambda: {"L0": 0.3, "L2": 0.5, "L3": 0.15, "L4": 0.05},
+        description="Share of each SAE automation level (L0-L2 human-driven, L3/L4 automated)",
+    )
+    v2x_penetration: Probability = Field(default=1.0, description="Share of V2X-equipped vehicles")
+    human: DriverSpec = Field(default_factory=_human)
+    automated: DriverSpec = Field(default_factory=_automated)
+
+    @model_validator(mode="after")
+    def _shares_positive(self) -> FleetSpec:
+        for key in ("classes", "automation"):
+            if sum(getattr(self, key).values()) <= 0.0:
+                raise ValueError(f"{key}: shares must not all be zero")
+        return self
+
+
+PathLossName = Literal["tr37885-highway", "tr37885-urban", "winner-b1", "winner-b1-gm2019"]
+
+
+class DecodingSpec(Spec):
+    mode: Literal["threshold", "bler"] = Field(
+        default="threshold", description="SINR threshold (step) or a BLER-vs-SINR curve"
+    )
+    gamma_min_db: float | None = Field(
+        default=None, description="Threshold SINR; default: from message size and MCS (WiLab)"
+    )
+    bler_curve: Literal["gm2019-coding1", "gm2019-coding2"] = "gm2019-coding1"
+    sensitivity_dbm: Annotated[float, Field(ge=-140.0, le=-40.0)] | None = Field(
+        default=None, description="Packets received below this power are not decoded"
+    )
+
+
+class SchedulerSpec(Spec):
+    kind: Literal["random"] = Field(
+        default="random",
+        description="Resource choice: 'random' draws subframe and subchannel per packet",
+    )
+    t1_ms: Annotated[int, Field(ge=1, le=4)] = 1
+    t2_ms: Annotated[int, Field(ge=20, le=100)] = 100
+
+
+class RadioSpec(Spec):
+    carrier_ghz: Annotated[float, Field(ge=0.5, le=100.0)] = 5.9
+    bandwidth_mhz: Literal[10, 20] = 10
+    subchannel_size_prb: Literal[4, 5, 6, 8, 9, 10, 12, 15, 16, 18, 20, 25, 30, 48, 50] = 10
+    mcs: Annotated[int, Field(ge=0, le=20)] = 7
+    tx_power_dbm: Annotated[float, Field(ge=-10.0, le=33.0)] = 23.0
+    antenna_gain_dbi: Annotated[float, Field(ge=-10.0, le=20.0)] = 3.0
+    antenna_height_m: Annotated[float, Field(gt=0.0, le=10.0)] = 1.5
+    noise_figure_db: Annotated[float, Field(ge=0.0, le=20.0)] = 9.0
+    pathloss: PathLossName = "tr37885-highway"
+    shadowing_sigma_db: Annotated[float, Field(ge=0.0, le=12.0)] | None = Field(
+        default=None, description="Default: 3 dB (LOS/NLOSv), 4 dB (NLOS), per TR 37.885"
+    )
+    shadowing_coherence_s: Annotated[float, Field(gt=0.0, le=60.0)] = Field(
+        default=1.0, description="A link keeps its shadowing and LOS state for this long"
+    )
+    blocker_height_m: Annotated[float, Field(gt=0.0, le=5.0)] = Field(
+        default=1.6, description="Height of blocking vehicles for TR 37.885 NLOSv"
+    )
+    interference_range_m: Annotated[float, Field(ge=100.0, le=10_000.0)] = Field(
+        default=1500.0, description="Links beyond this distance are neither received nor interfere"
+    )
+    cbr_threshold_dbm: Annotated[float, Field(ge=-120.0, le=-40.0)] = Field(
+        default=-94.0, description="S-RSSI above which a subchannel counts busy (3GPP CBR)"
+    )
+    decoding: DecodingSpec = Field(default_factory=DecodingSpec)
+    scheduler: SchedulerSpec = Field(default_factory=SchedulerSpec)
+
+
+class BsmSpec(Spec):
+    rate_hz: Annotated[float, Field(gt=0.0, le=50.0)] = 10.0
+    size_bytes: Annotated[int, Field(ge=20, le=1500)] = 190
+
+
+class MessagesSpec(Spec):
+    bsm: BsmSpec = Field(default_factory=BsmSpec)
+
+
+class RsuSpec(Spec):
+    geojson: str | None = Field(default=None, description="Point features: one RSU per point")
+    positions: list[LatLon] = Field(default_factory=list, description="Extra RSU sites")
+    height_m: Annotated[float, Field(gt=0.0, le=30.0)] = 5.0
+    tx_power_dbm: Annotated[float, Field(ge=-10.0, le=33.0)] = 23.0
+    antenna_gain_dbi: Annotated[float, Field(ge=-10.0, le=20.0)] = 8.0
+    noise_figure_db: Annotated[float, Field(ge=0.0, le=20.0)] = 5.0
+    max_offset_m: Annotated[float, Field(gt=0.0)] = Field(
+        default=2000.0, description="An RSU further than this from every route is an error"
+    )
+
+
+class MetricsSpec(Spec):
+    warmup_s: Annotated[float, Field(ge=0.0)] = Field(
+        default=2.0, description="Radio statistics start after this time (first SPS/transients)"
+    )
+    prr_bin_m: Annotated[float, Field(gt=0.0, le=100.0)] = 20.0
+    prr_max_distance_m: Annotated[float, Field(gt=0.0, le=5000.0)] = 500.0
+    prr_report_distances_m: list[Annotated[float, Field(gt=0.0)]] = Field(
+        default_factory=lambda: [100.0, 300.0]
+    )
+
+
+class TraceSpec(Spec):
+    states: bool = Field(default=True, description="Vehicle states every state_interval_s")
+    state_interval_s: Annotated[float, Field(gt=0.0, le=60.0)] = 0.1
+    transmissions: bool = True
+    receptions: bool = Field(default=False, description="Every link outcome (large)")
+
+
+class OutputSpec(Spec):
+    trace: TraceSpec = Field(default_factory=TraceSpec)
+
+
+class ScenarioSpec(Spec):
+    name: str = Field(min_length=1)
+    description: str = ""
+    base: str | None = Field(default=None, description="Scenario file this one extends")
+    seed: Annotated[int, Field(ge=0, le=2**63 - 1)] = 1
+    duration_s: Annotated[float, Field(gt=0.0, le=86_400.0)] = 60.0
+    step_s: Annotated[float, Field(ge=0.01, le=1.0)] = Field(
+        default=0.1, description="Mobility tick and radio batch length"
+    )
+    map: MapSpec
+    routes: list[RouteSpec] = Field(min_length=1)
+    fleet: FleetSpec = Field(default_factory=FleetSpec)
+    radio: RadioSpec = Field(default_factory=RadioSpec)
+    messages: MessagesSpec = Field(default_factory=MessagesSpec)
+    rsus: RsuSpec = Field(default_factory=RsuSpec)
+    metrics: MetricsSpec = Field(default_factory=MetricsSpec)
+    output: OutputSpec = Field(default_factory=OutputSpec)
+
+    @model_validator(mode="after")
+    def _unique_route_ids(self) -> ScenarioSpec:
+        ids = [r.id for r in self.routes]
+        dupes = sorted({i for i in ids if ids.count(i) > 1})
+        if dupes:
+            raise ValueError(f"route ids must be unique; repeated: {', '.join(dupes)}")
+        step_ms = self.step_s * 1000.0
+        if abs(step_ms - round(step_ms)) > 1e-9:
+            raise ValueError("step_s must be a whole number of milliseconds")
+        return self

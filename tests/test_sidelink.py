@@ -1,0 +1,161 @@
+"""The vectorized sidelink step against the plain per-link reference on random small worlds."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from sim.radio.channel import ChannelModel
+from sim.radio.reference import reference_cbr, reference_links
+from sim.radio.sidelink import (
+    REASON_COLLISION,
+    REASON_HALF_DUPLEX,
+    REASON_OK,
+    Nodes,
+    SidelinkConfig,
+    Transmissions,
+    evaluate_batch,
+)
+
+
+def config(pathloss: str = "tr37885-highway", mode: str = "threshold", n_sc: int = 5,
+           sensitivity: float | None = None, rng_key: int = 7) -> SidelinkConfig:
+    return SidelinkConfig(
+        n_subchannels=n_sc, subchannel_size_prb=10, interference_range_m=800.0,
+        decoding_mode=mode, gamma_min_db=3.0, bler_curve="gm2019-coding1",
+        sensitivity_dbm=sensitivity, cbr_threshold_dbm=-94.0,
+        channel=ChannelModel(pathloss, 5.9, None, 1000, 1.6, key=rng_key), decode_key=11,
+    )
+
+
+def random_world(seed: int, n_nodes: int, n_tx: int, n_sf: int, n_sc: int) -> tuple[Nodes, Transmissions]:
+    rng = np.random.default_rng(seed)
+    n_rsu = max(1, n_nodes // 6)
+    is_vehicle = np.arange(n_nodes) >= n_rsu
+    nodes = Nodes(
+        key=np.concatenate([(1 << 40) + np.arange(n_rsu), np.arange(n_nodes - n_rsu)]).astype(np.uint64),
+        xy_m=rng.uniform(0, 1500, (n_nodes, 2)),
+        vel_mps=np.where(is_vehicle[:, None], rng.uniform(-35, 35, (n_nodes, 2)), 0.0),
+        height_m=np.where(is_vehicle, 1.5, 5.0),
+        tx_power_dbm=np.where(is_vehicle, 23.0, 26.0),
+        gain_dbi=np.where(is_vehicle, 3.0, 8.0),
+        noise_figure_db=np.where(is_vehicle, 9.0, 5.0),
+        is_vehicle=is_vehicle,
+    )
+    n_sub = rng.integers(1, min(3, n_sc) + 1, n_tx)
+    order = np.argsort(rng.integers(0, n_sf, n_tx), kind="stable")
+    sf = np.sort(rng.integers(0, n_sf, n_tx)) + 1000
+    tx = Transmissions(
+        node=rng.integers(0, n_nodes, n_tx)[order],
+        subframe_ms=sf,
+        subch_start=np.array([rng.integers(0, n_sc - k + 1) for k in n_sub]),
+        n_subch=n_sub,
+        packet_id=np.arange(n_tx, dtype=np.uint64) + 500,
+        gen_ms=sf - rng.integers(1, 100, n_tx).astype(float),
+    )
+    return nodes, tx
+
+
+def compare(nodes: Nodes, tx: Transmissions, n_sf: int, cfg: SidelinkConfig) -> int:
+    fast = evaluate_batch(nodes, tx, 1000, n_sf, cfg)
+    ref = reference_links(nodes, tx, 1000, n_sf, cfg)
+    links = fast.links
+    got = {(int(t), int(r)): i for i, (t, r) in enumerate(zip(links.tx, links.rx))}
+    assert set(got) == set(ref)
+    for key, (d, rx_dbm, sinr_db, reason) in ref.items():
+        i = got[key]
+        assert links.distance_m[i] == pytest.approx(d, abs=1e-9)
+        assert links.rx_power_dbm[i] == pytest.approx(rx_dbm, abs=1e-9)
+        assert links.sinr_db[i] == pytest.approx(sinr_db, abs=1e-6)
+        assert links.reason[i] == reason
+    assert np.allclose(fast.cbr, reference_cbr(nodes, tx, 1000, n_sf, cfg))
+    return len(ref)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    seed=st.integers(0, 10_000),
+    n_nodes=st.integers(2, 14),
+    n_tx=st.integers(1, 24),
+    n_sf=st.integers(1, 6),
+    pathloss=st.sampled_from(["tr37885-highway", "tr37885-urban", "winner-b1", "winner-b1-gm2019"]),
+    mode=st.sampled_from(["threshold", "bler"]),
+    sensitivity=st.sampled_from([None, -95.0]),
+)
+def test_vectorized_step_matches_scalar_reference(seed, n_nodes, n_tx, n_sf, pathloss, mode,
+                                                  sensitivity) -> None:  # type: ignore[no-untyped-def]
+    nodes, tx = random_world(seed, n_nodes, n_tx, n_sf, 5)
+    compare(nodes, tx, n_sf, config(pathloss, mode, 5, sensitivity))
+
+
+def test_dense_world_exercises_every_loss_reason() -> None:
+    nodes, tx = random_world(42, 30, 120, 4, 3)
+    n = compare(nodes, tx, 4, config(n_sc=3))
+    reasons = evaluate_batch(nodes, tx, 1000, 4, config(n_sc=3)).links.reason
+    assert n > 100
+    assert {REASON_OK, REASON_HALF_DUPLEX, REASON_COLLISION} <= set(reasons.tolist())
+
+
+def two_cars(distance_m: float) -> Nodes:
+    return Nodes(
+        key=np.array([1, 2, 3], dtype=np.uint64),
+        xy_m=np.array([[0.0, 0.0], [distance_m, 0.0], [distance_m / 2, 3.0]]),
+        vel_mps=np.zeros((3, 2)), height_m=np.full(3, 1.5), tx_power_dbm=np.full(3, 23.0),
+        gain_dbi=np.full(3, 3.0), noise_figure_db=np.full(3, 9.0), is_vehicle=np.ones(3, bool),
+    )
+
+
+def tx_of(nodes_sf_sc: list[tuple[int, int, int]]) -> Transmissions:
+    a = np.array(nodes_sf_sc)
+    return Transmissions(node=a[:, 0], subframe_ms=a[:, 1], subch_start=a[:, 2],
+                         n_subch=np.full(len(a), 2), packet_id=np.arange(len(a), dtype=np.uint64),
+                         gen_ms=a[:, 1] - 10.0)
+
+
+def test_half_duplex_blocks_reception() -> None:
+    nodes = two_cars(50.0)
+    res = evaluate_batch(nodes, tx_of([(0, 5, 0), (1, 5, 2)]), 0, 10, config())
+    reasons = {(int(t), int(r)): int(c) for t, r, c in zip(res.links.tx, res.links.rx, res.links.reason)}
+    assert reasons[(0, 1)] == REASON_HALF_DUPLEX and reasons[(1, 0)] == REASON_HALF_DUPLEX
+    assert reasons[(0, 2)] == REASON_OK  # the idle node hears both (different subchannels)
+
+
+def test_same_resource_collides_and_different_subframes_do_not() -> None:
+    nodes = two_cars(400.0)
+    # Nodes 0 and 1 use the same subchannels in the same subframe: node 2 in the middle hears
+    # two equal powers (SINR ~ 0 dB < 3 dB) and decodes neither.
+    res = evaluate_batch(nodes, tx_of([(0, 5, 0), (1, 5, 0)]), 0, 10, config())
+    at2 = res.links.reason[res.links.rx == 2]
+    assert np.all(at2 == REASON_COLLISION)
+    res = evaluate_batch(nodes, tx_of([(0, 5, 0), (1, 6, 0)]), 0, 10, config())
+    assert np.all(res.links.reason[res.links.rx == 2] == REASON_OK)
+
+
+def test_channel_is_reciprocal() -> None:
+    ch = ChannelModel("tr37885-highway", 5.9, None, 1000, 1.6, key=99)
+    d = np.array([150.0, 420.0])
+    h = np.array([1.5, 1.5])
+    a, b = np.array([3, 8], dtype=np.uint64), np.array([17, 2], dtype=np.uint64)
+    sf = np.array([1234, 1234])
+    assert np.array_equal(ch.link_loss_db(d, h, h, a, b, sf)[0], ch.link_loss_db(d, h, h, b, a, sf)[0])
+
+
+def test_shadowing_statistics() -> None:
+    """LOS-only B1 with 3 dB shadowing: loss - path loss is N(0, 3 dB) across links."""
+    ch = ChannelModel("winner-b1", 5.9, 3.0, 1000, 1.6, key=5)
+    n = 20000
+    d = np.full(n, 100.0)
+    loss, _ = ch.link_loss_db(d, np.full(n, 1.5), np.full(n, 1.5), np.arange(n, dtype=np.uint64),
+                              np.full(n, 10**6, dtype=np.uint64), np.zeros(n, dtype=np.int64))
+    from sim.radio.pathloss import winner_b1_los_db
+    shadow = loss - winner_b1_los_db(d, 5.9)
+    assert abs(shadow.mean()) < 0.1 and shadow.std() == pytest.approx(3.0, rel=0.03)
+
+
+def test_cbr_counts_busy_cells() -> None:
+    nodes = two_cars(50.0)
+    # One 2-subchannel transmission in 1 of 10 subframes, 5 subchannels: node 2 sees 2 of 50 busy.
+    res = evaluate_batch(nodes, tx_of([(0, 3, 0)]), 0, 10, config())
+    assert res.cbr[2] == pytest.approx(2 / 50)

@@ -1,0 +1,246 @@
+"""Mobility: vehicles enter by flow or initial density, follow their lane with IDM, leave at the end.
+
+One `step` advances every vehicle at once: leaders are found with one lexsort over (route, lane, s),
+IDM commands are computed for all vehicles, and each vehicle applies the command it computed
+`reaction_steps` ago (a per-vehicle perception-reaction delay, read from a ring buffer). The only
+Python loops run over routes and lanes (a handful), never over vehicles.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from sim.core.road import RouteGeometry
+from sim.scenario.schema import FleetSpec, RouteSpec
+from vehicles.classes import AUTOMATED_FROM_LEVEL, AUTOMATION_LEVELS, VEHICLE_CLASSES, class_table
+from vehicles.idm import ballistic_update, idm_acceleration
+from vehicles.table import VehicleTable
+
+#: Lanes per route are capped well below this; it only keys (route, lane) pairs into one integer.
+_LANE_KEY = 64
+
+
+@dataclass
+class MobilityStats:
+    entered: int = 0
+    exited: int = 0
+    entry_queue_max: int = 0
+    collisions: int = 0
+    travel_time_s_sum: float = 0.0
+
+
+class Mobility:
+    """Owns the vehicle table's lifecycle (spawn, move, leave) and the reaction-delay buffer."""
+
+    def __init__(
+        self,
+        geometry: RouteGeometry,
+        route_specs: list[RouteSpec],
+        fleet: FleetSpec,
+        bsm_period_ms: int,
+        step_ms: int,
+        rng: np.random.Generator,
+    ) -> None:
+        self.geo = geometry
+        self.route_specs = route_specs
+        self.fleet = fleet
+        self.bsm_period_ms = bsm_period_ms
+        self.step_ms = step_ms
+        self.dt_s = step_ms / 1000.0
+        self.rng = rng
+        self.table = VehicleTable()
+        self.stats = MobilityStats()
+        max_delay_s = max(
+            fleet.human.reaction_time_s + 4 * fleet.human.reaction_time_sd_s,
+            fleet.automated.reaction_time_s + 4 * fleet.automated.reaction_time_sd_s,
+        )
+        self.hist_len = int(np.ceil(max_delay_s / self.dt_s)) + 1
+        self.cmd_hist = np.zeros((0, self.hist_len))
+        self.step_index = 0
+        self._colliding: set[tuple[int, int]] = set()
+        n_lanes = [int(geometry.lanes[i]) for i in range(len(route_specs))]
+        # Per (route, lane): time of the next Poisson arrival and how many wait to enter.
+        self._lanes = [(r, lane) for r, n in enumerate(n_lanes) for lane in range(n)]
+        self._next_arrival_ms = np.array(
+            [self._draw_headway_ms(route_specs[r]) for r, _ in self._lanes], dtype=np.float64
+        )
+        self._waiting = np.zeros(len(self._lanes), dtype=np.int64)
+        cls_names = list(fleet.classes)
+        self._cls_codes = np.array([VEHICLE_CLASSES[c].code for c in cls_names])
+        self._cls_p = np.array([fleet.classes[c] for c in cls_names], dtype=float)
+        self._cls_p /= self._cls_p.sum()
+        lvl_names = list(fleet.automation)
+        self._lvl_codes = np.array([AUTOMATION_LEVELS.index(lv) for lv in lvl_names])
+        self._lvl_p = np.array([fleet.automation[lv] for lv in lvl_names], dtype=float)
+        self._lvl_p /= self._lvl_p.sum()
+
+    # ---------------------------------------------------------------- spawning
+    def _draw_headway_ms(self, route: RouteSpec) -> float:
+        rate = route.flow_veh_s_per_lane
+        return float("inf") if rate <= 0 else float(self.rng.exponential(1000.0 / rate))
+
+    def _draw_attributes(self, n: int, route: NDArray[np.int64]) -> dict[str, NDArray]:
+        rng = self.rng
+        cls = rng.choice(self._cls_codes, size=n, p=self._cls_p)
+        level = rng.choice(self._lvl_codes, size=n, p=self._lvl_p)
+        equipped = rng.random(n) < self.fleet.v2x_penetration
+        automated = level >= AUTOMATED_FROM_LEVEL
+
+        def per_group(get) -> NDArray[np.float64]:  # type: ignore[no-untyped-def]
+            return np.where(automated, get(self.fleet.automated), get(self.fleet.human))
+
+        def drawn(mean_of, sd_of, low: float) -> NDArray[np.float64]:  # type: ignore[no-untyped-def]
+            z = rng.standard_normal(n)
+            return np.maximum(per_group(mean_of) + per_group(sd_of) * z, low)
+
+        reaction_s = drawn(lambda d: d.reaction_time_s, lambda d: d.reaction_time_sd_s, 0.0)
+        factor = drawn(lambda d: d.desired_speed_factor, lambda d: d.desired_speed_factor_sd, 0.5)
+        v0 = np.minimum(self.geo.speed_limit_mps[route] * factor, class_table("max_speed_mps")[cls])
+        return {
+            "cls": cls,
+            "automation": level,
+            "equipped": equipped,
+            "route": route,
+            "length_m": class_table("length_m")[cls],
+            "width_m": class_table("width_m")[cls],
+            "height_m": class_table("height_m")[cls],
+            "v0_mps": v0,
+            "headway_s": per_group(lambda d: d.time_headway_s),
+            "a_max_mps2": class_table("max_accel_mps2")[cls],
+            "b_comf_mps2": class_table("comfort_decel_mps2")[cls],
+            "s0_m": class_table("min_gap_m")[cls],
+            "reaction_steps": np.minimum(
+                np.round(reaction_s / self.dt_s).astype(np.int64), self.hist_len - 1
+            ),
+            "bsm_phase_ms": rng.integers(0, self.bsm_period_ms, size=n),
+        }
+
+    def _add(self, attrs: dict[str, NDArray], lane: NDArray, s_m: NDArray, v_mps: NDArray,
+             now_ms: int) -> None:
+        n = len(s_m)
+        if n == 0:
+            return
+        self.table.append(n, lane=lane, s_m=s_m, v_mps=v_mps, spawn_ms=now_ms, **attrs)
+        self.cmd_hist = np.concatenate([self.cmd_hist, np.zeros((n, self.hist_len))])
+        self.stats.entered += n
+
+    def place_initial(self) -> None:
+        """Drops vehicles at t = 0 with exponential spacing (the TR 36.885 dropping rule)."""
+        for r, spec in enumerate(self.route_specs):
+            density = spec.initial_density_veh_km_per_lane
+            if density <= 0:
+                continue
+            length = float(self.geo.length_m[r])
+            for lane in range(int(self.geo.lanes[r])):
+                expected = int(length / 1000.0 * density * 1.5) + 10
+                spacing = self.rng.exponential(1000.0 / density, size=expected)
+                s = length - np.cumsum(spacing)  # front bumpers, from the route end backwards
+                s = s[s > 0.0][::-1]
+                n = len(s)
+                if n == 0:
+                    continue
+                attrs = self._draw_attributes(n, np.full(n, r, dtype=np.int64))
+                # Enforce a minimum physical gap so nobody starts overlapping its leader.
+                min_spacing = attrs["length_m"] + attrs["s0_m"]
+                gap = np.append(np.diff(s), np.inf) - np.append(attrs["length_m"][1:], 0.0)
+                keep = gap > min_spacing
+                attrs = {k: v[keep] for k, v in attrs.items()}
+                s, gap = s[keep], gap[keep]
+                # Start at the speed whose IDM equilibrium gap matches the spacing drawn.
+                v = np.clip((gap - attrs["s0_m"]) / attrs["headway_s"], 0.0, attrs["v0_mps"])
+                self._add(attrs, np.full(len(s), lane), s, v, 0)
+
+    def _spawn(self, now_ms: int) -> None:
+        due = self._next_arrival_ms <= now_ms
+        if not due.any() and not self._waiting.any():
+            return
+        for k in np.flatnonzero(due):
+            while self._next_arrival_ms[k] <= now_ms:
+                self._waiting[k] += 1
+                self._next_arrival_ms[k] += self._draw_headway_ms(self.route_specs[self._lanes[k][0]])
+        self.stats.entry_queue_max = max(self.stats.entry_queue_max, int(self._waiting.sum()))
+        t = self.table
+        for k in np.flatnonzero(self._waiting):
+            r, lane = self._lanes[k]
+            in_lane = (t["route"] == r) & (t["lane"] == lane)
+            attrs = self._draw_attributes(1, np.array([r], dtype=np.int64))
+            v0 = attrs["v0_mps"]
+            if in_lane.any():
+                last = np.flatnonzero(in_lane)[np.argmin(t["s_m"][in_lane])]
+                gap = t["s_m"][last] - t["length_m"][last]
+                v_last = t["v_mps"][last]
+                if gap < attrs["s0_m"][0] + 2.0:
+                    continue  # no room yet: the vehicle keeps waiting at the entry
+                v = np.minimum(v0, np.maximum((gap - attrs["s0_m"]) / attrs["headway_s"], 0.0))
+                v = np.minimum(v, v_last + 5.0)
+            else:
+                v = v0
+            self._waiting[k] -= 1
+            self._add(attrs, np.array([lane]), np.array([0.0]), v, now_ms)
+
+    # ---------------------------------------------------------------- motion
+    def leaders(self) -> tuple[NDArray[np.int64], NDArray[np.float64], NDArray[np.float64]]:
+        """Row of each vehicle's leader (-1 if none), bumper gap and closing speed."""
+        t = self.table
+        n = len(t)
+        key = t["route"] * _LANE_KEY + t["lane"]
+        order = np.lexsort((t["s_m"], key))
+        leader = np.full(n, -1, dtype=np.int64)
+        if n > 1:
+            same = key[order[1:]] == key[order[:-1]]
+            leader[order[:-1][same]] = order[1:][same]
+        has = leader >= 0
+        lr = np.where(has, leader, 0)
+        gap = np.where(has, t["s_m"][lr] - t["length_m"][lr] - t["s_m"], np.inf)
+        dv = np.where(has, t["v_mps"] - t["v_mps"][lr], 0.0)
+        return leader, gap, dv
+
+    def step(self, now_ms: int) -> None:
+        """Advances all vehicles by one step ending at now_ms, then removes and adds vehicles."""
+        t = self.table
+        if len(t):
+            leader, gap, dv = self.leaders()
+            self._count_collisions(leader, gap)
+            cmd = idm_acceleration(
+                t["v_mps"], t["v0_mps"], gap, dv, t["headway_s"], t["a_max_mps2"],
+                t["b_comf_mps2"], t["s0_m"],
+            )
+            slot = self.step_index % self.hist_len
+            self.cmd_hist[:, slot] = cmd
+            rows = np.arange(len(t))
+            applied_slot = (self.step_index - t["reaction_steps"]) % self.hist_len
+            # A vehicle younger than its reaction delay applies its current command.
+            age_steps = (now_ms - t["spawn_ms"]) // self.step_ms
+            applied = np.where(
+                age_steps > t["reaction_steps"], self.cmd_hist[rows, applied_slot], cmd
+            )
+            s, v = ballistic_update(t["s_m"], t["v_mps"], applied, self.dt_s)
+            t["s_m"], t["v_mps"], t["a_mps2"] = s, v, applied
+            gone = t["s_m"] > self.geo.length_m[t["route"]]
+            if gone.any():
+                self.stats.exited += int(gone.sum())
+                self.stats.travel_time_s_sum += float(
+                    ((now_ms - t["spawn_ms"][gone]) / 1000.0).sum()
+                )
+                t.keep(~gone)
+                self.cmd_hist = self.cmd_hist[~gone]
+        self.step_index += 1
+        self._spawn(now_ms)
+        self.update_positions()
+
+    def update_positions(self) -> None:
+        t = self.table
+        x, y, h = self.geo.positions(t["route"], t["s_m"], t["lane"])
+        t["x_m"], t["y_m"], t["heading_rad"] = x, y, h
+
+    def _count_collisions(self, leader: NDArray[np.int64], gap: NDArray[np.float64]) -> None:
+        """Counts each follower/leader pair once, when their bumpers first overlap."""
+        hit = np.flatnonzero(gap < 0.0)
+        ids = self.table["id"]
+        current = {(int(ids[i]), int(ids[leader[i]])) for i in hit}
+        self.stats.collisions += len(current - self._colliding)
+        self._colliding = current
+
