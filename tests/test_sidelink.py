@@ -21,12 +21,13 @@ from sim.radio.sidelink import (
 
 
 def config(pathloss: str = "tr37885-highway", mode: str = "threshold", n_sc: int = 5,
-           sensitivity: float | None = None, rng_key: int = 7) -> SidelinkConfig:
+           sensitivity: float | None = None, rng_key: int = 7,
+           shadowing_db: float | None = None) -> SidelinkConfig:
     return SidelinkConfig(
         n_subchannels=n_sc, subchannel_size_prb=10, interference_range_m=800.0,
         decoding_mode=mode, gamma_min_db=3.0, bler_curve="gm2019-coding1",
         sensitivity_dbm=sensitivity, cbr_threshold_dbm=-94.0,
-        channel=ChannelModel(pathloss, 5.9, None, 1000, 1.6, key=rng_key), decode_key=11,
+        channel=ChannelModel(pathloss, 5.9, shadowing_db, 1000, 1.6, key=rng_key), decode_key=11,
     )
 
 
@@ -125,11 +126,14 @@ def test_half_duplex_blocks_reception() -> None:
 def test_same_resource_collides_and_different_subframes_do_not() -> None:
     nodes = two_cars(400.0)
     # Nodes 0 and 1 use the same subchannels in the same subframe: node 2 in the middle hears
-    # two equal powers (SINR ~ 0 dB < 3 dB) and decodes neither.
-    res = evaluate_batch(nodes, tx_of([(0, 5, 0), (1, 5, 0)]), 0, 10, config())
+    # two equal powers (no shadowing: SINR ~ 0 dB < 3 dB) and decodes neither.
+    cfg = config("winner-b1", shadowing_db=0.0)
+    res = evaluate_batch(nodes, tx_of([(0, 5, 0), (1, 5, 0)]), 0, 10, cfg)
     at2 = res.links.reason[res.links.rx == 2]
-    assert np.all(at2 == REASON_COLLISION)
-    res = evaluate_batch(nodes, tx_of([(0, 5, 0), (1, 6, 0)]), 0, 10, config())
+    assert len(at2) == 2 and np.all(at2 == REASON_COLLISION)
+    sinr = res.links.sinr_db[res.links.rx == 2]
+    assert np.all((sinr < 0.0) & (sinr > -0.2))  # P / (P + noise), noise 13 dB below P
+    res = evaluate_batch(nodes, tx_of([(0, 5, 0), (1, 6, 0)]), 0, 10, cfg)
     assert np.all(res.links.reason[res.links.rx == 2] == REASON_OK)
 
 
