@@ -128,29 +128,41 @@ class Mobility:
         self.stats.entered += n
 
     def place_initial(self) -> None:
-        """Drops vehicles at t = 0 with exponential spacing (the TR 36.885 dropping rule)."""
+        """Drops vehicles at t = 0 with (shifted) exponential spacing, at speeds they can keep.
+
+        The spacing is exponential as in the TR 36.885 dropping rule, shifted by half a safe
+        headway so that free-flow density does not create stop-and-go at t = 0; each vehicle then
+        starts at its IDM equilibrium speed for its gap, capped so that it can still slow to its
+        leader's speed at comfortable deceleration (no collision built into the initial state).
+        """
         for r, spec in enumerate(self.route_specs):
             density = spec.initial_density_veh_km_per_lane
             if density <= 0:
                 continue
             length = float(self.geo.length_m[r])
+            mean_spacing = 1000.0 / density
+            limit = float(self.geo.speed_limit_mps[r])
+            min_spacing = min(7.0 + 0.5 * self.fleet.human.time_headway_s * limit, 0.8 * mean_spacing)
             for lane in range(int(self.geo.lanes[r])):
-                expected = int(length / 1000.0 * density * 1.5) + 10
-                spacing = self.rng.exponential(1000.0 / density, size=expected)
+                expected = int(length / mean_spacing * 1.5) + 10
+                spacing = min_spacing + self.rng.exponential(mean_spacing - min_spacing, expected)
                 s = length - np.cumsum(spacing)  # front bumpers, from the route end backwards
                 s = s[s > 0.0][::-1]
-                n = len(s)
-                if n == 0:
+                if len(s) == 0:
                     continue
-                attrs = self._draw_attributes(n, np.full(n, r, dtype=np.int64))
-                # Enforce a minimum physical gap so nobody starts overlapping its leader.
-                min_spacing = attrs["length_m"] + attrs["s0_m"]
+                attrs = self._draw_attributes(len(s), np.full(len(s), r, dtype=np.int64))
                 gap = np.append(np.diff(s), np.inf) - np.append(attrs["length_m"][1:], 0.0)
-                keep = gap > min_spacing
+                keep = gap > attrs["s0_m"]
                 attrs = {k: v[keep] for k, v in attrs.items()}
-                s, gap = s[keep], gap[keep]
-                # Start at the speed whose IDM equilibrium gap matches the spacing drawn.
+                s = s[keep]
+                gap = np.append(np.diff(s), np.inf) - np.append(attrs["length_m"][1:], 0.0)
                 v = np.clip((gap - attrs["s0_m"]) / attrs["headway_s"], 0.0, attrs["v0_mps"])
+                safe_extra = np.sqrt(2.0 * attrs["b_comf_mps2"] * np.maximum(gap - attrs["s0_m"], 0.0))
+                for _ in range(len(s)):  # converges in a few sweeps: only slow leaders propagate
+                    capped = np.minimum(v, np.append(v[1:], np.inf) + safe_extra)
+                    if np.array_equal(capped, v):
+                        break
+                    v = capped
                 self._add(attrs, np.full(len(s), lane), s, v, 0)
 
     def _spawn(self, now_ms: int) -> None:
