@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from sim.core.rng import hash_normal, hash_uniform
+from sim.core.rng import hash_keys, hash_normal, hash_uniform
 from sim.radio import pathloss as pl
 
 FloatArray = NDArray[np.float64]
@@ -54,7 +54,8 @@ class ChannelModel:
         lo = np.minimum(key_a, key_b)
         hi = np.maximum(key_a, key_b)
         epoch = (np.asarray(subframe_ms) // self.coherence_ms).astype(np.uint64)
-        k = np.uint64(self.key)
+        # One hash of (scenario key, pair, epoch) per link; each purpose re-hashes it with a tag.
+        link = hash_keys(np.uint64(self.key), lo, hi, epoch)
         d3 = np.sqrt(distance_2d_m**2 + (h_tx_m - h_rx_m) ** 2)
         if self.pathloss == "winner-b1":
             loss = pl.winner_b1_los_db(distance_2d_m, self.fc_ghz, 0.5, 0.5)
@@ -65,7 +66,7 @@ class ChannelModel:
         else:
             highway = self.pathloss == "tr37885-highway"
             p_los = pl.p_los_highway(distance_2d_m) if highway else pl.p_los_urban(distance_2d_m)
-            los = hash_uniform(k, lo, hi, epoch, _TAG_LOS) < p_los
+            los = hash_uniform(link, _TAG_LOS) < p_los
             base = (
                 pl.tr37885_highway_los_db(d3, self.fc_ghz)
                 if highway
@@ -74,9 +75,9 @@ class ChannelModel:
             mu, sigma = pl.nlosv_blockage_params_db(
                 distance_2d_m, h_tx_m, h_rx_m, self.blocker_height_m
             )
-            extra = np.maximum(0.0, mu + sigma * hash_normal(k, lo, hi, epoch, _TAG_NLOSV))
+            extra = np.maximum(0.0, mu + sigma * hash_normal(link, _TAG_NLOSV))
             loss = base + np.where(los, 0.0, extra)
         sigma_db = 3.0 if self.shadowing_sigma_db is None else self.shadowing_sigma_db
         if sigma_db > 0.0:
-            loss = loss + sigma_db * hash_normal(k, lo, hi, epoch, _TAG_SHADOW)
+            loss = loss + sigma_db * hash_normal(link, _TAG_SHADOW)
         return loss, los

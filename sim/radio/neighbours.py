@@ -16,7 +16,10 @@ IntArray = NDArray[np.int64]
 def pairs_within(
     tx_xy_m: NDArray[np.float64], rx_xy_m: NDArray[np.float64], range_m: float
 ) -> tuple[IntArray, IntArray]:
-    """Index pairs (i_tx, j_rx) with distance <= range_m, sorted by (i_tx, j_rx)."""
+    """Index pairs (i_tx, j_rx) with distance <= range_m, grouped by i_tx (ascending).
+
+    The order is a deterministic function of the inputs; callers must not rely on j_rx order.
+    """
     m, n = len(tx_xy_m), len(rx_xy_m)
     if m == 0 or n == 0:
         return np.empty(0, np.int64), np.empty(0, np.int64)
@@ -38,6 +41,4 @@ def pairs_within(
     j_rx = order[start + np.arange(total)]
     d2 = ((tx_xy_m[i_tx] - rx_xy_m[j_rx]) ** 2).sum(axis=1)
     keep = d2 <= range_m**2
-    i_tx, j_rx = i_tx[keep], j_rx[keep]
-    sort = np.lexsort((j_rx, i_tx))
-    return i_tx[sort], j_rx[sort]
+    return i_tx[keep], j_rx[keep]

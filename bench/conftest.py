@@ -1,0 +1,45 @@
+"""Benchmarks: sized configurations on the real expressway geometry (run with `make bench`)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from sim.radio.medium import SidelinkMedium
+from sim.radio.sidelink import Nodes, Transmissions
+from sim.scenario.build import build_world
+from sim.scenario.loader import load_scenario
+
+
+def expressway_batch(n_vehicles: int, seed: int = 0, n_subframes: int = 100):  # type: ignore[no-untyped-def]
+    """N equipped vehicles spread over both directions of the airport expressway, and one 100 ms
+    batch of their BSMs (10 Hz, random phases, random resources): the radio step's real input."""
+    world = build_world(load_scenario("airport-expressway", ["rsus.geojson=null"]))
+    rng = np.random.default_rng(seed)
+    geo = world.geometry
+    route = rng.integers(0, len(geo.routes), n_vehicles)
+    s = rng.uniform(0, geo.length_m[route])
+    lane = rng.integers(0, geo.lanes[route])
+    x, y, h = geo.positions(route, s, lane)
+    speed = rng.uniform(20, 33, n_vehicles)
+    medium: SidelinkMedium = world.medium
+    nodes = Nodes(
+        key=np.arange(n_vehicles, dtype=np.uint64), xy_m=np.column_stack([x, y]),
+        vel_mps=np.column_stack([speed * np.cos(h), speed * np.sin(h)]),
+        height_m=np.full(n_vehicles, 1.5), tx_power_dbm=np.full(n_vehicles, 23.0),
+        gain_dbi=np.full(n_vehicles, 3.0), noise_figure_db=np.full(n_vehicles, 9.0),
+        is_vehicle=np.ones(n_vehicles, bool),
+    )
+    sf = np.sort(rng.integers(0, n_subframes, n_vehicles))
+    nsub = np.full(n_vehicles, medium.bsm_subchannels)
+    tx = Transmissions(
+        node=rng.permutation(n_vehicles), subframe_ms=sf,
+        subch_start=rng.integers(0, medium.cfg.n_subchannels - nsub + 1), n_subch=nsub,
+        packet_id=np.arange(n_vehicles, dtype=np.uint64), gen_ms=sf - rng.uniform(1, 100, n_vehicles),
+    )
+    return nodes, tx, medium.cfg
+
+
+@pytest.fixture(scope="session")
+def batch_1000():  # type: ignore[no-untyped-def]
+    return expressway_batch(1000)
