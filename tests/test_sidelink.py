@@ -22,12 +22,13 @@ from sim.radio.sidelink import (
 
 def config(pathloss: str = "tr37885-highway", mode: str = "threshold", n_sc: int = 5,
            sensitivity: float | None = None, rng_key: int = 7,
-           shadowing_db: float | None = None) -> SidelinkConfig:
+           shadowing_db: float | None = None, wrap_m: float | None = None) -> SidelinkConfig:
     return SidelinkConfig(
         n_subchannels=n_sc, subchannel_size_prb=10, interference_range_m=800.0,
         decoding_mode=mode, gamma_min_db=3.0, bler_curve="gm2019-coding1",
         sensitivity_dbm=sensitivity, cbr_threshold_dbm=-94.0,
         channel=ChannelModel(pathloss, 5.9, shadowing_db, 1000, 1.6, key=rng_key), decode_key=11,
+        wrap_m=wrap_m,
     )
 
 
@@ -65,8 +66,9 @@ def compare(nodes: Nodes, tx: Transmissions, n_sf: int, cfg: SidelinkConfig) -> 
     links = fast.links
     got = {(int(t), int(r)): i for i, (t, r) in enumerate(zip(links.tx, links.rx))}
     assert set(got) == set(ref)
-    for key, (d, rx_dbm, sinr_db, reason) in ref.items():
+    for key, (d, rx_dbm, sinr_db, reason, sci_ok) in ref.items():
         i = got[key]
+        assert bool(links.sci_ok[i]) == sci_ok
         assert links.distance_m[i] == pytest.approx(d, abs=1e-9)
         assert links.rx_power_dbm[i] == pytest.approx(rx_dbm, abs=1e-9)
         assert links.sinr_db[i] == pytest.approx(sinr_db, abs=1e-6)
@@ -84,11 +86,12 @@ def compare(nodes: Nodes, tx: Transmissions, n_sf: int, cfg: SidelinkConfig) -> 
     pathloss=st.sampled_from(["tr37885-highway", "tr37885-urban", "winner-b1", "winner-b1-gm2019"]),
     mode=st.sampled_from(["threshold", "bler"]),
     sensitivity=st.sampled_from([None, -95.0]),
+    wrap=st.sampled_from([None, 1700.0]),
 )
 def test_vectorized_step_matches_scalar_reference(seed, n_nodes, n_tx, n_sf, pathloss, mode,
-                                                  sensitivity) -> None:  # type: ignore[no-untyped-def]
+                                                  sensitivity, wrap) -> None:  # type: ignore[no-untyped-def]
     nodes, tx = random_world(seed, n_nodes, n_tx, n_sf, 5)
-    compare(nodes, tx, n_sf, config(pathloss, mode, 5, sensitivity))
+    compare(nodes, tx, n_sf, config(pathloss, mode, 5, sensitivity, wrap_m=wrap))
 
 
 def test_dense_world_exercises_every_loss_reason() -> None:

@@ -14,7 +14,8 @@ IntArray = NDArray[np.int64]
 
 
 def pairs_within(
-    tx_xy_m: NDArray[np.float64], rx_xy_m: NDArray[np.float64], range_m: float
+    tx_xy_m: NDArray[np.float64], rx_xy_m: NDArray[np.float64], range_m: float,
+    wrap_m: float | None = None,
 ) -> tuple[IntArray, IntArray]:
     """Index pairs (i_tx, j_rx) with distance <= range_m, grouped by i_tx (ascending).
 
@@ -23,6 +24,13 @@ def pairs_within(
     m, n = len(tx_xy_m), len(rx_xy_m)
     if m == 0 or n == 0:
         return np.empty(0, np.int64), np.empty(0, np.int64)
+    if wrap_m is not None:
+        # A ring unrolled on x in [0, wrap): look for receivers around the transmitter's images too.
+        if 2.0 * range_m >= wrap_m:
+            raise ValueError("the ring must be longer than twice the range")
+        images = [tx_xy_m + np.array([shift, 0.0]) for shift in (0.0, -wrap_m, wrap_m)]
+        parts = [pairs_within(img, rx_xy_m, range_m) for img in images]
+        return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
     origin = np.minimum(tx_xy_m.min(axis=0), rx_xy_m.min(axis=0))
     cell_rx = np.floor((rx_xy_m - origin) / range_m).astype(np.int64)
     cell_tx = np.floor((tx_xy_m - origin) / range_m).astype(np.int64)

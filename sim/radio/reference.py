@@ -22,6 +22,7 @@ from sim.radio.sidelink import (
     Transmissions,
     decode_ok,
     noise_dbm,
+    wrapped_dx,
 )
 
 
@@ -41,7 +42,7 @@ def _rx_power_mw(
     sf = int(tx.subframe_ms[t])
     xa, ya = _position(nodes, a, sf, sf0_ms)
     xr, yr = _position(nodes, r, sf, sf0_ms)
-    d = math.hypot(xa - xr, ya - yr)
+    d = math.hypot(float(wrapped_dx(np.array(xa - xr), cfg.wrap_m)), ya - yr)
     if d > cfg.interference_range_m or a == r:
         return None
     loss, _ = cfg.channel.link_loss_db(
@@ -58,8 +59,8 @@ def _rx_power_mw(
 
 def reference_links(
     nodes: Nodes, tx: Transmissions, sf0_ms: int, n_subframes: int, cfg: SidelinkConfig
-) -> dict[tuple[int, int], tuple[float, float, float, int]]:
-    """(tx index, rx row) -> (distance, rx power dBm, SINR dB, reason) for every link in range."""
+) -> dict[tuple[int, int], tuple[float, float, float, int, bool]]:
+    """(tx index, rx row) -> (distance, rx power dBm, SINR dB, reason, SCI decoded) per link."""
     out = {}
     for t in range(len(tx)):
         sf = int(tx.subframe_ms[t])
@@ -70,6 +71,7 @@ def reference_links(
                 continue
             d, p = link
             interference = 0.0
+            sci_interference = 0.0  # in the first subchannel, where the SCI is
             for u in range(len(tx)):
                 if u == t or int(tx.subframe_ms[u]) != sf:
                     continue
@@ -80,10 +82,16 @@ def reference_links(
                 other = _rx_power_mw(nodes, u, r, tx, sf0_ms, cfg)
                 if other is not None:
                     interference += other[1] * overlap / int(tx.n_subch[u])
+                    if ulo <= lo < uhi:
+                        sci_interference += other[1] / int(tx.n_subch[u])
             n_prb = int(tx.n_subch[t]) * cfg.subchannel_size_prb
             noise = 10.0 ** (float(noise_dbm(n_prb, nodes.noise_figure_db[r])) / 10.0)
             sinr_db = 10.0 * math.log10(p / (interference + noise))
             snr_db = 10.0 * math.log10(p / noise)
+            sci_p = p / int(tx.n_subch[t])
+            sci_noise = 10.0 ** (float(noise_dbm(cfg.subchannel_size_prb, nodes.noise_figure_db[r])) / 10.0)
+            sci_sinr_ok = 10.0 * math.log10(sci_p / (sci_interference + sci_noise)) >= cfg.min_sci_sinr_db
+            sci_snr_ok = 10.0 * math.log10(sci_p / sci_noise) >= cfg.min_sci_sinr_db
             rx_dbm = 10.0 * math.log10(p)
             own_tx = any(
                 int(tx.node[u]) == r and int(tx.subframe_ms[u]) == sf for u in range(len(tx))
@@ -94,13 +102,16 @@ def reference_links(
                 reason = REASON_HALF_DUPLEX
             elif cfg.sensitivity_dbm is not None and rx_dbm < cfg.sensitivity_dbm:
                 reason = REASON_SENSITIVITY
-            elif not decode_ok(cfg, np.array([snr_db]), pid, key)[0]:
+            elif not (decode_ok(cfg, np.array([snr_db]), pid, key)[0] and sci_snr_ok):
                 reason = REASON_PROPAGATION
-            elif not decode_ok(cfg, np.array([sinr_db]), pid, key)[0]:
+            elif not (decode_ok(cfg, np.array([sinr_db]), pid, key)[0] and sci_sinr_ok):
                 reason = REASON_COLLISION
             else:
                 reason = REASON_OK
-            out[(t, r)] = (d, rx_dbm, sinr_db, reason)
+            audible = not own_tx and not (
+                cfg.sensitivity_dbm is not None and rx_dbm < cfg.sensitivity_dbm
+            )
+            out[(t, r)] = (d, rx_dbm, sinr_db, reason, audible and sci_sinr_ok)
     return out
 
 

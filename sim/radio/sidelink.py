@@ -44,6 +44,8 @@ class SidelinkConfig:
     cbr_threshold_dbm: float
     channel: ChannelModel
     decode_key: int  # key of the counter-based BLER draws
+    min_sci_sinr_db: float = 0.0  # PSCCH (SCI) decoding threshold (WiLab minSCIsinr)
+    wrap_m: float | None = None  # periodic x (a ring road unrolled), for calibration layouts
 
 
 @dataclass(frozen=True)
@@ -88,6 +90,7 @@ class LinkResults:
     rx_power_dbm: FloatArray
     sinr_db: FloatArray
     reason: NDArray[np.int8]
+    sci_ok: NDArray[np.bool_]  # the SCI was decoded (what sensing-based scheduling learns from)
 
     @property
     def success(self) -> NDArray[np.bool_]:
@@ -98,6 +101,8 @@ class LinkResults:
 class BatchResult:
     links: LinkResults
     cbr: FloatArray  # per node, over the batch's subframes
+    power_mw: FloatArray  # (subframe, subchannel, node) received power, for S-RSSI sensing
+    transmitting: NDArray[np.bool_]  # (subframe, node): half-duplex, the node could not listen
 
 
 def noise_dbm(n_prb: ArrayLike, noise_figure_db: ArrayLike) -> FloatArray:
@@ -124,22 +129,32 @@ def evaluate_batch(
     n_nodes = len(nodes)
     n_sc = cfg.n_subchannels
     grid = np.zeros(n_subframes * n_sc * n_nodes)
+    # Half-duplex: a node transmitting in a subframe hears nothing in it.
+    busy = np.zeros(n_subframes * n_nodes, dtype=bool)
+    busy[(tx.subframe_ms - sf0_ms) * n_nodes + tx.node] = True
+
+    def result(links: LinkResults) -> BatchResult:
+        return BatchResult(
+            links, _cbr(grid, nodes, cfg, n_subframes),
+            grid.reshape(n_subframes, n_sc, n_nodes), busy.reshape(n_subframes, n_nodes),
+        )
+
     if len(tx) == 0 or n_nodes == 0:
         empty_i = np.empty(0, np.int64)
         empty_f = np.empty(0)
-        links = LinkResults(empty_i, empty_i, empty_f, empty_f, empty_f, np.empty(0, np.int8))
-        return BatchResult(links, _cbr(grid, nodes, cfg, n_subframes))
+        return result(LinkResults(empty_i, empty_i, empty_f, empty_f, empty_f,
+                                  np.empty(0, np.int8), np.empty(0, bool)))
 
     # Geometry at each transmission's own subframe (nodes move linearly within the batch).
     speed_max = float(np.abs(nodes.vel_mps).max(initial=0.0))
     margin_m = 2.0 * speed_max * n_subframes / 1000.0 + 1.0
     tx_xy0 = nodes.xy_m[tx.node]
-    i_tx, j_rx = pairs_within(tx_xy0, nodes.xy_m, cfg.interference_range_m + margin_m)
+    i_tx, j_rx = pairs_within(tx_xy0, nodes.xy_m, cfg.interference_range_m + margin_m, cfg.wrap_m)
     node_tx = tx.node[i_tx]
     dt_s = (tx.subframe_ms[i_tx] - sf0_ms) / 1000.0
     p_tx = nodes.xy_m[node_tx] + nodes.vel_mps[node_tx] * dt_s[:, None]
     p_rx = nodes.xy_m[j_rx] + nodes.vel_mps[j_rx] * dt_s[:, None]
-    dist = np.hypot(p_tx[:, 0] - p_rx[:, 0], p_tx[:, 1] - p_rx[:, 1])
+    dist = np.hypot(wrapped_dx(p_tx[:, 0] - p_rx[:, 0], cfg.wrap_m), p_tx[:, 1] - p_rx[:, 1])
     keep = (dist <= cfg.interference_range_m) & (j_rx != node_tx)
     i_tx, j_rx, node_tx, dist = i_tx[keep], j_rx[keep], node_tx[keep], dist[keep]
 
@@ -168,22 +183,33 @@ def evaluate_batch(
     noise_mw = 10.0 ** (noise_dbm(n_sub * cfg.subchannel_size_prb, nodes.noise_figure_db[j_rx]) / 10.0)
     sinr_db = 10.0 * np.log10(p_mw / (interference_mw + noise_mw))
     snr_db = 10.0 * np.log10(p_mw / noise_mw)
+    # SCI (PSCCH) in the first subchannel: the same per-PRB SINR there, against its own threshold.
+    sci_noise_mw = 10.0 ** (noise_dbm(cfg.subchannel_size_prb, nodes.noise_figure_db[j_rx]) / 10.0)
+    first_i = np.maximum(grid[(row + start) * n_nodes + j_rx] - share, 0.0)
+    sci_sinr_ok = 10.0 * np.log10(share / (first_i + sci_noise_mw)) >= cfg.min_sci_sinr_db
+    sci_snr_ok = 10.0 * np.log10(share / sci_noise_mw) >= cfg.min_sci_sinr_db
 
-    # Half-duplex: a node transmitting in a subframe hears nothing in it.
-    busy = np.zeros(n_subframes * n_nodes, dtype=bool)
-    busy[(tx.subframe_ms - sf0_ms) * n_nodes + tx.node] = True
     half_duplex = busy[(sf - sf0_ms) * n_nodes + j_rx]
-
     packet = tx.packet_id[i_tx]
     rx_key = nodes.key[j_rx]
     reason = np.full(len(i_tx), REASON_OK, dtype=np.int8)
-    reason[~decode_ok(cfg, sinr_db, packet, rx_key)] = REASON_COLLISION
-    reason[~decode_ok(cfg, snr_db, packet, rx_key)] = REASON_PROPAGATION
+    reason[~(decode_ok(cfg, sinr_db, packet, rx_key) & sci_sinr_ok)] = REASON_COLLISION
+    reason[~(decode_ok(cfg, snr_db, packet, rx_key) & sci_snr_ok)] = REASON_PROPAGATION
+    audible = ~half_duplex
     if cfg.sensitivity_dbm is not None:
-        reason[rx_dbm < cfg.sensitivity_dbm] = REASON_SENSITIVITY
+        below = rx_dbm < cfg.sensitivity_dbm
+        reason[below] = REASON_SENSITIVITY
+        audible &= ~below
     reason[half_duplex] = REASON_HALF_DUPLEX
-    links = LinkResults(i_tx, j_rx, dist, rx_dbm, sinr_db, reason)
-    return BatchResult(links, _cbr(grid, nodes, cfg, n_subframes))
+    links = LinkResults(i_tx, j_rx, dist, rx_dbm, sinr_db, reason, audible & sci_sinr_ok)
+    return result(links)
+
+
+def wrapped_dx(dx_m: FloatArray, wrap_m: float | None) -> FloatArray:
+    """x difference on a ring of circumference wrap_m (the nearest image), or as is."""
+    if wrap_m is None:
+        return dx_m
+    return (dx_m + 0.5 * wrap_m) % wrap_m - 0.5 * wrap_m
 
 
 def _cbr(grid: FloatArray, nodes: Nodes, cfg: SidelinkConfig, n_subframes: int) -> FloatArray:

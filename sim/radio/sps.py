@@ -1,0 +1,293 @@
+"""LTE-V2X PC5 Mode 4 semi-persistent scheduling (TS 36.213 §14.1.1.6, TS 36.321 §5.14.1.1).
+
+Each equipped vehicle owns a *slot* in fixed-capacity state arrays (slots are reused when vehicles
+leave), holding its reservation, its reselection counter and its sensing memory over the last
+`sensing_window_ms`:
+- `rsrp_dbm[slot, offset, subch]` / `rsrp_ms`: the strongest PSSCH-RSRP of an SCI decoded at that
+  subframe offset (mod 100 ms, the P_step of the projection) and subchannel, and when;
+- `rssi_mw[slot, offset, subch]`: S-RSSI, an exponential average over the last ~10 periods (the
+  "linear average over past subframes y - 100 j" of step 5);
+- `own_tx_ms[slot, offset]`: when the UE itself transmitted at that offset (it could not sense
+  there: half-duplex, step 2).
+
+Selection (steps 1-6) is vectorized over all UEs that reselect in a batch: candidate grids of
+(window subframe x start subchannel), RSRP exclusion with +3 dB relaxation until X = 20 % remain,
+S-RSSI ranking to the best 20 % (LTE) or none (NR Mode 2), then a uniform pick. Counters (step 7),
+P_keep (step 8) and the latency-budget trigger (step 9) run on whole columns.
+
+Known simplification: sensing memory is updated once per radio batch, so a selection made inside
+a batch does not yet see the SCIs of that same batch (at most `batch_ms` of staleness in a 1000 ms
+window).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+IntArray = NDArray[np.int64]
+
+#: The period on which reservations are projected (P_step, TS 36.213), in subframes.
+P_STEP_MS = 100
+
+
+def counter_range(rri_ms: int) -> tuple[int, int]:
+    """SL_RESOURCE_RESELECTION_COUNTER bounds: [5,15] at RRI >= 100, [10,30] at 50, [25,75] at 20."""
+    if rri_ms >= 100:
+        return 5, 15
+    if rri_ms >= 50:
+        return 10, 30
+    return 25, 75
+
+
+@dataclass(frozen=True)
+class SpsParams:
+    n_subchannels: int
+    t1_ms: int = 1
+    t2_ms: int = 100
+    rri_ms: int = 100
+    p_keep: float = 0.0
+    rsrp_threshold_dbm: float = -110.0
+    threshold_step_db: float = 3.0
+    candidate_fraction: float = 0.2
+    sensing_window_ms: int = 1000
+    rssi_ranking: bool = True  # LTE Mode 4; False = NR Mode 2 (random among remaining)
+    overlap_allowed: bool = False  # may resources start at any subchannel, or only at multiples of L
+    latency_budget_ms: int = 100
+
+
+class SpsScheduler:
+    """Semi-persistent scheduling for every equipped vehicle, as columns."""
+
+    def __init__(self, params: SpsParams, rng: np.random.Generator, capacity: int = 256) -> None:
+        if params.rri_ms > P_STEP_MS or P_STEP_MS % params.rri_ms:
+            raise ValueError("rri_ms must divide 100 (20, 50 or 100 ms)")
+        self.p = params
+        self.rng = rng
+        self.vid = np.empty(0, np.int64)  # owners of the slots in use, ascending
+        self.slot_of = np.empty(0, np.int64)  # slot of each entry of `vid`
+        self._alloc(capacity)
+        self.reselections = 0
+        self.threshold_raises = 0
+
+    # ------------------------------------------------------------------ slots
+    def _alloc(self, capacity: int) -> None:
+        c, n_sc = capacity, self.p.n_subchannels
+        old = getattr(self, "capacity", 0)
+
+        def grow(name: str, shape: tuple[int, ...], dtype: type, fill: float) -> None:
+            new = np.full((c, *shape), fill, dtype=dtype)
+            if old:
+                new[:old] = getattr(self, name)
+            setattr(self, name, new)
+
+        never = np.iinfo(np.int64).min // 2
+        grow("res_sf", (), np.int64, -1)  # next reserved subframe (absolute ms), -1 = none
+        grow("res_start", (), np.int64, 0)
+        grow("res_len", (), np.int64, 0)
+        grow("counter", (), np.int64, 0)
+        grow("rsrp_dbm", (P_STEP_MS, n_sc), np.float32, -np.inf)
+        grow("rsrp_ms", (P_STEP_MS, n_sc), np.int64, never)
+        grow("rssi_mw", (P_STEP_MS, n_sc), np.float32, 0.0)
+        grow("own_tx_ms", (P_STEP_MS,), np.int64, never)
+        grow("free", (), bool, True)
+        self.capacity = c
+
+    def _reset(self, slots: IntArray) -> None:
+        never = np.iinfo(np.int64).min // 2
+        self.res_sf[slots] = -1
+        self.counter[slots] = 0
+        self.rsrp_dbm[slots] = -np.inf
+        self.rsrp_ms[slots] = never
+        self.rssi_mw[slots] = 0.0
+        self.own_tx_ms[slots] = never
+
+    def sync(self, vids: IntArray) -> IntArray:
+        """Frees the slots of vehicles gone, gives new vehicles a slot; returns slots of `vids`."""
+        if len(self.vid):
+            pos = np.minimum(np.searchsorted(vids, self.vid), max(len(vids) - 1, 0))
+            alive = (vids[pos] == self.vid) if len(vids) else np.zeros(len(self.vid), bool)
+            self.free[self.slot_of[~alive]] = True
+            self.vid, self.slot_of = self.vid[alive], self.slot_of[alive]
+        pos = np.minimum(np.searchsorted(self.vid, vids), max(len(self.vid) - 1, 0))
+        known = (self.vid[pos] == vids) if len(self.vid) else np.zeros(len(vids), bool)
+        new = vids[~known]
+        if len(new):
+            free = np.flatnonzero(self.free)
+            if len(free) < len(new):
+                self._alloc(max(2 * self.capacity, self.capacity + len(new) - len(free)))
+                free = np.flatnonzero(self.free)
+            slots = free[: len(new)]
+            self.free[slots] = False
+            self._reset(slots)
+            self.vid = np.concatenate([self.vid, new])
+            self.slot_of = np.concatenate([self.slot_of, slots])
+            order = np.argsort(self.vid, kind="stable")
+            self.vid, self.slot_of = self.vid[order], self.slot_of[order]
+        return self.slot_of[np.searchsorted(self.vid, vids)]
+
+    # ------------------------------------------------------------------ scheduling
+    def assign(self, slots: IntArray, gen_ms: IntArray, n_subch: IntArray) -> tuple[IntArray, IntArray]:
+        """(subframe, start subchannel) for packets of UEs `slots` generated at `gen_ms`.
+
+        Packets must arrive in time order per UE (at most one per UE per call is typical).
+        """
+        p = self.p
+        subframe = np.empty(len(slots), np.int64)
+        start = np.empty(len(slots), np.int64)
+        # Process in rounds so that a UE with two packets in one call uses its updated state.
+        order = np.lexsort((gen_ms, slots))
+        first_of_ue = np.ones(len(order), bool)
+        first_of_ue[1:] = slots[order][1:] != slots[order][:-1]
+        pos = np.arange(len(order))
+        rank = pos - np.maximum.accumulate(np.where(first_of_ue, pos, 0))  # packet index in its UE
+        for r in range(int(rank.max(initial=-1)) + 1):
+            idx = order[rank == r]
+            s, g, L = slots[idx], gen_ms[idx], n_subch[idx]
+            has = self.res_sf[s] >= 0
+            # Next occurrence of the reservation at or after gen + T1.
+            nxt = self.res_sf[s] + np.maximum(
+                0, -(-(g + p.t1_ms - self.res_sf[s]) // p.rri_ms)
+            ) * p.rri_ms
+            ok = has & (self.counter[s] > 0) & (self.res_len[s] == L) & (nxt - g <= p.latency_budget_ms)
+            resel = ~ok
+            if resel.any():
+                self.reselections += int(resel.sum())
+                sf_new, x_new = self.select(s[resel], g[resel], L[resel])
+                lo, hi = counter_range(p.rri_ms)
+                s_r = s[resel]
+                self.res_sf[s_r] = sf_new
+                self.res_start[s_r] = x_new
+                self.res_len[s_r] = L[resel]
+                self.counter[s_r] = self.rng.integers(lo, hi + 1, size=len(s_r))
+                nxt[resel] = sf_new
+            subframe[idx] = nxt
+            start[idx] = self.res_start[s]
+            self.res_sf[s] = nxt + p.rri_ms
+            self.counter[s] -= 1
+            # Step 8: at counter 0, keep the resource with P_keep (new counter) or reselect next time.
+            done = self.counter[s] == 0
+            if done.any():
+                keep = self.rng.random(int(done.sum())) < p.p_keep
+                lo, hi = counter_range(p.rri_ms)
+                s_d = s[done]
+                self.counter[s_d[keep]] = self.rng.integers(lo, hi + 1, size=int(keep.sum()))
+        return subframe, start
+
+    def _starts(self, L: int) -> IntArray:
+        n_sc = self.p.n_subchannels
+        step = 1 if self.p.overlap_allowed else L
+        return np.arange(0, n_sc - L + 1, step)
+
+    def select(self, slots: IntArray, n_ms: IntArray, n_subch: IntArray) -> tuple[IntArray, IntArray]:
+        """Steps 1-6 for UEs `slots` triggered at subframes `n_ms`: (subframe, start subchannel)."""
+        out_sf = np.empty(len(slots), np.int64)
+        out_x = np.empty(len(slots), np.int64)
+        for L in np.unique(n_subch):
+            m = n_subch == L
+            sf, x = self._select_len(slots[m], n_ms[m], int(L))
+            out_sf[m], out_x[m] = sf, x
+        return out_sf, out_x
+
+    def _select_len(self, slots: IntArray, n_ms: IntArray, L: int) -> tuple[IntArray, IntArray]:
+        p = self.p
+        k = len(slots)
+        starts = self._starts(L)
+        win = np.arange(p.t1_ms, p.t2_ms + 1)
+        cand_sf = n_ms[:, None] + win[None, :]  # (K, W) absolute subframes
+        off = cand_sf % P_STEP_MS
+        fresh_after = (n_ms - p.sensing_window_ms)[:, None, None]
+        rows = slots[:, None]
+        # Candidate RSRP: strongest fresh SCI over the subchannels each candidate covers.
+        rsrp = np.where(self.rsrp_ms[rows, off] >= fresh_after, self.rsrp_dbm[rows, off], -np.inf)
+        rssi = self.rssi_mw[rows, off]  # (K, W, n_sc)
+        cover = np.stack([rsrp[:, :, starts + j] for j in range(L)], axis=-1).max(axis=-1)
+        energy = np.stack([rssi[:, :, starts + j] for j in range(L)], axis=-1).mean(axis=-1)
+        # Step 2: subframes whose offset the UE did not monitor (it transmitted there).
+        unmonitored = self.own_tx_ms[rows, off] >= (n_ms - p.sensing_window_ms)[:, None]
+        if p.rri_ms < P_STEP_MS:
+            # An own reservation every rri_ms also blocks the offsets rri_ms apart.
+            for j in range(1, P_STEP_MS // p.rri_ms):
+                shifted = (off + j * p.rri_ms) % P_STEP_MS
+                unmonitored |= self.own_tx_ms[rows, shifted] >= (n_ms - p.sensing_window_ms)[:, None]
+        allowed = ~unmonitored[:, :, None] & np.ones((1, 1, len(starts)), bool)
+        m_total = allowed.shape[1] * allowed.shape[2]
+        need = int(np.ceil(p.candidate_fraction * m_total))
+        # Steps 3-4: exclusion with +3 dB relaxation until X of M_total remain.
+        threshold = np.full(k, p.rsrp_threshold_dbm)
+        remaining = allowed & (cover <= threshold[:, None, None])
+        short = remaining.sum(axis=(1, 2)) < need
+        for _ in range(200):
+            if not short.any():
+                break
+            self.threshold_raises += int(short.sum())
+            threshold[short] += p.threshold_step_db
+            remaining[short] = allowed[short] & (cover[short] <= threshold[short, None, None])
+            short = remaining.sum(axis=(1, 2)) < need
+        # If half-duplex exclusion alone leaves too few, every candidate is allowed again.
+        remaining[remaining.sum(axis=(1, 2)) < need] = True
+        flat_ok = remaining.reshape(k, -1)
+        u = self.rng.random((k, flat_ok.shape[1]))
+        if p.rssi_ranking:
+            # Step 5: the `need` candidates of lowest S-RSSI (ties broken at random), then step 6.
+            score = np.where(flat_ok, energy.reshape(k, -1), np.inf)
+            order = _rowwise_lexsort(score, u)
+            pick = order[np.arange(k), self.rng.integers(0, need, size=k)]
+        else:
+            # NR Mode 2: uniform among all remaining candidates.
+            pick = np.argmax(np.where(flat_ok, u, -1.0), axis=1)
+        w_idx, x_idx = np.divmod(pick, len(starts))
+        return cand_sf[np.arange(k), w_idx], starts[x_idx]
+
+    # ------------------------------------------------------------------ sensing
+    def record_own(self, slots: IntArray, subframe_ms: IntArray) -> None:
+        self.own_tx_ms[slots, subframe_ms % P_STEP_MS] = subframe_ms
+
+    def record_sci(self, rx_slots: IntArray, subframe_ms: IntArray, start: IntArray,
+                   n_subch: IntArray, rsrp_dbm: NDArray[np.float64]) -> None:
+        """Remembers decoded SCIs (their reservation every RRI, projected on the 100 ms grid)."""
+        if len(rx_slots) == 0:
+            return
+        n_sc = self.p.n_subchannels
+        reps = P_STEP_MS // self.p.rri_ms
+        cells, values, times = [], [], []
+        for j in range(int(n_subch.max())):
+            m = n_subch > j
+            for r in range(reps):
+                off = (subframe_ms[m] + r * self.p.rri_ms) % P_STEP_MS
+                cells.append((rx_slots[m] * P_STEP_MS + off) * n_sc + start[m] + j)
+                values.append(rsrp_dbm[m])
+                times.append(subframe_ms[m])
+        cell = np.concatenate(cells)
+        value = np.concatenate(values)
+        time = np.concatenate(times)
+        # Latest first, then strongest: one value per cell.
+        order = np.lexsort((value, time, cell))
+        last = np.ones(len(order), bool)
+        last[:-1] = cell[order][1:] != cell[order][:-1]
+        sel = order[last]
+        self.rsrp_dbm.reshape(-1)[cell[sel]] = value[sel]
+        self.rsrp_ms.reshape(-1)[cell[sel]] = time[sel]
+
+    def record_rssi(self, slots: IntArray, t0_ms: int, rssi_mw: NDArray[np.float64],
+                    transmitted: NDArray[np.bool_], alpha: float = 0.1) -> None:
+        """S-RSSI of a batch, `rssi_mw[subframe, subch, i]` for UE i, except where it transmitted."""
+        n_sf = rssi_mw.shape[0]
+        for s in range(n_sf):
+            off = (t0_ms + s) % P_STEP_MS
+            upd = ~transmitted[s]
+            sl = slots[upd]
+            old = self.rssi_mw[sl, off, :]
+            new = rssi_mw[s][:, upd].T.astype(np.float32)
+            first = old.sum(axis=1) == 0.0
+            self.rssi_mw[sl, off, :] = np.where(first[:, None], new, (1 - alpha) * old + alpha * new)
+
+
+def _rowwise_lexsort(score: NDArray[np.float64], tie: NDArray[np.float64]) -> IntArray:
+    """Per row: indices sorted by score, ties by `tie` (argsort of score + tiny tie offset)."""
+    order = np.argsort(tie, axis=1, kind="stable")
+    s = np.take_along_axis(score, order, axis=1)
+    inner = np.argsort(s, axis=1, kind="stable")
+    return np.take_along_axis(order, inner, axis=1)
