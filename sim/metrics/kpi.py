@@ -30,9 +30,10 @@ def range_at_prr(level: float, bin_m: float, success: NDArray, samples: NDArray)
 
 
 def quantile_from_hist(counts: NDArray, bin_width: float, q: float) -> float | None:
-    """The q-quantile of a histogram whose bin i covers [i w, (i+1) w); returns the bin centre."""
+    """The q-quantile of a histogram whose bin i covers [i w, (i+1) w): the lower edge of the
+    first bin where the cumulative share reaches q (exact for values on the bin grid)."""
     total = counts.sum()
     if total == 0:
         return None
     i = int(np.searchsorted(np.cumsum(counts), q * total, side="left"))
-    return (i + 0.5) * bin_width
+    return i * bin_width

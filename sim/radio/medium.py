@@ -14,7 +14,15 @@ from numpy.typing import NDArray
 
 from roadside.rsu import RsuTable
 from sim.radio.scheduler import RandomScheduler
-from sim.radio.sidelink import BatchResult, Nodes, SidelinkConfig, Transmissions, evaluate_batch
+from sim.radio.sidelink import (
+    BatchResult,
+    Nodes,
+    SidelinkConfig,
+    Transmissions,
+    evaluate_batch,
+    noise_dbm,
+)
+from sim.radio.sps import SpsScheduler
 from vehicles.obu import bsm_generation
 from vehicles.table import VehicleTable
 
@@ -49,7 +57,7 @@ class SidelinkMedium:
     def __init__(
         self,
         cfg: SidelinkConfig,
-        scheduler: RandomScheduler,
+        scheduler: RandomScheduler | SpsScheduler,
         vehicle_radio: VehicleRadio,
         bsm_period_ms: int,
         bsm_subchannels: int,
@@ -69,10 +77,10 @@ class SidelinkMedium:
     def pending(self) -> int:
         return len(self._pending["vid"])
 
-    def _schedule(self, vid: IntArray, gen_ms: IntArray) -> None:
+    def _schedule(self, vid: IntArray, gen_ms: IntArray, slots: IntArray) -> None:
         n = len(vid)
         nsub = np.full(n, self.bsm_subchannels, dtype=np.int64)
-        subframe, start = self.scheduler.assign(gen_ms, nsub)
+        subframe, start = self.scheduler.assign(slots, gen_ms, nsub)
         pid = np.arange(self.next_packet_id, self.next_packet_id + n, dtype=np.int64)
         self.next_packet_id += n
         new = {"vid": vid, "gen_ms": gen_ms, "subframe": subframe, "start": start,
@@ -115,14 +123,15 @@ class SidelinkMedium:
         self, t0_ms: int, n_subframes: int, table: VehicleTable, rsus: RsuTable
     ) -> RadioBatch:
         t1_ms = t0_ms + n_subframes
+        nodes, node_vid = self.nodes(table, rsus)
+        slots = self.scheduler.sync(node_vid)
         gen_vid, gen_ms = bsm_generation(table, t0_ms, t1_ms, self.bsm_period_ms)
-        self._schedule(gen_vid, gen_ms)
+        self._schedule(gen_vid, gen_ms, slots[np.searchsorted(node_vid, gen_vid)])
         p = self._pending
         due = p["subframe"] < t1_ms
         now = {k: v[due] for k, v in p.items()}
         self._pending = {k: v[~due] for k, v in p.items()}
 
-        nodes, node_vid = self.nodes(table, rsus)
         row = np.searchsorted(node_vid, now["vid"])
         row = np.minimum(row, max(len(node_vid) - 1, 0))
         alive = (node_vid[row] == now["vid"]) if len(node_vid) else np.zeros(len(row), bool)
@@ -139,6 +148,8 @@ class SidelinkMedium:
             gen_ms=now["gen_ms"].astype(np.float64),
         )
         result = evaluate_batch(nodes, tx, t0_ms, n_subframes, self.cfg)
+        noise_subch_mw = 10.0 ** (noise_dbm(self.cfg.subchannel_size_prb, nodes.noise_figure_db) / 10.0)
+        self.scheduler.observe(slots, result, tx, t0_ms, noise_subch_mw)
         n_v = len(node_vid)
         return RadioBatch(
             t0_ms=t0_ms,

@@ -21,8 +21,15 @@ class RandomScheduler:
     n_subchannels: int
     rng: np.random.Generator
 
+    def sync(self, vids: NDArray[np.int64]) -> NDArray[np.int64]:
+        """No per-UE state: every UE maps to slot 0."""
+        return np.zeros(len(vids), dtype=np.int64)
+
+    def observe(self, *args: object, **kwargs: object) -> None:
+        """No sensing: nothing to learn from a batch."""
+
     def assign(
-        self, gen_ms: NDArray[np.int64], n_subch: NDArray[np.int64]
+        self, slots: NDArray[np.int64], gen_ms: NDArray[np.int64], n_subch: NDArray[np.int64]
     ) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
         """(subframe_ms, start subchannel) per packet."""
         n = len(gen_ms)

@@ -23,9 +23,13 @@ window).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import NDArray
+
+if TYPE_CHECKING:
+    from sim.radio.sidelink import BatchResult, Transmissions
 
 IntArray = NDArray[np.int64]
 
@@ -54,6 +58,8 @@ class SpsParams:
     candidate_fraction: float = 0.2
     sensing_window_ms: int = 1000
     rssi_ranking: bool = True  # LTE Mode 4; False = NR Mode 2 (random among remaining)
+    rsrp_per_re: bool = True  # PSSCH-RSRP per resource element (3GPP); False: total power (GM-2019)
+    subchannel_size_prb: int = 10
     overlap_allowed: bool = False  # may resources start at any subchannel, or only at multiples of L
     latency_budget_ms: int = 100
 
@@ -242,6 +248,24 @@ class SpsScheduler:
         return cand_sf[np.arange(k), w_idx], starts[x_idx]
 
     # ------------------------------------------------------------------ sensing
+    def observe(self, slots: IntArray, result: "BatchResult", tx: "Transmissions", t0_ms: int,
+                noise_subch_mw: NDArray[np.float64]) -> None:
+        """Learns from one evaluated batch; `slots` are the SPS slots of the batch's first nodes
+        (the vehicles; RSU nodes after them do not run SPS)."""
+        n_v = len(slots)
+        own = tx.node < n_v
+        self.record_own(slots[tx.node[own]], tx.subframe_ms[own])
+        links = result.links
+        heard = links.sci_ok & (links.rx < n_v) & (tx.node[links.tx] < n_v)
+        t = links.tx[heard]
+        rsrp = links.rx_power_dbm[heard]
+        if self.p.rsrp_per_re:
+            rsrp = rsrp - 10.0 * np.log10(12.0 * tx.n_subch[t] * self.p.subchannel_size_prb)
+        self.record_sci(slots[links.rx[heard]], tx.subframe_ms[t], tx.subch_start[t], tx.n_subch[t],
+                        rsrp)
+        rssi = result.power_mw[:, :, :n_v] + noise_subch_mw[None, None, :n_v]
+        self.record_rssi(slots, t0_ms, rssi, result.transmitting[:, :n_v])
+
     def record_own(self, slots: IntArray, subframe_ms: IntArray) -> None:
         self.own_tx_ms[slots, subframe_ms % P_STEP_MS] = subframe_ms
 

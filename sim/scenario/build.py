@@ -26,6 +26,7 @@ from sim.radio.medium import SidelinkMedium, VehicleRadio
 from sim.radio.phy import gamma_min_db, pssch_prbs_for_payload, resource_grid, subchannels_for_payload
 from sim.radio.scheduler import RandomScheduler
 from sim.radio.sidelink import SidelinkConfig
+from sim.radio.sps import SpsParams, SpsScheduler
 from sim.scenario.geo import LocalProjection
 from sim.scenario.loader import LoadedScenario
 from sim.scenario.schema import ScenarioSpec
@@ -218,8 +219,27 @@ def _radio(spec: ScenarioSpec, rng: RngTree, source: str) -> tuple[SidelinkConfi
         gamma_min_db=gamma, bler_curve=r.decoding.bler_curve,
         sensitivity_dbm=r.decoding.sensitivity_dbm, cbr_threshold_dbm=r.cbr_threshold_dbm,
         channel=channel, decode_key=rng.key("decoding"),
+        min_sci_sinr_db=r.decoding.min_sci_sinr_db,
     )
     return cfg, l_sub
+
+
+def make_scheduler(spec: ScenarioSpec, cfg: SidelinkConfig, rng: RngTree) -> RandomScheduler | SpsScheduler:
+    s = spec.radio.scheduler
+    gen = rng.generator("scheduling")
+    if s.kind == "random":
+        return RandomScheduler(s.t1_ms, s.t2_ms, cfg.n_subchannels, gen)
+    return SpsScheduler(
+        SpsParams(
+            n_subchannels=cfg.n_subchannels, t1_ms=s.t1_ms, t2_ms=s.t2_ms, rri_ms=s.rri_ms,
+            p_keep=s.p_keep, rsrp_threshold_dbm=s.rsrp_threshold_dbm,
+            candidate_fraction=s.candidate_fraction, sensing_window_ms=s.sensing_window_ms,
+            rssi_ranking=s.kind == "sps", rsrp_per_re=s.rsrp_measure == "per-re",
+            subchannel_size_prb=cfg.subchannel_size_prb, overlap_allowed=s.overlap_allowed,
+            latency_budget_ms=s.t2_ms,
+        ),
+        gen,
+    )
 
 
 def build_world(loaded: LoadedScenario) -> World:
@@ -265,8 +285,7 @@ def build_world(loaded: LoadedScenario) -> World:
     r = spec.radio
     medium = SidelinkMedium(
         cfg,
-        RandomScheduler(r.scheduler.t1_ms, r.scheduler.t2_ms, cfg.n_subchannels,
-                        rng.generator("scheduling")),
+        make_scheduler(spec, cfg, rng),
         VehicleRadio(r.tx_power_dbm, r.antenna_gain_dbi, r.antenna_height_m, r.noise_figure_db),
         bsm_period_ms, l_sub,
     )

@@ -135,15 +135,36 @@ class DecodingSpec(Spec):
     sensitivity_dbm: Annotated[float, Field(ge=-140.0, le=-40.0)] | None = Field(
         default=None, description="Packets received below this power are not decoded"
     )
+    min_sci_sinr_db: Annotated[float, Field(ge=-10.0, le=20.0)] = Field(
+        default=0.0, description="SCI (PSCCH) decoding threshold"
+    )
 
 
 class SchedulerSpec(Spec):
-    kind: Literal["random"] = Field(
-        default="random",
-        description="Resource choice: 'random' draws subframe and subchannel per packet",
-    )
+    """Resource selection. `sps` is LTE-V2X Mode 4 (TS 36.213 §14.1.1.6), `sps-nr` the NR Mode 2
+    variant (no S-RSSI ranking), `random` a fresh random resource per packet (no sensing)."""
+
+    kind: Literal["sps", "sps-nr", "random"] = "sps"
     t1_ms: Annotated[int, Field(ge=1, le=4)] = 1
     t2_ms: Annotated[int, Field(ge=20, le=100)] = 100
+    rri_ms: Literal[20, 50, 100] = Field(default=100, description="Resource reservation interval")
+    p_keep: Annotated[float, Field(ge=0.0, le=0.8)] = Field(
+        default=0.4, description="Probability of keeping the resource when the counter expires"
+    )
+    rsrp_threshold_dbm: Annotated[float, Field(ge=-128.0, le=0.0)] = Field(
+        default=-110.0, description="Initial PSSCH-RSRP exclusion threshold (raised in +3 dB steps)"
+    )
+    rsrp_measure: Literal["per-re", "total"] = Field(
+        default="per-re",
+        description="PSSCH-RSRP per resource element (3GPP) or total received power (GM-2019)",
+    )
+    candidate_fraction: Annotated[float, Field(gt=0.0, le=1.0)] = Field(
+        default=0.2, description="X: share of candidates that must remain (20 % in LTE)"
+    )
+    sensing_window_ms: Annotated[int, Field(ge=100, le=1100)] = 1000
+    overlap_allowed: bool = Field(
+        default=False, description="Resources may start at any subchannel (else multiples of L)"
+    )
 
 
 class RadioSpec(Spec):

@@ -1,0 +1,64 @@
+"""Colours and on-screen sizes, in one place so that the legend, the HUD and the drawing agree.
+
+The palette is chosen for a dark map: vehicle classes are far apart in hue (blue car, yellow bus,
+red truck, violet logistics van, green sanitation vehicle) so they stay distinguishable as single
+pixels, and nothing the simulator draws shares the RSU orange.
+"""
+
+from __future__ import annotations
+
+from vehicles.classes import CLASS_BY_CODE
+
+RGB = tuple[int, int, int]
+
+BACKGROUND: RGB = (24, 28, 32)
+ASPHALT: RGB = (58, 62, 68)
+ROAD_EDGE: RGB = (200, 200, 200)
+LANE_MARK: RGB = (170, 170, 170)
+MEDIAN: RGB = (210, 180, 60)
+ROAD_FAR: RGB = (110, 115, 122)  # a carriageway too thin to draw as a surface
+
+#: Colour per vehicle class name; every class in `vehicles.classes` must have one.
+CLASS_COLOURS: dict[str, RGB] = {
+    "car": (80, 160, 255),
+    "bus": (255, 210, 60),
+    "truck": (235, 70, 60),
+    "logistics": (185, 110, 255),
+    "sanitation": (70, 210, 110),
+}
+UNKNOWN_CLASS: RGB = (200, 200, 200)
+#: Index = class code.
+CLASS_COLOUR_BY_CODE: tuple[RGB, ...] = tuple(
+    CLASS_COLOURS.get(CLASS_BY_CODE[c].name, UNKNOWN_CLASS) for c in range(len(CLASS_BY_CODE))
+)
+
+VEHICLE_OUTLINE: RGB = (15, 15, 18)
+L3_MARK: RGB = (255, 255, 255)
+L4_MARK: RGB = (255, 60, 220)
+V2X_MARK: RGB = (0, 240, 240)
+TX_RING: RGB = (0, 220, 235)
+SELECTED: RGB = (255, 255, 0)
+
+RSU_FILL: RGB = (255, 140, 0)
+RSU_BORDER: RGB = (20, 20, 20)
+RSU_COVERAGE: RGB = (150, 95, 30)
+
+LINK_OK: RGB = (90, 255, 120)
+LINK_LOST: RGB = (190, 60, 60)
+
+TEXT: RGB = (235, 235, 235)
+TEXT_DIM: RGB = (160, 165, 170)
+TEXT_WARN: RGB = (255, 200, 60)
+PANEL_BG = (0, 0, 0, 170)  # RGBA, drawn with per-surface alpha
+
+#: RSU marker half size [px] and the minimum on-screen vehicle length [px] for each level of detail.
+RSU_HALF_PX = 6
+RECT_MIN_LENGTH_PX = 3.0  # below: vehicles are 2x2 pixel dots
+OUTLINE_MIN_LENGTH_PX = 9.0  # from here: dark outline (and selection box)
+MARKER_MIN_LENGTH_PX = 14.0  # from here: automation / V2X markers on the roof
+TX_RING_MIN_LENGTH_PX = 3.0  # transmission rings need the vehicle to be visible as a shape
+
+#: Default RSU planning radius drawn as the coverage circle [m].
+DEFAULT_RSU_RADIUS_M = 500.0
+
+ATTRIBUTION = "\u00a9 OpenStreetMap contributors, ODbL 1.0"
