@@ -94,8 +94,9 @@ class SpsScheduler:
         grow("res_start", (), np.int64, 0)
         grow("res_len", (), np.int64, 0)
         grow("counter", (), np.int64, 0)
-        grow("rsrp_dbm", (P_STEP_MS, n_sc), np.float32, -np.inf)
-        grow("rsrp_ms", (P_STEP_MS, n_sc), np.int64, never)
+        # Latest SCI per cell, packed as time_ms * 1000 + (rsrp_dbm + 500): one np.maximum.at keeps
+        # the latest (and, within a subframe, the strongest) SCI without sorting.
+        grow("sci_key", (P_STEP_MS, n_sc), np.float64, -np.inf)
         grow("rssi_mw", (P_STEP_MS, n_sc), np.float32, 0.0)
         grow("own_tx_ms", (P_STEP_MS,), np.int64, never)
         grow("free", (), bool, True)
@@ -105,8 +106,7 @@ class SpsScheduler:
         never = np.iinfo(np.int64).min // 2
         self.res_sf[slots] = -1
         self.counter[slots] = 0
-        self.rsrp_dbm[slots] = -np.inf
-        self.rsrp_ms[slots] = never
+        self.sci_key[slots] = -np.inf
         self.rssi_mw[slots] = 0.0
         self.own_tx_ms[slots] = never
 
@@ -207,7 +207,10 @@ class SpsScheduler:
         fresh_after = (n_ms - p.sensing_window_ms)[:, None, None]
         rows = slots[:, None]
         # Candidate RSRP: strongest fresh SCI over the subchannels each candidate covers.
-        rsrp = np.where(self.rsrp_ms[rows, off] >= fresh_after, self.rsrp_dbm[rows, off], -np.inf)
+        key = self.sci_key[rows, off]
+        sci_ms = np.floor(key / 1000.0)
+        with np.errstate(invalid="ignore"):  # -inf keys (never heard) unpack to NaN: masked out
+            rsrp = np.where(sci_ms >= fresh_after, key - sci_ms * 1000.0 - 500.0, -np.inf)
         rssi = self.rssi_mw[rows, off]  # (K, W, n_sc)
         cover = np.stack([rsrp[:, :, starts + j] for j in range(L)], axis=-1).max(axis=-1)
         energy = np.stack([rssi[:, :, starts + j] for j in range(L)], axis=-1).mean(axis=-1)
@@ -276,24 +279,13 @@ class SpsScheduler:
             return
         n_sc = self.p.n_subchannels
         reps = P_STEP_MS // self.p.rri_ms
-        cells, values, times = [], [], []
+        packed = subframe_ms * 1000.0 + (np.clip(rsrp_dbm, -499.0, 499.0) + 500.0)
+        flat = self.sci_key.reshape(-1)
         for j in range(int(n_subch.max())):
             m = n_subch > j
             for r in range(reps):
                 off = (subframe_ms[m] + r * self.p.rri_ms) % P_STEP_MS
-                cells.append((rx_slots[m] * P_STEP_MS + off) * n_sc + start[m] + j)
-                values.append(rsrp_dbm[m])
-                times.append(subframe_ms[m])
-        cell = np.concatenate(cells)
-        value = np.concatenate(values)
-        time = np.concatenate(times)
-        # Latest first, then strongest: one value per cell.
-        order = np.lexsort((value, time, cell))
-        last = np.ones(len(order), bool)
-        last[:-1] = cell[order][1:] != cell[order][:-1]
-        sel = order[last]
-        self.rsrp_dbm.reshape(-1)[cell[sel]] = value[sel]
-        self.rsrp_ms.reshape(-1)[cell[sel]] = time[sel]
+                np.maximum.at(flat, (rx_slots[m] * P_STEP_MS + off) * n_sc + start[m] + j, packed[m])
 
     def record_rssi(self, slots: IntArray, t0_ms: int, rssi_mw: NDArray[np.float64],
                     transmitted: NDArray[np.bool_], alpha: float = 0.1) -> None:

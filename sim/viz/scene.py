@@ -165,11 +165,14 @@ class Scene:
             return None
         return float(self.vehicles.x_m[row]), float(self.vehicles.y_m[row])
 
-    def pick(self, x_m: float, y_m: float, max_distance_m: float) -> Selection | None:
+    def pick(self, x_m: float, y_m: float, max_distance_m: float,
+             rsu_size_m: float = 0.0) -> Selection | None:
         """The vehicle or RSU nearest to a world point, if within `max_distance_m`.
 
         A point inside a vehicle's footprint counts as distance 0 to it, so clicking a long truck
-        anywhere selects it rather than a small car whose centre is nearer.
+        anywhere selects it rather than a small car whose centre is nearer; likewise inside an
+        RSU's on-screen marker (`rsu_size_m`, its half size in metres at the current zoom), and
+        the RSU wins that tie since its marker is drawn on top.
         """
         best: tuple[float, Selection] | None = None
         v = self.vehicles
@@ -185,7 +188,8 @@ class Scene:
         if len(self.rsu_xy_m):
             d = np.hypot(self.rsu_xy_m[:, 0] - x_m, self.rsu_xy_m[:, 1] - y_m)
             i = int(np.argmin(d))
-            if best is None or d[i] < best[0]:
+            d = np.maximum(d - rsu_size_m, 0.0)
+            if best is None or d[i] <= best[0]:
                 best = (float(d[i]), Selection("rsu", i))
         if best is None or best[0] > max_distance_m:
             return None
