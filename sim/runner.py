@@ -69,7 +69,7 @@ def run_scenario(
 
     error: BaseException | None = None
     try:
-        result = engine.run(on_progress=progress)
+        engine.run(on_progress=progress)
     except BaseException as exc:  # a crash still leaves the outputs recorded so far
         error = exc
         summary_obs.on_end(world, engine.now_ms, True)
@@ -96,7 +96,7 @@ def run_scenario(
     write_json(out_dir / "summary.json", summary)
     write_csv(out_dir / "prr_vs_distance.csv", ["distance_m", "prr", "samples"],
               summary_obs.radio.prr_table())
-    write_csv(out_dir / "cbr_vs_time.csv", ["t_s", "cbr_mean"], summary_obs.radio.cbr_series)
+    write_csv(out_dir / "cbr_vs_time.csv", ["t_s", "cbr_mean"], summary_obs.radio.cbr_rows())
     write_json(out_dir / "manifest.json", manifest)
     if error is not None:
         raise error

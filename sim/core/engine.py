@@ -2,8 +2,9 @@
 
 Time is integer milliseconds (the sidelink subframe), so no float drift ever reorders events. Each
 tick, in this fixed order:
-  1. the radio evaluates the batch of subframes [t, t + step) with positions at t (vehicles are
-     moved linearly inside the batch), including BSMs generated in it;
+  1. the radio evaluates the subframes [t, t + step) in batches of `batch_ms` (vehicles move
+     linearly from their positions at t), including the BSMs generated in them; short batches
+     keep the sensing of SPS fresh (a selection sees every SCI older than its batch);
   2. observers see the batch, then the state at t;
   3. simpy advances to t + step (other processes scheduled in between run here, in time order);
   4. mobility moves every vehicle to t + step.
@@ -55,11 +56,13 @@ class Engine:
         step = w.step_ms
         w.mobility.place_initial()
         w.mobility.update_positions()
+        batch_ms = w.radio_batch_ms
         while True:
             now = int(self.env.now)
-            batch = w.medium.batch(now, step, w.mobility.table, w.rsus)
-            for o in self.observers:
-                o.on_radio_batch(w, batch)
+            for t0 in range(now, now + step, batch_ms):
+                batch = w.medium.batch(t0, batch_ms, w.mobility.table, w.rsus, state_ms=now)
+                for o in self.observers:
+                    o.on_radio_batch(w, batch)
             for o in self.observers:
                 o.on_step(w, now)
             self.ticks += 1

@@ -35,7 +35,8 @@ class RadioRecorder:
         self.cbr_sum = 0.0
         self.cbr_max = 0.0
         self.cbr_batches = 0
-        self.cbr_series: list[tuple[float, float]] = []
+        self.cbr_series: list[tuple[float, float]] = []  # (window start s, mean CBR), 100 ms windows
+        self._cbr_window: tuple[int, float, int] = (-1, 0.0, 0)
 
     @property
     def success(self) -> np.ndarray:
@@ -73,7 +74,18 @@ class RadioRecorder:
             self.cbr_sum += mean
             self.cbr_max = max(self.cbr_max, float(cbr.max()))
             self.cbr_batches += 1
-            self.cbr_series.append((b.t0_ms / 1000.0, mean))
+            window = b.t0_ms // 100
+            w, total, count = self._cbr_window
+            if w != window and count:
+                self.cbr_series.append((w / 10.0, round(total / count, 6)))
+                total, count = 0.0, 0
+            self._cbr_window = (window, total + mean, count + 1)
+
+    def cbr_rows(self) -> list[tuple[float, float]]:
+        """Mean CBR per 100 ms window, including the window still open."""
+        w, total, count = self._cbr_window
+        tail = [(w / 10.0, round(total / count, 6))] if count else []
+        return self.cbr_series + tail
 
     def prr_table(self) -> list[tuple[float, float | None, int]]:
         prr = prr_curve(self.success, self.samples)

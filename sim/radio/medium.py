@@ -88,23 +88,25 @@ class SidelinkMedium:
         for k in self._pending:
             self._pending[k] = np.concatenate([self._pending[k], new[k]])
 
-    def nodes(self, table: VehicleTable, rsus: RsuTable) -> tuple[Nodes, IntArray]:
-        """Radio nodes: equipped vehicles (in id order), then RSUs. Returns nodes and vehicle ids."""
+    def nodes(self, table: VehicleTable, rsus: RsuTable, advance_s: float = 0.0) -> tuple[Nodes, IntArray]:
+        """Radio nodes: equipped vehicles (in id order), then RSUs. Returns nodes and vehicle ids.
+
+        `advance_s` moves vehicles along their velocity from the table's time to the batch start.
+        """
         eq = table["equipped"]
         vid = table["id"][eq]
         n_v, n_r = len(vid), len(rsus)
         heading = table["heading_rad"][eq]
         speed = table["v_mps"][eq]
         vr = self.vehicle_radio
+        vel = np.column_stack([speed * np.cos(heading), speed * np.sin(heading)])
+        xy = np.column_stack([table["x_m"][eq], table["y_m"][eq]])
+        if advance_s:
+            xy = xy + vel * advance_s
         nodes = Nodes(
             key=np.concatenate([vid.astype(np.uint64), rsus.key]),
-            xy_m=np.concatenate(
-                [np.column_stack([table["x_m"][eq], table["y_m"][eq]]), rsus.xy_m.reshape(-1, 2)]
-            ),
-            vel_mps=np.concatenate(
-                [np.column_stack([speed * np.cos(heading), speed * np.sin(heading)]),
-                 np.zeros((n_r, 2))]
-            ),
+            xy_m=np.concatenate([xy, rsus.xy_m.reshape(-1, 2)]),
+            vel_mps=np.concatenate([vel, np.zeros((n_r, 2))]),
             height_m=np.concatenate([np.full(n_v, vr.antenna_height_m), np.full(n_r, rsus.height_m)]),
             tx_power_dbm=np.concatenate(
                 [np.full(n_v, vr.tx_power_dbm), np.full(n_r, rsus.tx_power_dbm)]
@@ -120,10 +122,13 @@ class SidelinkMedium:
         return nodes, vid
 
     def batch(
-        self, t0_ms: int, n_subframes: int, table: VehicleTable, rsus: RsuTable
+        self, t0_ms: int, n_subframes: int, table: VehicleTable, rsus: RsuTable,
+        state_ms: int | None = None,
     ) -> RadioBatch:
+        """Evaluates subframes [t0, t0 + n); `state_ms` is the time of the table's positions."""
         t1_ms = t0_ms + n_subframes
-        nodes, node_vid = self.nodes(table, rsus)
+        advance_s = 0.0 if state_ms is None else (t0_ms - state_ms) / 1000.0
+        nodes, node_vid = self.nodes(table, rsus, advance_s)
         slots = self.scheduler.sync(node_vid)
         gen_vid, gen_ms = bsm_generation(table, t0_ms, t1_ms, self.bsm_period_ms)
         self._schedule(gen_vid, gen_ms, slots[np.searchsorted(node_vid, gen_vid)])

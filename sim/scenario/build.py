@@ -48,6 +48,7 @@ class World:
     rng: RngTree
     step_ms: int
     duration_ms: int
+    radio_batch_ms: int
     data_hashes: dict[str, str] = field(default_factory=dict)
 
 
@@ -292,5 +293,6 @@ def build_world(loaded: LoadedScenario) -> World:
     return World(
         spec=spec, loaded=loaded, projection=projection, geometry=geometry, mobility=mobility,
         rsus=rsus, medium=medium, rng=rng, step_ms=step_ms, duration_ms=s_to_ms(spec.duration_s),
+        radio_batch_ms=spec.radio.batch_ms,
         data_hashes=hashes,
     )

@@ -142,6 +142,7 @@ class Renderer:
             return
         arr = pg.surfarray.pixels2d(surface)
         try:
+            colour = colour.astype(arr.dtype)
             arr[xi, yi] = colour
             arr[xi + 1, yi] = colour
             arr[xi, yi + 1] = colour
@@ -153,8 +154,7 @@ class Renderer:
         fmt = (surface.get_bitsize(), surface.get_masks(), surface.get_shifts())
         if self._mapped is None or self._mapped[0] != fmt:
             self._mapped = (fmt, np.array([surface.map_rgb(c) for c in style.CLASS_COLOUR_BY_CODE],
-                                          dtype=np.int64).astype(np.uint32).view(np.int32)
-                            .astype(np.int64))
+                                          dtype=np.uint64))
         return self._mapped[1]
 
     def _draw_rects(self, surface: Any, scene: Scene, camera: Camera, px: np.ndarray,
@@ -267,9 +267,9 @@ def vehicle_corners_px(cx: np.ndarray, cy: np.ndarray, heading_rad: np.ndarray,
     """(N, 4, 2) screen corners of oriented rectangles centred on (cx, cy), y pointing down."""
     c, s = np.cos(heading_rad), np.sin(heading_rad)
     hl, hw = length_px / 2.0, width_px / 2.0
-    # Forward (c, -s) and right (-s, -c) unit vectors in screen space (y flipped).
+    # Forward (c, -s) and right (s, c) unit vectors in screen space (y flipped).
     fx, fy = c * hl, -s * hl
-    rx, ry = -s * hw, -c * hw
+    rx, ry = s * hw, c * hw
     out = np.empty((len(cx), 4, 2))
     out[:, 0, 0], out[:, 0, 1] = cx + fx + rx, cy + fy + ry
     out[:, 1, 0], out[:, 1, 1] = cx + fx - rx, cy + fy - ry

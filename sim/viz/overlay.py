@@ -1,0 +1,309 @@
+"""Screen-space overlays: HUD, inspection panel, legend, scale bar, help and the OSM attribution.
+
+Kept apart from the world drawing because it changes for different reasons (wording, layout) and
+because it is the only part that renders text. Text surfaces are cached by (text, colour, size):
+most HUD lines are identical from one frame to the next, and rendering glyphs is the slow part.
+The OpenStreetMap attribution is drawn on every frame, whatever else is hidden, because the road
+geometry is ODbL data.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from sim.viz import style
+from sim.viz._pygame import pygame
+from sim.viz.camera import Camera
+from sim.viz.scene import Scene, Selection
+from vehicles.classes import AUTOMATION_LEVELS, CLASS_BY_CODE
+
+FONT_SIZES = {"small": 15, "body": 18, "large": 24}
+MARGIN_PX = 8
+#: Height of the replay time bar along the bottom edge (clicking it seeks).
+PROGRESS_BAR_PX = 8
+
+HELP_LINES = (
+    ("space", "pause / resume"),
+    ("+  /  -", "speed x0.1 ... x100, then max (as fast as possible)"),
+    ("n  /  \u2192", "step one frame (while paused)"),
+    ("\u2190", "step back (replay, while paused)"),
+    ("arrows, drag", "pan (shift + arrows while paused)"),
+    ("wheel  /  [  ]", "zoom"),
+    ("click", "select a vehicle or RSU (shows its state and links)"),
+    ("f", "follow the selected vehicle"),
+    ("0", "fit the whole map"),
+    ("h", "this help"),
+    ("q  /  Esc", "quit"),
+)
+
+
+@dataclass
+class HudState:
+    """The viewer-side state the overlay shows (none of it is simulation state)."""
+
+    paused: bool = False
+    speed: float = 1.0  # simulated seconds per wall second; 0 = as fast as possible
+    rtf: float | None = None  # measured real-time factor
+    selected: Selection | None = None
+    following: bool = False
+    show_help: bool = False
+
+
+def speed_label(speed: float) -> str:
+    return "max" if speed == 0 else f"x{speed:g}"
+
+
+def _fmt(value: float | None, fmt: str, unit: str = "") -> str:
+    return "n/a" if value is None or not math.isfinite(value) else f"{value:{fmt}}{unit}"
+
+
+def nice_length_m(target_m: float) -> float:
+    """The largest 1-2-5 x 10^k length not above `target_m` (for the scale bar)."""
+    if target_m <= 0:
+        return 1.0
+    k = math.floor(math.log10(target_m))
+    for m in (5, 2, 1):
+        if m * 10**k <= target_m:
+            return float(m * 10**k)
+    return float(10**k)
+
+
+class Overlay:
+    def __init__(self, font_size: int = 16) -> None:
+        self._scale = font_size / 16.0
+        self._fonts: dict[str, Any] = {}
+        self._cache: dict[tuple[str, tuple[int, int, int], str], Any] = {}
+        self._panels: dict[tuple[int, int], Any] = {}
+
+    # ------------------------------------------------------------------ text helpers
+    def font(self, size: str) -> Any:
+        if size not in self._fonts:
+            self._fonts[size] = pygame().font.Font(None, round(FONT_SIZES[size] * self._scale))
+        return self._fonts[size]
+
+    def render_text(self, text: str, colour: tuple[int, int, int], size: str = "body") -> Any:
+        key = (text, colour, size)
+        surf = self._cache.get(key)
+        if surf is None:
+            if len(self._cache) > 1024:
+                self._cache.clear()
+            surf = self.font(size).render(text, True, colour)
+            self._cache[key] = surf
+        return surf
+
+    def text(self, surface: Any, text: str, pos: tuple[int, int],
+             colour: tuple[int, int, int] = style.TEXT, size: str = "body") -> Any:
+        """Blits `text` with its top-left at `pos`; returns its rect."""
+        return surface.blit(self.render_text(text, colour, size), pos)
+
+    def panel(self, surface: Any, rect: Any) -> None:
+        """A translucent dark box behind text, so it stays readable over any map."""
+        pg = pygame()
+        key = (rect.width, rect.height)
+        bg = self._panels.get(key)
+        if bg is None:
+            if len(self._panels) > 64:
+                self._panels.clear()
+            bg = pg.Surface(key, pg.SRCALPHA)
+            bg.fill(style.PANEL_BG)
+            self._panels[key] = bg
+        surface.blit(bg, rect.topleft)
+
+    def lines_box(self, surface: Any, lines: list[tuple[str, tuple[int, int, int], str]],
+                  anchor: tuple[int, int], align_right: bool = False) -> Any:
+        """Draws lines of (text, colour, size) in a panel whose top corner is `anchor`."""
+        pg = pygame()
+        surfs = [self.render_text(t, c, s) for t, c, s in lines]
+        w = max(s.get_width() for s in surfs) + 2 * MARGIN_PX
+        h = sum(s.get_height() + 2 for s in surfs) + 2 * MARGIN_PX - 2
+        x = anchor[0] - w if align_right else anchor[0]
+        rect = pg.Rect(x, anchor[1], w, h)
+        self.panel(surface, rect)
+        y = rect.top + MARGIN_PX
+        for s in surfs:
+            surface.blit(s, (rect.left + MARGIN_PX, y))
+            y += s.get_height() + 2
+        return rect
+
+    # ------------------------------------------------------------------ the frame
+    def draw(self, surface: Any, scene: Scene, camera: Camera, hud: HudState | None) -> None:
+        w, h = surface.get_size()
+        bottom = h - (PROGRESS_BAR_PX + 2 if scene.mode == "replay" else 0)
+        attribution = self.render_text(style.ATTRIBUTION, style.TEXT, "small")
+        a_rect = attribution.get_rect(bottomright=(w - MARGIN_PX, bottom - 4))
+        self.panel(surface, a_rect.inflate(8, 4))
+        surface.blit(attribution, a_rect)
+        if hud is None:
+            return
+        self.draw_hud(surface, scene, hud)
+        self.draw_scale_bar(surface, camera, (MARGIN_PX, bottom - 6))
+        self.draw_legend(surface, (MARGIN_PX, bottom - 34))
+        if scene.mode == "replay":
+            self.draw_progress(surface, scene)
+        if hud.selected is not None:
+            self.draw_inspector(surface, scene, hud.selected, hud.following)
+        if hud.show_help:
+            self.draw_help(surface)
+
+    def draw_hud(self, surface: Any, scene: Scene, hud: HudState) -> None:
+        title = scene.title or "v2xsim"
+        mode = "live" if scene.mode == "live" else "replay"
+        t = f"t = {scene.t_s:7.2f} s"
+        if scene.t_end_s is not None:
+            t += f" / {scene.t_end_s:.1f} s"
+        n_tx = int(np.count_nonzero(scene.transmitted())) if len(scene.tx_vehicle_ids) else 0
+        lines = [
+            (f"{title}   [{mode}]", style.TEXT, "large"),
+            (f"{t}    speed {speed_label(hud.speed)}    RTF {_fmt(hud.rtf, '.2f', 'x')}",
+             style.TEXT, "body"),
+            (f"vehicles {len(scene.vehicles)}    transmitting {n_tx}    RSUs "
+             f"{len(scene.rsu_xy_m)}", style.TEXT, "body"),
+        ]
+        st = scene.stats
+        if st is not None:
+            label = f"  ({st.label})" if st.label else ""
+            lines.append((f"PRR@300 m {_fmt(st.prr_300m, '.3f')}    latency p95 "
+                          f"{_fmt(st.latency_p95_ms, '.1f', ' ms')}    CBR {_fmt(st.cbr, '.3f')}"
+                          f"{label}", style.TEXT, "body"))
+        state = []
+        if scene.finished:
+            state.append("FINISHED")
+        if hud.paused:
+            state.append("PAUSED  (space: resume, n: step)")
+        if state:
+            lines.append(("   ".join(state), style.TEXT_WARN, "body"))
+        lines.append(("h: help    q: quit", style.TEXT_DIM, "small"))
+        self.lines_box(surface, lines, (MARGIN_PX, MARGIN_PX))
+
+    def draw_scale_bar(self, surface: Any, camera: Camera, bottom_left: tuple[int, int]) -> None:
+        pg = pygame()
+        length_m = nice_length_m(150.0 / camera.scale_px_per_m)
+        length_px = round(length_m * camera.scale_px_per_m)
+        x, y = bottom_left
+        label = f"{length_m / 1000:g} km" if length_m >= 1000 else f"{length_m:g} m"
+        text = self.render_text(label, style.TEXT, "small")
+        box = pg.Rect(x, y - 22, length_px + text.get_width() + 3 * MARGIN_PX, 22)
+        self.panel(surface, box)
+        y0 = y - 8
+        pg.draw.line(surface, style.TEXT, (x + MARGIN_PX, y0), (x + MARGIN_PX + length_px, y0), 2)
+        for xx in (x + MARGIN_PX, x + MARGIN_PX + length_px):
+            pg.draw.line(surface, style.TEXT, (xx, y0 - 5), (xx, y0), 2)
+        surface.blit(text, (x + 2 * MARGIN_PX + length_px, y0 - text.get_height() + 3))
+
+    def draw_legend(self, surface: Any, bottom_left: tuple[int, int]) -> None:
+        pg = pygame()
+        items: list[tuple[str, tuple[int, int, int], str]] = [
+            (CLASS_BY_CODE[c].name, style.CLASS_COLOUR_BY_CODE[c], "box")
+            for c in range(len(CLASS_BY_CODE))
+        ]
+        items += [("L3", style.L3_MARK, "dot"), ("L4", style.L4_MARK, "dot"),
+                  ("V2X", style.V2X_MARK, "dot"), ("transmitting", style.TX_RING, "ring"),
+                  ("RSU", style.RSU_FILL, "box")]
+        surfs = [self.render_text(name, style.TEXT, "small") for name, _, _ in items]
+        width = sum(s.get_width() + 26 for s in surfs) + MARGIN_PX
+        x, y = bottom_left
+        box = pg.Rect(x, y - 22, width, 22)
+        self.panel(surface, box)
+        cx = x + MARGIN_PX
+        cy = y - 11
+        for (name, colour, kind), s in zip(items, surfs):
+            if kind == "box":
+                pg.draw.rect(surface, colour, (cx, cy - 5, 12, 10))
+            elif kind == "dot":
+                pg.draw.circle(surface, colour, (cx + 6, cy), 4)
+            else:
+                pg.draw.circle(surface, colour, (cx + 6, cy), 6, 1)
+            surface.blit(s, (cx + 16, cy - s.get_height() // 2))
+            cx += s.get_width() + 26
+
+    def draw_progress(self, surface: Any, scene: Scene) -> None:
+        pg = pygame()
+        w, h = surface.get_size()
+        rect = progress_rect(w, h)
+        pg.draw.rect(surface, (50, 55, 60), rect)
+        if scene.t_end_s:
+            frac = min(max(scene.t_s / scene.t_end_s, 0.0), 1.0)
+            pg.draw.rect(surface, style.TX_RING, (rect.left, rect.top, round(rect.width * frac),
+                                                  rect.height))
+
+    def draw_inspector(self, surface: Any, scene: Scene, sel: Selection, following: bool) -> None:
+        lines = inspector_lines(scene, sel, following)
+        w = surface.get_width()
+        self.lines_box(surface, [(t, c, "body") for t, c in lines], (w - MARGIN_PX, MARGIN_PX),
+                       align_right=True)
+
+    def draw_help(self, surface: Any) -> None:
+        pg = pygame()
+        keys = [self.render_text(k, style.TEXT_WARN, "body") for k, _ in HELP_LINES]
+        descs = [self.render_text(d, style.TEXT, "body") for _, d in HELP_LINES]
+        title = self.render_text("Controls", style.TEXT, "large")
+        kw = max(s.get_width() for s in keys)
+        width = kw + max(s.get_width() for s in descs) + 4 * MARGIN_PX
+        height = title.get_height() + sum(s.get_height() + 4 for s in keys) + 3 * MARGIN_PX
+        rect = pg.Rect(0, 0, width, height)
+        rect.center = (surface.get_width() // 2, surface.get_height() // 2)
+        self.panel(surface, rect)
+        self.panel(surface, rect)  # twice: darker, it covers the map on purpose
+        surface.blit(title, (rect.left + 2 * MARGIN_PX, rect.top + MARGIN_PX))
+        y = rect.top + 2 * MARGIN_PX + title.get_height()
+        for k, d in zip(keys, descs):
+            surface.blit(k, (rect.left + 2 * MARGIN_PX, y))
+            surface.blit(d, (rect.left + 3 * MARGIN_PX + kw, y))
+            y += k.get_height() + 4
+
+
+def progress_rect(width_px: int, height_px: int) -> Any:
+    """The replay time bar (shared with `Controls`, which seeks when it is clicked)."""
+    return pygame().Rect(0, height_px - PROGRESS_BAR_PX, width_px, PROGRESS_BAR_PX)
+
+
+def inspector_lines(scene: Scene, sel: Selection,
+                    following: bool = False) -> list[tuple[str, tuple[int, int, int]]]:
+    """The inspection panel's text: the selected node's state in this scene (pygame-free)."""
+    t = style.TEXT
+    if sel.kind == "rsu":
+        if not 0 <= sel.id < len(scene.rsu_xy_m):
+            return [(f"RSU {sel.id}: not in this scene", style.TEXT_DIM)]
+        x, y = scene.rsu_xy_m[sel.id]
+        v = scene.vehicles
+        inside = int(np.count_nonzero(np.hypot(v.x_m - x, v.y_m - y) <= scene.rsu_radius_m))
+        out = [(f"RSU {sel.id}", style.RSU_FILL), (f"position ({x:.0f}, {y:.0f}) m", t),
+               (f"planning radius {scene.rsu_radius_m:.0f} m", t),
+               (f"vehicles within radius {inside}", t)]
+        out += _link_lines(scene, sel, "heard")
+        return out
+    row = scene.vehicles.row_of(sel.id)
+    if row is None:
+        return [(f"vehicle #{sel.id}: left the road", style.TEXT_DIM)]
+    v = scene.vehicles
+    cls = CLASS_BY_CODE.get(int(v.cls[row]))
+    name = cls.name if cls else f"class {int(v.cls[row])}"
+    level = int(v.automation[row])
+    lvl = AUTOMATION_LEVELS[level] if 0 <= level < len(AUTOMATION_LEVELS) else f"L{level}"
+    sent = bool(scene.transmitted()[row])
+    route = int(v.route[row])
+    out = [
+        (f"vehicle #{sel.id}  {name}" + ("  (following)" if following else ""),
+         style.CLASS_COLOUR_BY_CODE[int(v.cls[row])] if cls else t),
+        (f"automation {lvl}    V2X {'yes' if v.equipped[row] else 'no'}", t),
+        (f"route {route}    lane {int(v.lane[row])}", t),
+        (f"speed {v.v_mps[row] * 3.6:.1f} km/h    accel {v.a_mps2[row]:+.2f} m/s\u00b2", t),
+        (f"position ({v.x_m[row]:.0f}, {v.y_m[row]:.0f}) m    heading "
+         f"{math.degrees(v.heading_rad[row]) % 360:.0f}\u00b0", t),
+        (f"size {v.length_m[row]:.1f} x {v.width_m[row]:.1f} m", t),
+        (f"transmitted this batch: {'yes' if sent else 'no'}", t),
+    ]
+    out += _link_lines(scene, sel, "sent")
+    return out
+
+
+def _link_lines(scene: Scene, sel: Selection, verb: str) -> list[tuple[str, tuple[int, int, int]]]:
+    if scene.links is None:
+        return [("links: not recorded", style.TEXT_DIM)]
+    _, _, _, ok = scene.links.of(sel)
+    n_ok = int(ok.sum())
+    return [(f"links {verb}: {n_ok} decoded, {len(ok) - n_ok} lost", style.TEXT)]

@@ -1,0 +1,198 @@
+"""`ReplaySource`: scenes from a recorded run directory (`trace.msgpack`), seekable to any time.
+
+The trace is read once with `sim.io.trace` and its frames are indexed by kind and time: the static
+"route" and "rsus" frames become the road layer, "state" frames (every `state_interval_s`) are the
+seek points, and "tx"/"rx" frames are matched to a state by their batch start time (a batch
+[t, t + step) is written just before the state at t). Frames hold zero-copy views into the file's
+bytes, so indexing costs no decoding; a Scene is only built for the frame being shown.
+
+`summary.json` and `cbr_vs_time.csv`, when present next to the trace, feed the HUD (the run's PRR
+and latency, the channel load at the shown time).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from sim.core.errors import V2xSimError
+from sim.io.trace import Frame, TraceFormatError, read_trace
+from sim.viz.roads import RoadLayer, RouteShape, build_road_layer
+from sim.viz.scene import Links, Scene, Stats, Vehicles
+from sim.viz.style import DEFAULT_RSU_RADIUS_M
+
+#: Frames of other kinds match a state when their times differ by less than this [s].
+TIME_EPS_S = 1e-6
+
+
+class ReplayError(V2xSimError):
+    """The run directory or its trace cannot be replayed; the message says why."""
+
+
+def trace_path_of(run_dir: Path) -> Path:
+    """`run_dir/trace.msgpack` (or the file itself when given a trace)."""
+    p = Path(run_dir)
+    if p.is_file():
+        return p
+    if not p.exists():
+        raise ReplayError(f"{p}: no such run directory")
+    trace = p / "trace.msgpack"
+    if not trace.is_file():
+        raise ReplayError(f"{p}: no trace.msgpack in this directory (is it a run directory?)")
+    return trace
+
+
+class ReplaySource:
+    def __init__(self, run_dir: Path, rsu_radius_m: float = DEFAULT_RSU_RADIUS_M) -> None:
+        self.trace = trace_path_of(run_dir)
+        self.rsu_radius_m = rsu_radius_m
+        states: list[Frame] = []
+        tx: list[Frame] = []
+        rx: list[Frame] = []
+        routes: dict[int, Frame] = {}
+        rsu_xy = np.zeros((0, 2))
+        try:
+            meta, reader = read_trace(self.trace)
+            for fr in reader:
+                if fr.kind == "state":
+                    states.append(fr)
+                elif fr.kind == "tx":
+                    tx.append(fr)
+                elif fr.kind == "rx":
+                    rx.append(fr)
+                elif fr.kind == "route" and fr.n:
+                    routes[int(fr.cols["route"][0])] = fr
+                elif fr.kind == "rsus":
+                    rsu_xy = np.column_stack([fr.cols["x_m"], fr.cols["y_m"]]).astype(np.float64)
+        except (TraceFormatError, OSError) as exc:
+            raise ReplayError(f"{self.trace}: cannot read the trace ({exc})") from None
+        except KeyError as exc:
+            raise ReplayError(f"{self.trace}: a frame lacks the column {exc}") from None
+        if not states:
+            raise ReplayError(f"{self.trace}: no vehicle states recorded "
+                              "(the run had output.trace.states=false, or it ended at once)")
+        self.meta: dict[str, Any] = meta
+        self.truncated = reader.truncated
+        self.states = states
+        self.state_t = np.array([f.t_s for f in states])
+        self.tx, self.tx_t = tx, np.array([f.t_s for f in tx])
+        self.rx, self.rx_t = rx, np.array([f.t_s for f in rx])
+        self.rsu_xy_m = rsu_xy
+        shapes = [RouteShape(np.column_stack([f.cols["x_m"], f.cols["y_m"]]).astype(np.float64),
+                             int(f.cols["lanes"][0]), float(f.cols["lane_width_m"][0]))
+                  for _, f in sorted(routes.items())]
+        self.roads: RoadLayer = build_road_layer(shapes, rsu_xy)
+        self.title = str(meta.get("scenario", self.trace.parent.name))
+        self._summary = _read_json(self.trace.parent / "summary.json")
+        self._cbr = _read_cbr(self.trace.parent / "cbr_vs_time.csv")
+        self._cache: tuple[int, Scene] | None = None
+
+    # ------------------------------------------------------------------ time axis
+    @property
+    def t_start(self) -> float:
+        return float(self.state_t[0])
+
+    @property
+    def t_end(self) -> float:
+        return float(self.state_t[-1])
+
+    @property
+    def state_interval_s(self) -> float:
+        return float(np.median(np.diff(self.state_t))) if len(self.state_t) > 1 else 0.1
+
+    def __len__(self) -> int:
+        return len(self.states)
+
+    def index_at(self, t_s: float) -> int:
+        """The state frame at `t_s` or just before it (the first one for earlier times)."""
+        i = int(np.searchsorted(self.state_t, t_s + TIME_EPS_S, side="right")) - 1
+        return min(max(i, 0), len(self.states) - 1)
+
+    # ------------------------------------------------------------------ scenes
+    def scene_at(self, t_s: float) -> Scene:
+        return self.scene(self.index_at(t_s))
+
+    def scene(self, index: int) -> Scene:
+        """The Scene of state frame `index` (the last one built is cached: paused = free)."""
+        if self._cache is not None and self._cache[0] == index:
+            return self._cache[1]
+        fr = self.states[index]
+        t = fr.t_s
+        tx = _matching(self.tx, self.tx_t, t)
+        rx = _matching(self.rx, self.rx_t, t)
+        tx_ids = (np.unique(np.asarray(tx.cols["vehicle_id"], dtype=np.int64)) if tx is not None
+                  else np.zeros(0, np.int64))
+        scene = Scene(
+            t_s=t, roads=self.roads, rsu_xy_m=self.rsu_xy_m,
+            vehicles=Vehicles.from_columns(dict(fr.cols)), tx_vehicle_ids=tx_ids,
+            links=_links(tx, rx) if tx is not None and rx is not None else None,
+            stats=self._stats(t), rsu_radius_m=self.rsu_radius_m, title=self.title,
+            mode="replay", t_end_s=self.t_end, finished=index == len(self.states) - 1,
+        )
+        self._cache = (index, scene)
+        return scene
+
+    def _stats(self, t_s: float) -> Stats | None:
+        s = self._summary
+        if s is None and self._cbr is None:
+            return None
+        prr = lat = None
+        if s is not None:
+            msgs = s.get("messages", {})
+            prr = msgs.get("prr", {}).get("at_300m")
+            lat = msgs.get("latency", {}).get("bsm", {}).get("p95_ms")
+        cbr = None
+        if self._cbr is not None and len(self._cbr[0]):
+            i = int(np.searchsorted(self._cbr[0], t_s + TIME_EPS_S, side="right")) - 1
+            cbr = float(self._cbr[1][i]) if i >= 0 else None
+        return Stats(prr_300m=prr, latency_p95_ms=lat, cbr=cbr, label="PRR, latency: whole run")
+
+
+def _matching(frames: list[Frame], times: np.ndarray, t_s: float) -> Frame | None:
+    if not len(times):
+        return None
+    i = int(np.searchsorted(times, t_s - TIME_EPS_S, side="left"))
+    return frames[i] if i < len(times) and abs(times[i] - t_s) < TIME_EPS_S else None
+
+
+def _links(tx: Frame, rx: Frame) -> Links:
+    """Rx records refer to packets; map each to its transmission row in the tx frame."""
+    pid = np.asarray(tx.cols["packet_id"], dtype=np.int64)
+    order = np.argsort(pid, kind="stable")
+    rx_pid = np.asarray(rx.cols["packet_id"], dtype=np.int64)
+    pos = np.minimum(np.searchsorted(pid[order], rx_pid), max(len(pid) - 1, 0))
+    link_tx = order[pos] if len(pid) else np.zeros(len(rx_pid), np.int64)
+    known = pid[link_tx] == rx_pid if len(pid) else np.zeros(len(rx_pid), bool)
+    n = int(known.sum())
+    return Links(
+        link_tx=link_tx[known], tx_vehicle_id=np.asarray(tx.cols["vehicle_id"], dtype=np.int64),
+        link_rx=np.arange(n, dtype=np.int64),
+        rx_vehicle_id=np.asarray(rx.cols["rx_vehicle_id"], dtype=np.int64)[known],
+        rx_rsu=np.asarray(rx.cols["rx_rsu"], dtype=np.int64)[known],
+        reason=np.asarray(rx.cols["reason"], dtype=np.int8)[known],
+    )
+
+
+def _read_json(path: Path) -> dict[str, Any] | None:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _read_cbr(path: Path) -> tuple[np.ndarray, np.ndarray] | None:
+    try:
+        with path.open(encoding="utf-8") as f:
+            rows = [(float(r["t_s"]), float(r["cbr_mean"])) for r in csv.DictReader(f)
+                    if r.get("t_s") and r.get("cbr_mean")]
+    except (OSError, ValueError, KeyError):
+        return None
+    if not rows:
+        return None
+    arr = np.array(rows)
+    return arr[:, 0], arr[:, 1]
