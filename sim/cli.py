@@ -31,6 +31,9 @@ def _parser() -> argparse.ArgumentParser:
     val.add_argument("scenario")
     val.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
     sub.add_parser("list", help="list the built-in scenarios")
+    from sim.calibration.cli import add_parser as add_calibrate
+
+    add_calibrate(sub)
     sub.add_parser("schema", help="print the JSON Schema of scenario files")
     return p
 
@@ -173,6 +176,10 @@ def main(argv: list[str] | None = None) -> int:
         return _cmd_run(args)
     if args.command == "validate":
         return _cmd_validate(args)
+    if args.command == "calibrate":
+        from sim.calibration.cli import cmd_calibrate
+
+        return cmd_calibrate(args)
     if args.command == "list":
         return _cmd_list()
     return _cmd_schema()

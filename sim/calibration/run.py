@@ -33,7 +33,7 @@ class CalibrationResult:
 
 
 def simulate(world: CalibrationWorld, duration_s: float, warmup_s: float = 2.0,
-             batch_ms: int = 100) -> CalibrationResult:
+             batch_ms: int = 20) -> CalibrationResult:
     rec = RadioRecorder(BIN_M, MAX_DISTANCE_M, int(warmup_s * 1000), [100.0, 300.0])
     t = world.table
     for t0 in range(0, int(duration_s * 1000), batch_ms):
