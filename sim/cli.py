@@ -32,8 +32,10 @@ def _parser() -> argparse.ArgumentParser:
     val.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
     sub.add_parser("list", help="list the built-in scenarios")
     from sim.calibration.cli import add_parser as add_calibrate
+    from sim.viz.cli import add_view_parser
 
     add_calibrate(sub)
+    add_view_parser(sub)
     sub.add_parser("schema", help="print the JSON Schema of scenario files")
     return p
 
@@ -176,6 +178,10 @@ def main(argv: list[str] | None = None) -> int:
         return _cmd_run(args)
     if args.command == "validate":
         return _cmd_validate(args)
+    if args.command == "view":
+        from sim.viz.cli import cmd_view
+
+        return cmd_view(args)
     if args.command == "calibrate":
         from sim.calibration.cli import cmd_calibrate
 

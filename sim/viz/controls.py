@@ -86,7 +86,7 @@ class Controls:
             return
         x, y = self.camera.point_to_world(*pos)
         s = self.camera.scale_px_per_m
-        self.select(scene.pick(x, y, PICK_RADIUS_PX / s, rsu_size_m=style.RSU_HALF_PX / s))
+        self.select(scene.pick(x, y, PICK_RADIUS_PX / s, rsu_size_m=style.rsu_half_px(s) / s))
 
     # ------------------------------------------------------------------ events
     def handle_all(self, events: Iterable[Any], scene: Scene | None = None) -> None:

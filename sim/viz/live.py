@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -39,7 +40,7 @@ def roads_from_world(world: World) -> RoadLayer:
 
 
 def stats_from_summary(summary: SummaryObserver) -> Stats:
-    """PRR at 300 m and latency p95 so far (after warm-up), CBR of the latest batch."""
+    """PRR at 300 m and latency p95 so far (after warm-up), mean CBR of the last whole 100 ms."""
     r = summary.radio
     cbr = r.cbr_series[-1][1] if r.cbr_series else None
     return Stats(
@@ -57,15 +58,17 @@ def links_from_batch(batch: RadioBatch) -> Links:
                  rx_vehicle_id=batch.node_vehicle_id, rx_rsu=batch.node_rsu, reason=links.reason)
 
 
-def scene_from_world(world: World, roads: RoadLayer, now_ms: int, batch: RadioBatch | None = None,
-                     stats: Stats | None = None, rsu_radius_m: float = DEFAULT_RSU_RADIUS_M,
-                     ) -> Scene:
-    """A snapshot of the world at `now_ms` (columns are copied: the world moves on)."""
-    tx_ids = np.unique(batch.tx_vehicle_id) if batch is not None else np.zeros(0, np.int64)
+def scene_from_world(world: World, roads: RoadLayer, now_ms: int,
+                     batches: Sequence[RadioBatch] = (), stats: Stats | None = None,
+                     rsu_radius_m: float = DEFAULT_RSU_RADIUS_M) -> Scene:
+    """A snapshot of the world at `now_ms` and the radio batches of the tick that led to it
+    (vehicle columns are copied: the world moves on; batch arrays are never modified)."""
+    tx_ids = (np.unique(np.concatenate([b.tx_vehicle_id for b in batches])) if batches
+              else np.zeros(0, np.int64))
     return Scene(
         t_s=now_ms / 1000.0, roads=roads, rsu_xy_m=np.array(world.rsus.xy_m).reshape(-1, 2),
         vehicles=Vehicles.from_columns(world.mobility.table.cols), tx_vehicle_ids=tx_ids,
-        links=links_from_batch(batch) if batch is not None else None, stats=stats,
+        links=tuple(links_from_batch(b) for b in batches), stats=stats,
         rsu_radius_m=rsu_radius_m, title=world.spec.name, mode="live",
     )
 
@@ -93,7 +96,7 @@ class LiveViewer:
         self.quit = False
         self.passive = False  # an export is complete: skip the per-tick work
         self.finished = False
-        self._batch: RadioBatch | None = None
+        self._batches: list[RadioBatch] = []  # the radio batches of the current tick
         self._anchor: tuple[float, float] | None = None  # (wall s, sim s) of the pacing origin
 
     def attach(self, engine: Engine) -> None:
@@ -109,18 +112,41 @@ class LiveViewer:
         self.roads = roads_from_world(world)
 
     def on_radio_batch(self, world: World, batch: RadioBatch) -> None:
-        self._batch = batch
+        if self.quit or self.passive:
+            return
+        if self._batches and batch.t0_ms <= self._batches[-1].t0_ms:
+            self._batches = []
+        self._batches.append(batch)
 
     def on_step(self, world: World, now_ms: int) -> None:
         if self.quit or self.passive:
             return
+        batches, self._batches = self._batches, []
+        self.viewer.rate.add(now_ms / 1000.0)
+        shot = self._screenshot_due(now_ms, world.step_ms)
+        n_frames = self.frames.due((now_ms + world.step_ms) / 1000.0) if self.frames else 0
+        if not (self.viewer.window or shot or n_frames):
+            return  # off-screen with nothing due: no snapshot needed
         if self.roads is None:
             self.roads = roads_from_world(world)
         stats = stats_from_summary(self.summary) if self.summary is not None else None
-        self.scene = scene_from_world(world, self.roads, now_ms, self._batch, stats,
+        self.scene = scene_from_world(world, self.roads, now_ms, batches, stats,
                                       self.rsu_radius_m)
-        self.viewer.rate.add(now_ms / 1000.0)
-        self._export(now_ms, world.step_ms)
+        if shot:
+            assert self.screenshot is not None
+            self.viewer.draw(self.scene)
+            self.viewer.save(self.screenshot[0])
+            self.screenshot_taken = True
+            # Nothing more to draw; the caller sizes the run to end here (a stop request would
+            # mark the run directory as interrupted).
+            self.passive = self.frames is None and not self.viewer.window
+        if n_frames:
+            assert self.frames is not None
+            self.viewer.draw(self.scene)
+            for _ in range(n_frames):  # frames closer together than a tick show the same state
+                self.viewer.save(self.frames.path(self.frames.next_index))
+                self.frames.next_index += 1
+                self.frames.written += 1
         if self.viewer.window:
             self._interact(self.scene, now_ms / 1000.0)
 
@@ -129,28 +155,13 @@ class LiveViewer:
         if self.scene is not None:
             self.scene = dataclasses.replace(self.scene, finished=True)
 
-    # ------------------------------------------------------------------ exports
-    def _export(self, now_ms: int, step_ms: int) -> None:
-        v = self.viewer
-        assert self.scene is not None
-        if self.screenshot is not None and not self.screenshot_taken:
-            path, at_s = self.screenshot
-            at_ms = at_s * 1000.0
-            if now_ms <= at_ms + 1e-6 < now_ms + step_ms:
-                v.draw(self.scene)
-                v.save(path)
-                self.screenshot_taken = True
-                # Nothing more to draw; the caller sizes the run to end here (a stop request
-                # would mark the run directory as interrupted).
-                self.passive = self.frames is None and not self.viewer.window
-        if self.frames is not None:
-            n = self.frames.due((now_ms + step_ms) / 1000.0)
-            if n:
-                v.draw(self.scene)
-                for _ in range(n):
-                    v.save(self.frames.path(self.frames.next_index))
-                    self.frames.next_index += 1
-                    self.frames.written += 1
+    def _screenshot_due(self, now_ms: int, step_ms: int) -> bool:
+        """The screenshot shows the tick at or just before `at` (state between ticks is not
+        defined)."""
+        if self.screenshot is None or self.screenshot_taken:
+            return False
+        at_ms = self.screenshot[1] * 1000.0
+        return now_ms <= at_ms + 1e-6 < now_ms + step_ms
 
     # ------------------------------------------------------------------ interactive pacing
     def _interact(self, scene: Scene, sim_s: float) -> None:

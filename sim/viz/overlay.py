@@ -29,8 +29,8 @@ PROGRESS_BAR_PX = 8
 HELP_LINES = (
     ("space", "pause / resume"),
     ("+  /  -", "speed x0.1 ... x100, then max (as fast as possible)"),
-    ("n  /  \u2192", "step one frame (while paused)"),
-    ("\u2190", "step back (replay, while paused)"),
+    ("n  /  right arrow", "step one frame (while paused)"),
+    ("left arrow", "step back (replay, while paused)"),
     ("arrows, drag", "pan (shift + arrows while paused)"),
     ("wheel  /  [  ]", "zoom"),
     ("click", "select a vehicle or RSU (shows its state and links)"),
@@ -152,7 +152,7 @@ class Overlay:
     def draw_hud(self, surface: Any, scene: Scene, hud: HudState) -> None:
         title = scene.title or "v2xsim"
         mode = "live" if scene.mode == "live" else "replay"
-        t = f"t = {scene.t_s:7.2f} s"
+        t = f"t = {scene.t_s:.2f} s"
         if scene.t_end_s is not None:
             t += f" / {scene.t_end_s:.1f} s"
         n_tx = int(np.count_nonzero(scene.transmitted())) if len(scene.tx_vehicle_ids) else 0
@@ -160,15 +160,15 @@ class Overlay:
             (f"{title}   [{mode}]", style.TEXT, "large"),
             (f"{t}    speed {speed_label(hud.speed)}    RTF {_fmt(hud.rtf, '.2f', 'x')}",
              style.TEXT, "body"),
-            (f"vehicles {len(scene.vehicles)}    transmitting {n_tx}    RSUs "
-             f"{len(scene.rsu_xy_m)}", style.TEXT, "body"),
+            (f"vehicles {len(scene.vehicles)}    transmitting {n_tx}    "
+             + f"RSUs {len(scene.rsu_xy_m)}", style.TEXT, "body"),
         ]
         st = scene.stats
         if st is not None:
             label = f"  ({st.label})" if st.label else ""
-            lines.append((f"PRR@300 m {_fmt(st.prr_300m, '.3f')}    latency p95 "
-                          f"{_fmt(st.latency_p95_ms, '.1f', ' ms')}    CBR {_fmt(st.cbr, '.3f')}"
-                          f"{label}", style.TEXT, "body"))
+            kpis = (f"PRR@300 m {_fmt(st.prr_300m, '.3f')}    latency p95 "
+                    f"{_fmt(st.latency_p95_ms, '.1f', ' ms')}    CBR {_fmt(st.cbr, '.3f')}{label}")
+            lines.append((kpis, style.TEXT, "body"))
         state = []
         if scene.finished:
             state.append("FINISHED")
@@ -291,19 +291,21 @@ def inspector_lines(scene: Scene, sel: Selection,
          style.CLASS_COLOUR_BY_CODE[int(v.cls[row])] if cls else t),
         (f"automation {lvl}    V2X {'yes' if v.equipped[row] else 'no'}", t),
         (f"route {route}    lane {int(v.lane[row])}", t),
-        (f"speed {v.v_mps[row] * 3.6:.1f} km/h    accel {v.a_mps2[row]:+.2f} m/s\u00b2", t),
-        (f"position ({v.x_m[row]:.0f}, {v.y_m[row]:.0f}) m    heading "
-         f"{math.degrees(v.heading_rad[row]) % 360:.0f}\u00b0", t),
+        (f"speed {v.v_mps[row] * 3.6:.1f} km/h    "
+         + f"accel {round(float(v.a_mps2[row]), 2) + 0.0:+.2f} m/s\u00b2", t),
+        (f"position ({v.x_m[row]:.0f}, {v.y_m[row]:.0f}) m    "
+         + f"heading {math.degrees(v.heading_rad[row]) % 360:.0f}\u00b0", t),
         (f"size {v.length_m[row]:.1f} x {v.width_m[row]:.1f} m", t),
-        (f"transmitted this batch: {'yes' if sent else 'no'}", t),
+        (f"transmitted this step: {'yes' if sent else 'no'}", t),
     ]
     out += _link_lines(scene, sel, "sent")
     return out
 
 
 def _link_lines(scene: Scene, sel: Selection, verb: str) -> list[tuple[str, tuple[int, int, int]]]:
-    if scene.links is None:
+    found = scene.links_of(sel)
+    if found is None:
         return [("links: not recorded", style.TEXT_DIM)]
-    _, _, _, ok = scene.links.of(sel)
+    ok = found[3]
     n_ok = int(ok.sum())
     return [(f"links {verb}: {n_ok} decoded, {len(ok) - n_ok} lost", style.TEXT)]

@@ -37,17 +37,19 @@ class Renderer:
     def __init__(self, font_size: int = 16) -> None:
         self.overlay = Overlay(font_size)
         self._mapped: tuple[Any, np.ndarray] | None = None
+        self._alpha_layer: Any = None
 
     # ------------------------------------------------------------------ entry point
     def draw(self, surface: Any, scene: Scene, camera: Camera, hud: HudState | None = None) -> None:
         """Draws the whole frame; `hud` None draws the world and the attribution only."""
         surface.fill(style.BACKGROUND)
         self.draw_roads(surface, scene, camera)
-        self.draw_rsus(surface, scene, camera)
+        self.draw_coverage(surface, scene, camera)
         selected = hud.selected if hud else None
         if selected is not None:
             self.draw_links(surface, scene, camera, selected)
         self.draw_vehicles(surface, scene, camera)
+        self.draw_rsus(surface, scene, camera)
         if selected is not None:
             self.draw_selection(surface, scene, camera, selected)
         self.overlay.draw(surface, scene, camera, hud)
@@ -57,14 +59,21 @@ class Renderer:
         pg = pygame()
         roads = scene.roads
         s = camera.scale_px_per_m
-        for surf_m, centre_m, edge_m, width_m in zip(roads.surfaces, roads.centres, roads.edges,
-                                                    roads.width_m):
-            if width_m * s >= 2.0:
-                pg.draw.polygon(surface, style.ASPHALT, _pts(camera, surf_m))
-                pg.draw.lines(surface, style.ROAD_EDGE, False, _pts(camera, edge_m), 1)
-                pg.draw.lines(surface, style.MEDIAN, False, _pts(camera, centre_m), 1)
+        wide = roads.width_m * s >= 2.0
+        # All surfaces first, then all lines: the two directions of a road share their centre
+        # line, and the second carriageway's fill would otherwise cover the first one's median.
+        for surf_m, centre_m, is_wide in zip(roads.surfaces, roads.centres, wide):
+            if is_wide:
+                poly = clip_polygon(_pts(camera, surf_m), -4, -4, camera.width_px + 4,
+                                    camera.height_px + 4)
+                if len(poly) >= 3:
+                    pg.draw.polygon(surface, style.ASPHALT, poly)
             else:
                 pg.draw.lines(surface, style.ROAD_FAR, False, _pts(camera, centre_m), 2)
+        for centre_m, edge_m, is_wide in zip(roads.centres, roads.edges, wide):
+            if is_wide:
+                pg.draw.lines(surface, style.ROAD_EDGE, False, _pts(camera, edge_m), 1)
+                pg.draw.lines(surface, style.MEDIAN, False, _pts(camera, centre_m), 2)
         if DASH_M * s < 2.0 or not len(roads.dash_a):
             return
         ax, ay = camera.to_screen(roads.dash_a[:, 0], roads.dash_a[:, 1])
@@ -78,25 +87,35 @@ class Renderer:
             line(surface, style.LANE_MARK, (x0, y0), (x1, y1), 1)
 
     # ------------------------------------------------------------------ RSUs
+    def draw_coverage(self, surface: Any, scene: Scene, camera: Camera) -> None:
+        """RSU planning radius circles, under everything that moves."""
+        pg = pygame()
+        if not len(scene.rsu_xy_m):
+            return
+        r_px = scene.rsu_radius_m * camera.scale_px_per_m
+        if r_px < 3.0:
+            return
+        px, py = camera.to_screen(scene.rsu_xy_m[:, 0], scene.rsu_xy_m[:, 1])
+        w, h = camera.width_px, camera.height_px
+        corners = np.array([[0, 0], [w, 0], [0, h], [w, h]], dtype=np.float64)
+        for x, y in zip(px.tolist(), py.tolist()):
+            # Skip circles entirely off screen or enclosing the whole screen (huge and invisible).
+            near_x, near_y = min(max(x, 0), w), min(max(y, 0), h)
+            if np.hypot(near_x - x, near_y - y) > r_px:
+                continue
+            if np.all(np.hypot(corners[:, 0] - x, corners[:, 1] - y) < r_px):
+                continue
+            pg.draw.circle(surface, style.RSU_COVERAGE, (round(x), round(y)), round(r_px), 1)
+
     def draw_rsus(self, surface: Any, scene: Scene, camera: Camera) -> None:
+        """RSU markers (and their names when zoomed in), on top of the traffic."""
         pg = pygame()
         if not len(scene.rsu_xy_m):
             return
         px, py = camera.to_screen(scene.rsu_xy_m[:, 0], scene.rsu_xy_m[:, 1])
         w, h = camera.width_px, camera.height_px
-        r_px = scene.rsu_radius_m * camera.scale_px_per_m
-        if r_px >= 3.0:
-            corners = np.array([[0, 0], [w, 0], [0, h], [w, h]], dtype=np.float64)
-            for x, y in zip(px.tolist(), py.tolist()):
-                # Skip circles entirely off screen or enclosing the whole screen (huge and invisible).
-                near_x, near_y = min(max(x, 0), w), min(max(y, 0), h)
-                if np.hypot(near_x - x, near_y - y) > r_px:
-                    continue
-                if np.all(np.hypot(corners[:, 0] - x, corners[:, 1] - y) < r_px):
-                    continue
-                pg.draw.circle(surface, style.RSU_COVERAGE, (round(x), round(y)), round(r_px), 1)
-        half = style.RSU_HALF_PX
-        labels = camera.scale_px_per_m >= 0.15
+        half = style.rsu_half_px(camera.scale_px_per_m)
+        labels = camera.scale_px_per_m >= style.RSU_NEAR_SCALE_PX_PER_M
         for k, (x, y) in enumerate(zip(px.tolist(), py.tolist())):
             if not (-half <= x < w + half and -half <= y < h + half):
                 continue
@@ -104,8 +123,10 @@ class Renderer:
             pg.draw.rect(surface, style.RSU_BORDER, rect.inflate(2, 2))
             pg.draw.rect(surface, style.RSU_FILL, rect)
             if labels:
-                self.overlay.text(surface, f"RSU {k}", (rect.right + 3, rect.top - 2),
-                                  style.RSU_FILL, size="small")
+                label = self.overlay.render_text(f"RSU {k}", style.RSU_FILL, "small")
+                pos = (rect.right + 8, rect.top - 4)
+                self.overlay.panel(surface, label.get_rect(topleft=pos).inflate(4, 2))
+                surface.blit(label, pos)
 
     # ------------------------------------------------------------------ vehicles
     def draw_vehicles(self, surface: Any, scene: Scene, camera: Camera) -> None:
@@ -150,6 +171,14 @@ class Renderer:
         finally:
             del arr  # releases the surface lock
 
+    def _layer(self, surface: Any) -> Any:
+        """A cleared full-size transparent surface for translucent drawing (reused)."""
+        pg = pygame()
+        if self._alpha_layer is None or self._alpha_layer.get_size() != surface.get_size():
+            self._alpha_layer = pg.Surface(surface.get_size(), pg.SRCALPHA)
+        self._alpha_layer.fill((0, 0, 0, 0))
+        return self._alpha_layer
+
     def _colour_ints(self, surface: Any) -> np.ndarray:
         fmt = (surface.get_bitsize(), surface.get_masks(), surface.get_shifts())
         if self._mapped is None or self._mapped[0] != fmt:
@@ -190,30 +219,46 @@ class Renderer:
 
     def _draw_markers(self, surface: Any, scene: Scene, cx: np.ndarray, cy: np.ndarray,
                       idx: np.ndarray, s: float) -> None:
-        """Roof markers: front dot = automation L3 (white) / L4 (magenta); rear dot = V2X unit."""
+        """Roof details once a vehicle is big enough: a windscreen bar (which end is the front),
+        a dot ahead of the centre for automation L3 (white) / L4 (magenta), a dot behind it for a
+        V2X on-board unit. The centre itself stays in the class colour."""
         pg = pygame()
         v = scene.vehicles
         h = v.heading_rad[idx]
         fx, fy = np.cos(h), -np.sin(h)  # heading in screen coordinates (y down)
-        quarter = v.length_m[idx] * s * 0.28
-        r = np.maximum(2, (v.width_m[idx] * s * 0.22).round()).astype(int)
+        rx, ry = -fy, fx
+        length = v.length_m[idx] * s
+        half_w = v.width_m[idx] * s * 0.38
+        r = np.maximum(2, (v.width_m[idx] * s * 0.2).round()).astype(int)
+
+        def at(along: np.ndarray, across: np.ndarray | float = 0.0) -> list[list[int]]:
+            return np.column_stack([cx + fx * along + rx * across,
+                                    cy + fy * along + ry * across]).round().astype(int).tolist()
+
+        ws = 0.33 * length
+        for a, b in zip(at(ws, half_w), at(ws, -half_w)):
+            pg.draw.line(surface, style.VEHICLE_OUTLINE, a, b, 2)
         level = v.automation[idx]
-        front = np.column_stack([cx + fx * quarter, cy + fy * quarter]).round().astype(int)
-        rear = np.column_stack([cx - fx * quarter, cy - fy * quarter]).round().astype(int)
+        front = at(0.17 * length)
+        rear = at(-0.3 * length)
+        circle = pg.draw.circle
         for k in np.flatnonzero(level >= 3).tolist():
             colour = style.L4_MARK if level[k] >= 4 else style.L3_MARK
-            pg.draw.circle(surface, colour, front[k].tolist(), int(r[k]))
+            circle(surface, style.VEHICLE_OUTLINE, front[k], int(r[k]) + 1)
+            circle(surface, colour, front[k], int(r[k]))
         for k in np.flatnonzero(v.equipped[idx]).tolist():
-            pg.draw.circle(surface, style.V2X_MARK, rear[k].tolist(), int(r[k]))
+            circle(surface, style.VEHICLE_OUTLINE, rear[k], int(r[k]) + 1)
+            circle(surface, style.V2X_MARK, rear[k], int(r[k]))
 
     # ------------------------------------------------------------------ selection
     def draw_links(self, surface: Any, scene: Scene, camera: Camera, sel: Selection) -> None:
         """Lines from the selected node to every receiver of its packets (or, for an RSU, from
         every sender it heard): green decoded, red lost."""
         pg = pygame()
-        if scene.links is None:
+        found = scene.links_of(sel)
+        if found is None:
             return
-        tx_vid, rx_vid, rx_rsu, ok = scene.links.of(sel)
+        tx_vid, rx_vid, rx_rsu, ok = found
         if not len(tx_vid):
             return
         v = scene.vehicles
@@ -235,9 +280,14 @@ class Renderer:
         good = ok[keep]
         seg = np.column_stack([ax, ay, bx, by]).round().astype(np.int64)
         np.clip(seg, -100_000, 100_000, out=seg)
+        # Translucent, on their own layer: a busy node has hundreds of links, and opaque lines
+        # would bury the road and the vehicles under them.
+        layer = self._layer(surface)
         for colour, mask in ((style.LINK_LOST, ~good), (style.LINK_OK, good)):
+            rgba = (*colour, style.LINK_ALPHA)
             for x_0, y_0, x_1, y_1 in seg[mask].tolist():
-                pg.draw.line(surface, colour, (x_0, y_0), (x_1, y_1), 1)
+                pg.draw.line(layer, rgba, (x_0, y_0), (x_1, y_1), 1)
+        surface.blit(layer, (0, 0))
 
     def draw_selection(self, surface: Any, scene: Scene, camera: Camera, sel: Selection) -> None:
         pg = pygame()
@@ -251,14 +301,17 @@ class Renderer:
             v = scene.vehicles
             s = camera.scale_px_per_m
             if REFERENCE_LENGTH_M * s >= style.OUTLINE_MIN_LENGTH_PX:
-                c = vehicle_corners_px(np.array([x]), np.array([y]), v.heading_rad[row:row + 1],
-                                       v.length_m[row:row + 1] * s + 6, v.width_m[row:row + 1] * s + 6)
-                pg.draw.polygon(surface, style.SELECTED, c[0].round().astype(int).tolist(), 2)
+                for pad, colour, width in ((8, style.VEHICLE_OUTLINE, 4), (8, style.SELECTED, 2)):
+                    c = vehicle_corners_px(np.array([x]), np.array([y]), v.heading_rad[row:row + 1],
+                                           v.length_m[row:row + 1] * s + pad,
+                                           v.width_m[row:row + 1] * s + pad)
+                    pg.draw.polygon(surface, colour, c[0].round().astype(int).tolist(), width)
                 return
             radius = max(8, int(v.length_m[row] * s / 2 + 6))
         else:
-            radius = style.RSU_HALF_PX + 6
+            radius = style.rsu_half_px(camera.scale_px_per_m) + 6
         if abs(x) < 100_000 and abs(y) < 100_000:
+            pg.draw.circle(surface, style.VEHICLE_OUTLINE, (round(x), round(y)), radius + 1, 4)
             pg.draw.circle(surface, style.SELECTED, (round(x), round(y)), radius, 2)
 
 
@@ -276,6 +329,40 @@ def vehicle_corners_px(cx: np.ndarray, cy: np.ndarray, heading_rad: np.ndarray,
     out[:, 2, 0], out[:, 2, 1] = cx - fx - rx, cy - fy - ry
     out[:, 3, 0], out[:, 3, 1] = cx - fx + rx, cy - fy + ry
     return out
+
+
+def clip_polygon(pts: list[list[float]], x0: float, y0: float, x1: float,
+                 y1: float) -> list[list[float]]:
+    """Sutherland-Hodgman clip of a polygon to a rectangle.
+
+    pygame fills a polygon scanline by scanline over its whole extent, on screen or not: a 20 km
+    carriageway seen at street zoom spans ~10^5 pixel rows, so clipping first is ~50x faster.
+    """
+    def cut(poly: list[list[float]], inside: Any, cross: Any) -> list[list[float]]:
+        out: list[list[float]] = []
+        for i, cur in enumerate(poly):
+            prev = poly[i - 1]
+            if inside(cur):
+                if not inside(prev):
+                    out.append(cross(prev, cur))
+                out.append(cur)
+            elif inside(prev):
+                out.append(cross(prev, cur))
+        return out
+
+    def at_x(x: float) -> Any:
+        return lambda a, b: [x, a[1] + (b[1] - a[1]) * (x - a[0]) / (b[0] - a[0])]
+
+    def at_y(y: float) -> Any:
+        return lambda a, b: [a[0] + (b[0] - a[0]) * (y - a[1]) / (b[1] - a[1]), y]
+
+    poly = pts
+    for inside, cross in ((lambda p: p[0] >= x0, at_x(x0)), (lambda p: p[0] <= x1, at_x(x1)),
+                          (lambda p: p[1] >= y0, at_y(y0)), (lambda p: p[1] <= y1, at_y(y1))):
+        if not poly:
+            break
+        poly = cut(poly, inside, cross)
+    return poly
 
 
 def _pts(camera: Camera, xy_m: np.ndarray) -> list[list[float]]:

@@ -2,8 +2,8 @@
 
 The trace is read once with `sim.io.trace` and its frames are indexed by kind and time: the static
 "route" and "rsus" frames become the road layer, "state" frames (every `state_interval_s`) are the
-seek points, and "tx"/"rx" frames are matched to a state by their batch start time (a batch
-[t, t + step) is written just before the state at t). Frames hold zero-copy views into the file's
+seek points, and "tx"/"rx" frames are matched to a state by their batch start time: the radio
+batches of a tick [t, t + step) are written just before the state at t, so they belong to it. Frames hold zero-copy views into the file's
 bytes, so indexing costs no decoding; a Scene is only built for the frame being shown.
 
 `summary.json` and `cbr_vs_time.csv`, when present next to the trace, feed the HUD (the run's PRR
@@ -87,6 +87,10 @@ class ReplaySource:
                   for _, f in sorted(routes.items())]
         self.roads: RoadLayer = build_road_layer(shapes, rsu_xy)
         self.title = str(meta.get("scenario", self.trace.parent.name))
+        step_ms = meta.get("step_ms")
+        #: Mobility step [s]: the radio batches in [t, t + step) belong to the state at t.
+        self.step_s = (float(step_ms) / 1000.0 if isinstance(step_ms, (int, float)) and step_ms > 0
+                       else self.state_interval_s)
         self._summary = _read_json(self.trace.parent / "summary.json")
         self._cbr = _read_cbr(self.trace.parent / "cbr_vs_time.csv")
         self._cache: tuple[int, Scene] | None = None
@@ -122,14 +126,14 @@ class ReplaySource:
             return self._cache[1]
         fr = self.states[index]
         t = fr.t_s
-        tx = _matching(self.tx, self.tx_t, t)
-        rx = _matching(self.rx, self.rx_t, t)
-        tx_ids = (np.unique(np.asarray(tx.cols["vehicle_id"], dtype=np.int64)) if tx is not None
-                  else np.zeros(0, np.int64))
+        tx = _within(self.tx, self.tx_t, t, t + self.step_s)
+        rx = {f.t_s: f for f in _within(self.rx, self.rx_t, t, t + self.step_s)}
+        tx_ids = (np.unique(np.concatenate([np.asarray(f.cols["vehicle_id"], dtype=np.int64)
+                                            for f in tx])) if tx else np.zeros(0, np.int64))
+        links = tuple(_links(f, rx[f.t_s]) for f in tx if f.t_s in rx) if self.rx else None
         scene = Scene(
             t_s=t, roads=self.roads, rsu_xy_m=self.rsu_xy_m,
-            vehicles=Vehicles.from_columns(dict(fr.cols)), tx_vehicle_ids=tx_ids,
-            links=_links(tx, rx) if tx is not None and rx is not None else None,
+            vehicles=Vehicles.from_columns(dict(fr.cols)), tx_vehicle_ids=tx_ids, links=links,
             stats=self._stats(t), rsu_radius_m=self.rsu_radius_m, title=self.title,
             mode="replay", t_end_s=self.t_end, finished=index == len(self.states) - 1,
         )
@@ -152,11 +156,11 @@ class ReplaySource:
         return Stats(prr_300m=prr, latency_p95_ms=lat, cbr=cbr, label="PRR, latency: whole run")
 
 
-def _matching(frames: list[Frame], times: np.ndarray, t_s: float) -> Frame | None:
-    if not len(times):
-        return None
-    i = int(np.searchsorted(times, t_s - TIME_EPS_S, side="left"))
-    return frames[i] if i < len(times) and abs(times[i] - t_s) < TIME_EPS_S else None
+def _within(frames: list[Frame], times: np.ndarray, t0_s: float, t1_s: float) -> list[Frame]:
+    """Frames with t0 <= t_s < t1 (times sorted)."""
+    i = int(np.searchsorted(times, t0_s - TIME_EPS_S, side="left"))
+    j = int(np.searchsorted(times, t1_s - TIME_EPS_S, side="left"))
+    return frames[i:j]
 
 
 def _links(tx: Frame, rx: Frame) -> Links:

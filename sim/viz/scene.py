@@ -83,10 +83,6 @@ class Vehicles:
             a_mps2=col("a_mps2", np.float64), length_m=length, width_m=width,
         )
 
-    @staticmethod
-    def empty() -> Vehicles:
-        return Vehicles.from_columns({"cls": np.zeros(0, np.int8), "vehicle_id": np.zeros(0)})
-
 
 @dataclass(frozen=True)
 class Links:
@@ -133,14 +129,15 @@ class Stats:
 
 @dataclass(frozen=True)
 class Scene:
-    """What is on the road at `t_s`: static roads and RSUs, vehicles, this batch's radio."""
+    """What is on the road at `t_s`: static roads and RSUs, vehicles, and the radio batches that
+    ran since the previous instant (a mobility step spans several radio batches)."""
 
     t_s: float
     roads: RoadLayer
     rsu_xy_m: FloatArray  # (R, 2)
     vehicles: Vehicles
     tx_vehicle_ids: IntArray = field(default_factory=lambda: np.zeros(0, np.int64))  # sorted
-    links: Links | None = None
+    links: tuple[Links, ...] | None = None  # one part per radio batch since the previous instant
     stats: Stats | None = None
     rsu_radius_m: float = 500.0
     title: str = ""
@@ -154,6 +151,18 @@ class Scene:
         if not len(ids):
             return np.zeros(len(self.vehicles), bool)
         return np.isin(self.vehicles.id, ids, assume_unique=False)
+
+    def links_of(self, sel: Selection) -> tuple[IntArray, IntArray, IntArray,
+                                                 NDArray[np.bool_]] | None:
+        """`Links.of` over every batch of this instant; None when links were not recorded."""
+        if self.links is None:
+            return None
+        parts = [part.of(sel) for part in self.links]
+        if not parts:
+            z = np.zeros(0, np.int64)
+            return z, z, z, np.zeros(0, bool)
+        tx, rx, rsu, ok = (np.concatenate(c) for c in zip(*parts))
+        return tx, rx, rsu, ok
 
     def position_of(self, sel: Selection) -> tuple[float, float] | None:
         if sel.kind == "rsu":

@@ -37,22 +37,26 @@ L3_MARK: RGB = (255, 255, 255)
 L4_MARK: RGB = (255, 60, 220)
 V2X_MARK: RGB = (0, 240, 240)
 TX_RING: RGB = (0, 220, 235)
-SELECTED: RGB = (255, 255, 0)
+SELECTED: RGB = (255, 255, 255)  # with a dark rim: readable on every class colour
 
 RSU_FILL: RGB = (255, 140, 0)
 RSU_BORDER: RGB = (20, 20, 20)
 RSU_COVERAGE: RGB = (150, 95, 30)
 
 LINK_OK: RGB = (90, 255, 120)
-LINK_LOST: RGB = (190, 60, 60)
+LINK_LOST: RGB = (230, 70, 70)
+LINK_ALPHA = 110  # links are drawn translucent (0-255)
 
 TEXT: RGB = (235, 235, 235)
 TEXT_DIM: RGB = (160, 165, 170)
 TEXT_WARN: RGB = (255, 200, 60)
 PANEL_BG = (0, 0, 0, 170)  # RGBA, drawn with per-surface alpha
 
-#: RSU marker half size [px] and the minimum on-screen vehicle length [px] for each level of detail.
+#: RSU marker half size [px] (smaller far out, where it would hide the traffic passing it), and
+#: the minimum on-screen car length [px] for each level of detail.
 RSU_HALF_PX = 6
+RSU_HALF_PX_FAR = 4
+RSU_NEAR_SCALE_PX_PER_M = 0.15
 RECT_MIN_LENGTH_PX = 3.0  # below: vehicles are 2x2 pixel dots
 OUTLINE_MIN_LENGTH_PX = 9.0  # from here: dark outline (and selection box)
 MARKER_MIN_LENGTH_PX = 14.0  # from here: automation / V2X markers on the roof
@@ -60,5 +64,11 @@ TX_RING_MIN_LENGTH_PX = 3.0  # transmission rings need the vehicle to be visible
 
 #: Default RSU planning radius drawn as the coverage circle [m].
 DEFAULT_RSU_RADIUS_M = 500.0
+
+
+
+def rsu_half_px(scale_px_per_m: float) -> int:
+    return RSU_HALF_PX if scale_px_per_m >= RSU_NEAR_SCALE_PX_PER_M else RSU_HALF_PX_FAR
+
 
 ATTRIBUTION = "\u00a9 OpenStreetMap contributors, ODbL 1.0"

@@ -163,8 +163,12 @@ class Viewer:
     def save(self, path: Path) -> None:
         """Writes what was last drawn as a PNG (parent directories are created)."""
         path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        pygame().image.save(self.surface, str(path))
+        pg = pygame()
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            pg.image.save(self.surface, str(path))
+        except pg.error as exc:  # e.g. an unwritable directory: report it as the OS error it is
+            raise OSError(f"{path}: cannot write the image ({exc})") from None
 
     def close(self) -> None:
         if self.window:

@@ -1,0 +1,418 @@
+"""The viewer: drawing, camera, input, replay seeking, exports, and that watching changes nothing.
+
+Everything runs with SDL's dummy video driver (no display); runs use the tiny 2 km scenario.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import tiny_scenario
+
+from sim.io.trace import load_columns
+from sim.runner import run_scenario
+from sim.scenario.loader import load_scenario
+from sim.viz import style
+from sim.viz._pygame import pygame
+from sim.viz.camera import Camera
+from sim.viz.cli import add_view_parser, cmd_view
+from sim.viz.controls import SPEEDS, Controls
+from sim.viz.live import LiveViewer
+from sim.viz.overlay import HudState, inspector_lines
+from sim.viz.render import Renderer
+from sim.viz.replay import ReplaySource
+from sim.viz.roads import RouteShape, build_road_layer
+from sim.viz.scene import Scene, Selection, Vehicles
+from sim.viz.viewer import Viewer
+from vehicles.classes import VEHICLE_CLASSES
+
+# Before pygame is imported (sim.viz imports it lazily, on first use): no display needed.
+os.environ["SDL_VIDEODRIVER"] = "dummy"
+os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
+
+ROOT = Path(__file__).resolve().parents[1]
+SIZE = (640, 400)
+OUTPUTS = ("summary.json", "trace.msgpack", "prr_vs_distance.csv", "cbr_vs_time.csv")
+
+
+# ---------------------------------------------------------------------- helpers and fixtures
+def make_scene(vehicles: list[dict], rsus: list[tuple[float, float]] = ()) -> Scene:  # type: ignore[assignment]
+    """A straight 2 km two-way road along x, with the given vehicles and RSUs."""
+    xy = np.array([[0.0, 0.0], [2000.0, 0.0]])
+    roads = build_road_layer([RouteShape(xy, 2, 3.5), RouteShape(xy[::-1].copy(), 2, 3.5)])
+    cols = {k: np.array([v.get(k, 0) for v in vehicles]) for k in
+            ("cls", "automation", "equipped", "x_m", "y_m", "heading_rad", "v_mps")}
+    cols["vehicle_id"] = np.array([v["id"] for v in vehicles], dtype=np.int64)
+    cols["equipped"] = cols["equipped"].astype(bool)
+    return Scene(t_s=1.0, roads=roads, rsu_xy_m=np.array(rsus, dtype=float).reshape(-1, 2),
+                 vehicles=Vehicles.from_columns(cols), title="test")
+
+
+def colour_at(surface, x: float, y: float) -> tuple[int, int, int]:  # type: ignore[no-untyped-def]
+    return tuple(surface.get_at((round(x), round(y))))[:3]  # type: ignore[return-value]
+
+
+@pytest.fixture(scope="module")
+def pg():  # type: ignore[no-untyped-def]
+    mod = pygame()
+    mod.display.init()
+    mod.display.set_mode(SIZE)
+    yield mod
+    mod.display.quit()
+
+
+@pytest.fixture
+def surface(pg):  # type: ignore[no-untyped-def]
+    return pg.Surface(SIZE, 0, 32)
+
+
+def ensure_display(pg) -> None:  # type: ignore[no-untyped-def]
+    """The event queue needs the video system (a Viewer closing its window shuts it down)."""
+    if not pg.display.get_init():
+        pg.display.init()
+        pg.display.set_mode(SIZE)
+
+
+def post(pg, events: list) -> list:  # type: ignore[no-untyped-def, type-arg]
+    """Posts events through pygame's queue and returns what the queue hands back."""
+    ensure_display(pg)
+    pg.event.clear()
+    for e in events:
+        pg.event.post(e)
+    return pg.event.get()
+
+
+def key(pg, k: int, mod: int = 0):  # type: ignore[no-untyped-def]
+    return pg.event.Event(pg.KEYDOWN, key=k, mod=mod)
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A recorded tiny run (3 s, receptions on): the replay source and the determinism baseline."""
+    d = tmp_path_factory.mktemp("tiny")
+    path = tiny_scenario(d, output={"trace": {"receptions": True}})
+    run_scenario(load_scenario(str(path)), d / "run")
+    return d / "run"
+
+
+def view(*argv: str) -> int:
+    p = argparse.ArgumentParser(prog="v2xsim")
+    add_view_parser(p.add_subparsers(dest="command", required=True))
+    return cmd_view(p.parse_args(["view", *argv]))
+
+
+# ---------------------------------------------------------------------- import hygiene
+def test_importing_sim_viz_does_not_import_pygame() -> None:
+    code = ("import sys, sim.viz, sim.viz.cli, sim.viz.render, sim.viz.live, sim.viz.replay, "
+            "sim.viz.controls, sim.viz.viewer; assert 'pygame' not in sys.modules")
+    subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True)
+
+
+# ---------------------------------------------------------------------- camera
+def test_camera_round_trip_world_pixels_world() -> None:
+    cam = Camera(1280, 800, center_x_m=-350.0, center_y_m=1200.0, scale_px_per_m=0.37)
+    rng = np.random.default_rng(1)
+    x, y = rng.uniform(-5000, 5000, 100), rng.uniform(-5000, 5000, 100)
+    px, py = cam.to_screen(x, y)
+    bx, by = cam.to_world(px, py)
+    np.testing.assert_allclose(bx, x, atol=1e-9)
+    np.testing.assert_allclose(by, y, atol=1e-9)
+    assert cam.point_to_screen(-350.0, 1200.0) == (640.0, 400.0)  # the centre is the middle
+    assert cam.point_to_screen(-350.0, 1210.0)[1] < 400.0  # north is up
+
+
+def test_zoom_keeps_the_point_under_the_anchor_fixed() -> None:
+    cam = Camera(1280, 800, scale_px_per_m=1.0)
+    before = cam.point_to_world(100, 700)
+    cam.zoom(2.0, (100, 700))
+    assert cam.scale_px_per_m == 2.0
+    assert cam.point_to_world(100, 700) == pytest.approx(before)
+
+
+# ---------------------------------------------------------------------- pixels
+def test_rsu_has_its_colour_at_its_projected_pixel(surface) -> None:  # type: ignore[no-untyped-def]
+    scene = make_scene([], rsus=[(1000.0, -25.0), (300.0, 12.0)])
+    cam = Camera(*SIZE, center_x_m=1000.0, center_y_m=0.0, scale_px_per_m=3.0)
+    Renderer().draw(surface, scene, cam, HudState())
+    for x, y in scene.rsu_xy_m:
+        px, py = cam.point_to_screen(x, y)
+        if 0 <= px < SIZE[0] and 0 <= py < SIZE[1]:
+            assert colour_at(surface, px, py) == style.RSU_FILL
+
+
+@pytest.mark.parametrize("automation,equipped", [(0, False), (4, True)])
+def test_vehicle_rectangle_has_its_class_colour_at_its_centre(surface, automation: int,
+                                                              equipped: bool) -> None:  # type: ignore[no-untyped-def]
+    truck = VEHICLE_CLASSES["truck"].code
+    scene = make_scene([{"id": 7, "cls": truck, "x_m": 500.0, "y_m": -5.0, "heading_rad": 0.7,
+                         "automation": automation, "equipped": equipped}])
+    cam = Camera(*SIZE, center_x_m=500.0, center_y_m=-5.0, scale_px_per_m=12.0)
+    Renderer().draw(surface, scene, cam, HudState())
+    px, py = cam.point_to_screen(500.0, -5.0)
+    assert colour_at(surface, px, py) == style.CLASS_COLOURS["truck"]
+    # Oriented to scale: 6 m ahead along the heading is still the truck (13 m long), 6 m to the
+    # side is not (2.6 m wide).
+    ax, ay = cam.point_to_screen(500.0 + 4.0 * np.cos(0.7), -5.0 + 4.0 * np.sin(0.7))
+    assert colour_at(surface, ax, ay) == style.CLASS_COLOURS["truck"]
+    sx, sy = cam.point_to_screen(500.0 + 6.0 * np.sin(0.7), -5.0 - 6.0 * np.cos(0.7))
+    assert colour_at(surface, sx, sy) != style.CLASS_COLOURS["truck"]
+
+
+def test_class_colours_differ_on_screen_near_and_far(surface) -> None:  # type: ignore[no-untyped-def]
+    names = list(VEHICLE_CLASSES)
+    colours = [style.CLASS_COLOURS[n] for n in names]
+    assert len(set(colours)) == len(colours)
+    vehicles = [{"id": i, "cls": VEHICLE_CLASSES[n].code, "x_m": 200.0 + 20.0 * i, "y_m": -5.0}
+                for i, n in enumerate(names)]
+    scene = make_scene(vehicles)
+    for scale in (4.0, 0.25):  # rectangles, then 2x2 pixel dots
+        cam = Camera(*SIZE, center_x_m=240.0, center_y_m=0.0, scale_px_per_m=scale)
+        Renderer().draw(surface, scene, cam, None)
+        seen = []
+        for v in vehicles:
+            px, py = cam.point_to_screen(v["x_m"], v["y_m"])
+            seen.append(colour_at(surface, np.floor(px), np.floor(py)))
+        assert seen == colours, f"scale {scale}"
+
+
+def test_transmitting_vehicles_get_a_ring(surface) -> None:  # type: ignore[no-untyped-def]
+    scene = make_scene([{"id": 1, "x_m": 100.0, "y_m": -5.0}, {"id": 2, "x_m": 140.0, "y_m": -5.0}])
+    scene = Scene(**{**scene.__dict__, "tx_vehicle_ids": np.array([2])})
+    cam = Camera(*SIZE, center_x_m=120.0, center_y_m=-5.0, scale_px_per_m=8.0)
+    Renderer().draw(surface, scene, cam, None)
+
+    def ring_pixels(x: float) -> int:
+        px, py = cam.point_to_screen(x, -5.0)
+        r = 40
+        box = [colour_at(surface, px + dx, py + dy) for dx in range(-r, r + 1)
+               for dy in range(-r, r + 1) if 0 <= px + dx < SIZE[0] and 0 <= py + dy < SIZE[1]]
+        return sum(c == style.TX_RING for c in box)
+
+    assert ring_pixels(140.0) > 20 and ring_pixels(100.0) == 0
+
+
+def test_attribution_is_always_on_screen(surface) -> None:  # type: ignore[no-untyped-def]
+    from sim.viz.overlay import Overlay
+
+    scene = make_scene([])
+    Renderer().draw(surface, scene, Camera(*SIZE), None)
+    text = Overlay().render_text(style.ATTRIBUTION, style.TEXT, "small")
+    w, h = text.get_size()
+    region = surface.subsurface((SIZE[0] - 8 - w, SIZE[1] - 4 - h, w, h))
+    assert any(region.get_at((x, h // 2))[:3] == style.TEXT for x in range(w))
+
+
+# ---------------------------------------------------------------------- input
+def test_space_toggles_pause_and_plus_minus_step_the_speed(pg) -> None:  # type: ignore[no-untyped-def]
+    c = Controls(Camera(*SIZE), speed=1.0)
+    c.handle_all(post(pg, [key(pg, pg.K_SPACE)]))
+    assert c.paused
+    c.handle_all(post(pg, [key(pg, pg.K_SPACE)]))
+    assert not c.paused
+    c.handle_all(post(pg, [key(pg, pg.K_PLUS), key(pg, pg.K_EQUALS)]))
+    assert c.speed == 5.0
+    c.handle_all(post(pg, [key(pg, pg.K_MINUS)] * 20))
+    assert c.speed == SPEEDS[0] == 0.1
+    c.handle_all(post(pg, [key(pg, pg.K_KP_PLUS)] * 20))
+    assert c.speed == 0.0  # past x100: as fast as possible
+
+
+def test_n_and_right_arrow_step_only_while_paused(pg) -> None:  # type: ignore[no-untyped-def]
+    cam = Camera(*SIZE)
+    c = Controls(cam, paused=True)
+    c.handle_all(post(pg, [key(pg, pg.K_n), key(pg, pg.K_RIGHT)]))
+    assert c.step_requests == 2
+    c.paused = False
+    x0 = cam.center_x_m
+    c.handle_all(post(pg, [key(pg, pg.K_RIGHT)]))
+    assert c.step_requests == 2 and cam.center_x_m > x0  # running: the arrow pans
+
+
+def test_wheel_and_brackets_change_the_scale(pg) -> None:  # type: ignore[no-untyped-def]
+    cam = Camera(*SIZE, scale_px_per_m=1.0)
+    c = Controls(cam)
+    c.handle_all(post(pg, [pg.event.Event(pg.MOUSEWHEEL, x=0, y=1)]))
+    assert cam.scale_px_per_m > 1.0
+    s = cam.scale_px_per_m
+    c.handle_all(post(pg, [key(pg, pg.K_LEFTBRACKET), key(pg, pg.K_LEFTBRACKET)]))
+    assert cam.scale_px_per_m < s
+    c.handle_all(post(pg, [key(pg, pg.K_RIGHTBRACKET)]))
+    assert cam.scale_px_per_m > s / 1.25 / 1.25
+
+
+def test_click_selects_the_nearest_vehicle_and_drag_pans(pg) -> None:  # type: ignore[no-untyped-def]
+    scene = make_scene([{"id": 10, "x_m": 100.0, "y_m": -2.0}, {"id": 11, "x_m": 112.0, "y_m": -2.0},
+                        {"id": 12, "x_m": 124.0, "y_m": -6.0}], rsus=[(160.0, -20.0)])
+    cam = Camera(*SIZE, center_x_m=112.0, center_y_m=0.0, scale_px_per_m=4.0)
+    c = Controls(cam)
+
+    def click(x_m: float, y_m: float, dx_px: int = 0) -> None:
+        px, py = cam.point_to_screen(x_m, y_m)
+        pos = (int(px) + dx_px, int(py))
+        c.handle_all(post(pg, [pg.event.Event(pg.MOUSEBUTTONDOWN, pos=pos, button=1),
+                               pg.event.Event(pg.MOUSEBUTTONUP, pos=pos, button=1)]), scene)
+
+    click(124.0, -6.0, dx_px=3)
+    assert c.selected == Selection("vehicle", 12)
+    click(113.0, -3.5)  # between 11 and 12, nearer to 11
+    assert c.selected == Selection("vehicle", 11)
+    click(160.0, -20.0)
+    assert c.selected == Selection("rsu", 0)
+    click(112.0, 40.0)  # empty map: deselect
+    assert c.selected is None
+    x0 = cam.center_x_m
+    c.handle_all(post(pg, [pg.event.Event(pg.MOUSEBUTTONDOWN, pos=(300, 200), button=1),
+                           pg.event.Event(pg.MOUSEMOTION, pos=(340, 200), rel=(40, 0),
+                                          buttons=(1, 0, 0)),
+                           pg.event.Event(pg.MOUSEBUTTONUP, pos=(340, 200), button=1)]), scene)
+    assert cam.center_x_m == pytest.approx(x0 - 40 / 4.0)
+    assert c.selected is None  # a drag is not a click
+
+
+def test_follow_keeps_the_selected_vehicle_centred(pg) -> None:  # type: ignore[no-untyped-def]
+    scene = make_scene([{"id": 5, "x_m": 700.0, "y_m": -5.0}])
+    v = Viewer(SIZE, window=False)
+    v.controls.select(Selection("vehicle", 5))
+    v.controls.handle(key(pg, pg.K_f))
+    assert v.controls.following
+    v.draw(scene)
+    assert v.camera.point_to_screen(700.0, -5.0) == pytest.approx((SIZE[0] / 2, SIZE[1] / 2))
+
+
+def test_inspector_shows_the_selected_vehicle_state() -> None:
+    scene = make_scene([{"id": 3, "cls": VEHICLE_CLASSES["bus"].code, "automation": 4,
+                         "equipped": True, "x_m": 10.0, "y_m": -2.0, "v_mps": 20.0}])
+    text = " | ".join(t for t, _ in inspector_lines(scene, Selection("vehicle", 3)))
+    assert "#3" in text and "bus" in text and "L4" in text and "72.0 km/h" in text
+
+
+# ---------------------------------------------------------------------- replay
+def test_replay_seek_returns_the_state_at_or_just_before_t(tiny_run: Path) -> None:
+    src = ReplaySource(tiny_run)
+    assert src.t_start == 0.0 and src.t_end == pytest.approx(2.9)
+    assert src.scene_at(1.25).t_s == pytest.approx(1.2)
+    assert src.scene_at(1.3).t_s == pytest.approx(1.3)
+    assert src.scene_at(1.2999).t_s == pytest.approx(1.2)
+    assert src.scene_at(-5).t_s == 0.0 and src.scene_at(99).t_s == pytest.approx(2.9)
+    state = load_columns(tiny_run / "trace.msgpack", "state")
+    at = np.isclose(state["t_s"], 1.2)
+    scene = src.scene_at(1.25)
+    np.testing.assert_array_equal(scene.vehicles.id, state["vehicle_id"][at])
+    np.testing.assert_allclose(scene.vehicles.x_m, state["x_m"][at])
+
+
+def test_replay_shows_the_transmissions_and_links_of_the_tick(tiny_run: Path) -> None:
+    src = ReplaySource(tiny_run)
+    scene = src.scene_at(2.0)
+    tx = load_columns(tiny_run / "trace.msgpack", "tx")
+    in_tick = (tx["t_s"] >= 2.0 - 1e-9) & (tx["t_s"] < 2.1 - 1e-9)
+    np.testing.assert_array_equal(scene.tx_vehicle_ids, np.unique(tx["vehicle_id"][in_tick]))
+    vid = int(scene.tx_vehicle_ids[0])
+    found = scene.links_of(Selection("vehicle", vid))
+    assert found is not None
+    rx = load_columns(tiny_run / "trace.msgpack", "rx")
+    pids = tx["packet_id"][in_tick & (tx["vehicle_id"] == vid)]
+    assert len(found[0]) == int(np.isin(rx["packet_id"], pids).sum()) > 0
+    assert np.all(found[0] == vid)
+
+
+# ---------------------------------------------------------------------- exports and CLI
+def test_screenshot_export_writes_a_png_of_the_requested_size(pg, tiny_run: Path, tiny: Path,
+                                                             tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    assert view("--replay", str(tiny_run), "--screenshot", str(tmp_path / "r.png"), "--at", "1.5",
+                "--size", "320x200") == 0
+    assert pg.image.load(str(tmp_path / "r.png")).get_size() == (320, 200)
+    assert view(str(tiny), "--screenshot", str(tmp_path / "l.png"), "--at", "0.5",
+                "--size", "400x240", "--select", "3") == 0
+    assert pg.image.load(str(tmp_path / "l.png")).get_size() == (400, 240)
+
+
+def test_frames_export_writes_fps_frames_per_simulated_second(tiny_run: Path, tiny: Path,
+                                                              tmp_path: Path) -> None:
+    assert view(str(tiny), "--until", "1", "--frames", str(tmp_path / "live"), "--fps", "5",
+                "--size", "160x100") == 0
+    assert sorted(p.name for p in (tmp_path / "live").iterdir()) == [
+        f"frame_{i:06d}.png" for i in range(5)]
+    assert view("--replay", str(tiny_run), "--frames", str(tmp_path / "replay"), "--fps", "2",
+                "--size", "160x100") == 0
+    assert len(list((tmp_path / "replay").glob("frame_*.png"))) == 6  # 3 s of recording
+
+
+def test_viewer_attached_gives_byte_identical_outputs(tiny_run: Path, tmp_path: Path) -> None:
+    """Watching (a real window on the dummy driver, as fast as possible) changes nothing."""
+    scenario = tiny_run.parent / "tiny.yaml"
+    viewer = Viewer(SIZE, window=True, speed=0.0)
+    live = LiveViewer(viewer)
+    run_scenario(load_scenario(str(scenario)), tmp_path / "viewed", extra_observers=[live],
+                 engine_hook=live.attach)
+    viewer.close()
+    assert viewer.frames_drawn >= 1 and live.summary is not None
+    assert live.scene is not None and live.scene.links is not None and len(live.scene.links) == 5
+    for name in OUTPUTS:
+        assert (tmp_path / "viewed" / name).read_bytes() == (tiny_run / name).read_bytes(), name
+
+
+def test_quit_key_stops_the_run_cleanly(pg, tiny: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    viewer = Viewer(SIZE, window=True, paused=True)
+    live = LiveViewer(viewer)
+    pg.event.clear()
+    pg.event.post(key(pg, pg.K_q))
+    out = run_scenario(load_scenario(str(tiny)), tmp_path / "q", extra_observers=[live],
+                       engine_hook=live.attach)
+    assert live.quit and out.summary["interrupted"] and out.summary["sim_time_s"] <= 1.0
+
+
+def test_speed_factor_paces_the_simulation(tiny: Path) -> None:
+    viewer = Viewer(SIZE, window=True, speed=5.0)
+    live = LiveViewer(viewer)
+    from sim.core.engine import Engine
+    from sim.scenario.build import build_world
+
+    engine = Engine(build_world(load_scenario(str(tiny), duration_s=0.5)), [live])
+    live.attach(engine)
+    t0 = time.perf_counter()
+    engine.run()
+    viewer.close()
+    assert time.perf_counter() - t0 >= 0.08  # 0.4 s between the first and last tick at x5
+
+
+@pytest.mark.parametrize("argv,message", [
+    (["no-such-scenario"], "no such file and no built-in scenario"),
+    (["--replay", "/nonexistent/run"], "no such run directory"),
+    (["airport-expressway", "--screenshot", "x.png"], "--screenshot needs --at"),
+    (["airport-expressway", "--size", "big"], "--size"),
+    (["airport-expressway", "--set", "radio.mcs=99"], "radio.mcs"),
+    (["airport-expressway", "--screenshot", "x.png", "--at", "99"], "after the end of the run"),
+    ([], "expected a scenario"),
+])
+def test_bad_input_exits_2_with_one_line(argv: list[str], message: str,
+                                         capsys: pytest.CaptureFixture[str]) -> None:
+    assert view(*argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("v2xsim: error:") and message in err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+
+
+def test_replay_of_a_directory_without_trace_is_bad_input(tmp_path: Path,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "summary.json").write_text(json.dumps({}))
+    assert view("--replay", str(tmp_path)) == 2
+    assert "no trace.msgpack" in capsys.readouterr().err
+
+
+def test_window_without_a_display_is_bad_input_not_an_invisible_window(
+        tiny_run: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    if not sys.platform.startswith("linux"):
+        pytest.skip("the display check is for X11/Wayland")
+    for name in ("SDL_VIDEODRIVER", "DISPLAY", "WAYLAND_DISPLAY"):
+        monkeypatch.delenv(name, raising=False)
+    assert view("--replay", str(tiny_run)) == 2
+    assert "use --screenshot/--frames" in capsys.readouterr().err
