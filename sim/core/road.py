@@ -26,6 +26,7 @@ class Route:
     speed_limit_mps: float
     road_names: tuple[str, ...]
     sources: tuple[str, ...]  # provenance of each road: osm / synthetic / extrapolated
+    junctions_s_m: tuple[float, ...] = ()  # where the route passes from one road to the next
 
     def __post_init__(self) -> None:
         if self.xy_m.ndim != 2 or self.xy_m.shape[0] < 2:

@@ -82,6 +82,8 @@ class SummaryObserver:
                 "entry_queue_max": st.entry_queue_max,
             },
             "collisions": st.collisions,
+            "red_light_violations": st.red_light_violations,
             "rsus": len(world.rsus),
+            "signals": 0 if world.signals is None else len(world.signals),
             "messages": self.radio.summary(),
         }

@@ -17,7 +17,15 @@ from typing import Any
 import numpy as np
 
 from roadside.rsu import RsuTable
+from roadside.signals import SignalTable, StopLines, group_for_heading
 from sim.core.errors import ScenarioError
+from sim.core.polyline import (
+    arc_length_m,
+    closest_approach,
+    cut,
+    distance_to_polyline_m,
+    project_to_polyline,
+)
 from sim.core.rng import RngTree
 from sim.core.road import Route, RouteGeometry
 from sim.core.units import s_to_ms
@@ -46,6 +54,8 @@ class World:
     rsus: RsuTable
     medium: SidelinkMedium
     rng: RngTree
+    signals: SignalTable | None
+    stop_lines: StopLines | None
     step_ms: int
     duration_ms: int
     radio_batch_ms: int
@@ -99,11 +109,11 @@ def _roads_by_name(data: dict[str, Any], path: Path) -> dict[str, tuple[int, dic
     return out
 
 
-def _chain_route(
+def _route_roads(
     spec: ScenarioSpec, r_index: int, roads: dict[str, tuple[int, dict[str, Any]]], path: Path,
-    projection: LocalProjection | None, source: str,
+    source: str,
 ) -> tuple[list[np.ndarray], list[dict[str, Any]]]:
-    """Lon/lat polylines of a route's roads, each oriented to continue from the previous one."""
+    """Lon/lat polylines and properties of a route's roads, as named in the scenario."""
     route = spec.routes[r_index]
     parts, props = [], []
     for j, name in enumerate(route.roads):
@@ -115,47 +125,56 @@ def _chain_route(
         i, feature = roads[name]
         parts.append(_coords(feature, i, path, "LineString"))
         props.append(feature.get("properties", {}))
-    if len(parts) > 1:
-        proj = projection or LocalProjection(float(parts[0][0, 0]), float(parts[0][0, 1]))
-        xy = [proj.to_local(p[:, 0], p[:, 1]) for p in parts]
-        # Orient the first road towards the second, then each next road away from the previous end.
-        ends0 = [xy[0][0], xy[0][-1]]
-        d_first = [min(np.hypot(*(e - xy[1][0])), np.hypot(*(e - xy[1][-1]))) for e in ends0]
-        if d_first[0] < d_first[1]:
-            parts[0], xy[0] = parts[0][::-1], xy[0][::-1]
-        for j in range(1, len(parts)):
-            end = xy[j - 1][-1]
-            gap_start, gap_end = np.hypot(*(xy[j][0] - end)), np.hypot(*(xy[j][-1] - end))
-            if gap_end < gap_start:
-                parts[j], xy[j] = parts[j][::-1], xy[j][::-1]
-            gap = min(gap_start, gap_end)
-            if gap > MAX_JOIN_GAP_M:
-                raise ScenarioError(
-                    source,
-                    f"routes[{r_index}].roads[{j}]",
-                    f"road {route.roads[j]!r} does not connect to {route.roads[j - 1]!r} "
-                    f"(gap {gap:.0f} m; at most {MAX_JOIN_GAP_M:.0f} m allowed)",
-                )
-    if route.reverse:
-        parts = [p[::-1] for p in parts[::-1]]
-        props = props[::-1]
     return parts, props
 
 
-def _polyline(parts: list[np.ndarray]) -> np.ndarray:
-    out = [parts[0]]
-    for p in parts[1:]:
-        out.append(p[1:] if np.allclose(p[0], out[-1][-1]) else p)
-    return np.concatenate(out)
+def _chain(lines: list[np.ndarray], names: list[str], r_index: int, source: str,
+           last_road_m: float | None = None) -> tuple[np.ndarray, list[float]]:
+    """Chains road polylines (local metres) through their junctions into one route polyline.
 
-
-def _distance_to_polyline(points: np.ndarray, line: np.ndarray) -> np.ndarray:
-    a, b = line[:-1], line[1:]
-    ab = b - a
-    ap = points[:, None, :] - a[None, :, :]
-    t = np.clip((ap * ab).sum(-1) / np.maximum((ab * ab).sum(-1), 1e-12), 0.0, 1.0)
-    nearest = a[None] + t[..., None] * ab[None]
-    return np.hypot(*(points[:, None, :] - nearest).transpose(2, 0, 1)).min(axis=1)
+    A junction is where two consecutive roads come closest (it may be mid-road: a cross street
+    meets an arterial mid-block); each road is driven from where the previous one joins it to where
+    the next one leaves it. The first road starts at its end farther from the first junction, the
+    last one runs to its end farther from the last junction. Returns the polyline and the arc
+    positions of the junctions along it.
+    """
+    if len(lines) == 1:
+        return lines[0], []
+    joins = []
+    for j in range(len(lines) - 1):
+        s_a, s_b, gap = closest_approach(lines[j], lines[j + 1])
+        if gap > MAX_JOIN_GAP_M:
+            raise ScenarioError(
+                source, f"routes[{r_index}].roads[{j + 1}]",
+                f"road {names[j + 1]!r} does not connect to {names[j]!r} "
+                f"(closest {gap:.0f} m apart; at most {MAX_JOIN_GAP_M:.0f} m allowed)",
+            )
+        joins.append((s_a, s_b))
+    pieces, junctions, total = [], [], 0.0
+    for j, line in enumerate(lines):
+        length = float(arc_length_m(line)[-1])
+        if j > 0:
+            entry = joins[j - 1][1]
+        else:
+            leave = joins[0][0]
+            entry = 0.0 if leave > length - leave else length
+        if j < len(lines) - 1:
+            leave = joins[j][0]
+        else:
+            leave = 0.0 if entry > length - entry else length
+            if last_road_m is not None and len(lines) > 1:
+                leave = entry + min(last_road_m, abs(leave - entry)) * np.sign(leave - entry)
+        piece = cut(line, entry, leave)
+        if pieces:
+            total += float(np.hypot(*(piece[0] - pieces[-1][-1])))
+        total += float(arc_length_m(piece)[-1])
+        pieces.append(piece)
+        if j < len(lines) - 1:
+            junctions.append(total)
+    out = [pieces[0]]
+    for piece in pieces[1:]:
+        out.append(piece[1:] if np.allclose(piece[0], out[-1][-1]) else piece)
+    return np.concatenate(out), junctions
 
 
 def _rsus(loaded: LoadedScenario, projection: LocalProjection, routes: list[Route],
@@ -176,7 +195,7 @@ def _rsus(loaded: LoadedScenario, projection: LocalProjection, routes: list[Rout
     ll = np.array(lonlat).reshape(-1, 2)
     xy = projection.to_local(ll[:, 0], ll[:, 1]) if len(ll) else np.zeros((0, 2))
     if len(xy):
-        dist = np.min([_distance_to_polyline(xy, r.xy_m) for r in routes], axis=0)
+        dist = np.min([distance_to_polyline_m(xy, r.xy_m) for r in routes], axis=0)
         far = np.flatnonzero(dist > spec.max_offset_m)
         if len(far):
             k = int(far[0])
@@ -189,6 +208,69 @@ def _rsus(loaded: LoadedScenario, projection: LocalProjection, routes: list[Rout
         xy_m=xy, lonlat_deg=ll, height_m=spec.height_m, tx_power_dbm=spec.tx_power_dbm,
         antenna_gain_dbi=spec.antenna_gain_dbi, noise_figure_db=spec.noise_figure_db,
     )
+
+
+def _signals(
+    loaded: LoadedScenario, projection: LocalProjection, geometry: RouteGeometry
+) -> tuple[SignalTable | None, StopLines | None]:
+    specs = loaded.spec.signals
+    if not specs:
+        return None, None
+    xy = projection.to_local(np.array([g.position.lon for g in specs]),
+                             np.array([g.position.lat for g in specs]))
+    axis = np.zeros(len(specs))
+    stops: list[tuple[int, float, int, float]] = []  # route, s, signal, heading
+    for i, g in enumerate(specs):
+        found = []
+        nearest = np.inf
+        for r, route in enumerate(geometry.routes):
+            d, s = project_to_polyline(xy[i : i + 1], route.xy_m)
+            nearest = min(nearest, float(d[0]))
+            if d[0] <= g.radius_m:
+                stop_s = float(s[0]) - g.stop_line_offset_m
+                _, _, heading = geometry.positions(
+                    np.array([r]), np.array([max(stop_s, 0.0)]), np.array([0])
+                )
+                found.append((r, stop_s, i, float(heading[0])))
+        if not found:
+            raise ScenarioError(
+                loaded.source, f"signals[{i}].position",
+                f"no route passes within {g.radius_m:.0f} m of signal {g.id!r} (nearest "
+                f"{nearest:.0f} m); a signal must stand on a road that a route uses",
+            )
+        axis[i] = found[0][3] if g.axis_deg is None else np.pi / 2 - np.radians(g.axis_deg)
+        stops += [f for f in found if f[1] >= 0.0]
+    n_p = max(len(g.phases) for g in specs)
+    shape = (len(specs), n_p)
+    group, start, yellow, red, end = (np.zeros(shape, np.int64) for _ in range(5))
+    cycle = np.zeros(len(specs), np.int64)
+    for i, g in enumerate(specs):
+        t = 0
+        for k, ph in enumerate(g.phases):
+            group[i, k] = 0 if ph.serves == "axis" else 1
+            start[i, k] = t
+            yellow[i, k] = t + round(ph.green_s * 1000)
+            red[i, k] = yellow[i, k] + round(ph.yellow_s * 1000)
+            end[i, k] = t = red[i, k] + round(ph.all_red_s * 1000)
+        start[i, len(g.phases):] = end[i, len(g.phases):] = t  # padding: never active
+        cycle[i] = t
+    table = SignalTable(
+        ids=tuple(g.id for g in specs), sources=tuple(g.source for g in specs), xy_m=xy,
+        axis_rad=axis, offset_ms=np.array([round(g.offset_s * 1000) for g in specs]),
+        cycle_ms=cycle, phase_group=group, phase_start_ms=start, phase_yellow_ms=yellow,
+        phase_red_ms=red, phase_end_ms=end,
+    )
+    stops.sort()
+    route = np.array([s[0] for s in stops], dtype=np.int64)
+    s_m = np.array([s[1] for s in stops])
+    signal = np.array([s[2] for s in stops], dtype=np.int64)
+    heading = np.array([s[3] for s in stops])
+    lines = StopLines(
+        route=route, s_m=s_m, signal=signal,
+        group=group_for_heading(heading, axis[signal]) if len(stops) else np.empty(0, np.int64),
+        key_m=route * StopLines.ROUTE_KEY_M + s_m,
+    )
+    return table, lines
 
 
 def _radio(spec: ScenarioSpec, rng: RngTree, source: str) -> tuple[SidelinkConfig, int]:
@@ -251,18 +333,23 @@ def build_world(loaded: LoadedScenario) -> World:
     hashes = {spec.map.geojson: map_hash}
     roads = _roads_by_name(data, map_path)
 
-    lonlat_parts = [_chain_route(spec, i, roads, map_path, None, source) for i in range(len(spec.routes))]
+    road_parts = [_route_roads(spec, i, roads, map_path, source) for i in range(len(spec.routes))]
     if spec.map.origin is not None:
         projection = LocalProjection(spec.map.origin.lon, spec.map.origin.lat)
     else:
-        allpts = np.concatenate([np.concatenate(p) for p, _ in lonlat_parts])
+        allpts = np.concatenate([np.concatenate(p) for p, _ in road_parts])
         lo, hi = allpts.min(axis=0), allpts.max(axis=0)
         projection = LocalProjection(float((lo[0] + hi[0]) / 2), float((lo[1] + hi[1]) / 2))
 
     routes = []
-    for i, (parts, props) in enumerate(lonlat_parts):
+    for i, (parts, props) in enumerate(road_parts):
         rs = spec.routes[i]
-        ll = _polyline(parts)
+        lines = [projection.to_local(p[:, 0], p[:, 1]) for p in parts]
+        xy, junctions = _chain(lines, list(rs.roads), i, source, rs.last_road_m)
+        if rs.reverse:
+            length = float(arc_length_m(xy)[-1])
+            xy, junctions = xy[::-1], [length - j for j in junctions[::-1]]
+            props = props[::-1]
         first = props[0]
         lanes = rs.lanes or int(first.get("lanes_per_direction_assumed", 0) or 0)
         if lanes < 1:
@@ -271,9 +358,9 @@ def build_world(loaded: LoadedScenario) -> World:
         if limit <= 0:
             raise ScenarioError(source, f"routes[{i}].speed_limit_kmh", "must be > 0 (the map gives none)")
         routes.append(Route(
-            id=rs.id, xy_m=projection.to_local(ll[:, 0], ll[:, 1]), lanes=lanes,
-            lane_width_m=rs.lane_width_m, speed_limit_mps=limit,
+            id=rs.id, xy_m=xy, lanes=lanes, lane_width_m=rs.lane_width_m, speed_limit_mps=limit,
             road_names=tuple(rs.roads), sources=tuple(str(p.get("source", "")) for p in props),
+            junctions_s_m=tuple(junctions),
         ))
     geometry = RouteGeometry(routes)
     rng = RngTree(spec.seed)
@@ -281,8 +368,9 @@ def build_world(loaded: LoadedScenario) -> World:
     cfg, l_sub = _radio(spec, rng, source)
     step_ms = s_to_ms(spec.step_s)
     bsm_period_ms = max(1, s_to_ms(1.0 / spec.messages.bsm.rate_hz))
+    signals, stop_lines = _signals(loaded, projection, geometry)
     mobility = Mobility(geometry, list(spec.routes), spec.fleet, bsm_period_ms, step_ms,
-                        rng.generator("traffic"))
+                        rng.generator("traffic"), signals, stop_lines)
     r = spec.radio
     medium = SidelinkMedium(
         cfg,
@@ -292,7 +380,7 @@ def build_world(loaded: LoadedScenario) -> World:
     )
     return World(
         spec=spec, loaded=loaded, projection=projection, geometry=geometry, mobility=mobility,
-        rsus=rsus, medium=medium, rng=rng, step_ms=step_ms, duration_ms=s_to_ms(spec.duration_s),
+        rsus=rsus, medium=medium, rng=rng, signals=signals, stop_lines=stop_lines, step_ms=step_ms, duration_ms=s_to_ms(spec.duration_s),
         radio_batch_ms=spec.radio.batch_ms,
         data_hashes=hashes,
     )

@@ -41,6 +41,9 @@ class RouteSpec(Spec):
         min_length=1, description="Road feature names (GeoJSON properties.name), in driving order"
     )
     reverse: bool = Field(default=False, description="Drive the chained roads end to start")
+    last_road_m: Annotated[float, Field(gt=0.0)] | None = Field(
+        default=None, description="Drive only this far along the last road (from its junction)"
+    )
     lanes: Annotated[int, Field(ge=1, le=8)] | None = Field(
         default=None, description="Lanes in this direction; default: the road's lanes_per_direction"
     )
@@ -223,6 +226,39 @@ class RsuSpec(Spec):
     )
 
 
+class PhaseSpec(Spec):
+    serves: Literal["axis", "cross"]
+    green_s: Annotated[float, Field(gt=0.0, le=300.0)]
+    yellow_s: Annotated[float, Field(ge=0.0, le=10.0)] = 3.0
+    all_red_s: Annotated[float, Field(ge=0.0, le=10.0)] = 2.0
+
+
+def _two_phase_plan() -> list[PhaseSpec]:
+    # A typical Chinese arterial two-phase plan: 120 s cycle (RADIO/ROUTES.md: 90-150 s, 2-4 phases).
+    return [PhaseSpec(serves="axis", green_s=60.0), PhaseSpec(serves="cross", green_s=50.0)]
+
+
+class SignalSpec(Spec):
+    """A fixed-time signalised intersection. Routes passing within `radius_m` get a stop line."""
+
+    id: str = Field(min_length=1)
+    position: LatLon
+    source: Literal["evidenced", "synthetic"] = Field(
+        default="synthetic", description="Whether the intersection is in the source data"
+    )
+    axis_deg: Annotated[float, Field(ge=0.0, lt=360.0)] | None = Field(
+        default=None,
+        description="Compass bearing of the main axis (clockwise from north); default: the "
+        "direction of the first route through the signal",
+    )
+    offset_s: Annotated[float, Field(ge=0.0, le=600.0)] = 0.0
+    phases: list[PhaseSpec] = Field(default_factory=_two_phase_plan, min_length=1)
+    radius_m: Annotated[float, Field(gt=0.0, le=200.0)] = 30.0
+    stop_line_offset_m: Annotated[float, Field(ge=0.0, le=60.0)] = Field(
+        default=15.0, description="Stop line distance before the intersection centre"
+    )
+
+
 class MetricsSpec(Spec):
     warmup_s: Annotated[float, Field(ge=0.0)] = Field(
         default=2.0, description="Radio statistics start after this time (first SPS/transients)"
@@ -260,6 +296,7 @@ class ScenarioSpec(Spec):
     radio: RadioSpec = Field(default_factory=RadioSpec)
     messages: MessagesSpec = Field(default_factory=MessagesSpec)
     rsus: RsuSpec = Field(default_factory=RsuSpec)
+    signals: list[SignalSpec] = Field(default_factory=list)
     metrics: MetricsSpec = Field(default_factory=MetricsSpec)
     output: OutputSpec = Field(default_factory=OutputSpec)
 
