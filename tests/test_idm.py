@@ -7,7 +7,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from vehicles.idm import ballistic_update, desired_gap_m, equilibrium_gap_m, idm_acceleration
+from vehicles.idm import (
+    ballistic_update,
+    desired_gap_m,
+    equilibrium_gap_m,
+    equilibrium_speed_mps,
+    idm_acceleration,
+)
 
 V0, T, A, B, S0 = 33.3, 1.5, 1.5, 2.0, 2.0
 
@@ -61,3 +67,10 @@ def test_platoon_converges_to_the_equilibrium_gap() -> None:
     expected = equilibrium_gap_m(np.array(v_lead), np.array(V0), np.array(T), np.array(S0))
     assert v_f == pytest.approx(v_lead, abs=1e-3)
     assert s_lead - 5.0 - s_f == pytest.approx(float(expected), rel=1e-3)
+
+
+@given(st.floats(min_value=0.0, max_value=V0 * 0.999))
+def test_equilibrium_speed_inverts_the_equilibrium_gap(v: float) -> None:
+    gap = equilibrium_gap_m(np.array(v), np.array(V0), np.array(T), np.array(S0))
+    back = equilibrium_speed_mps(np.array([gap]), np.array([V0]), np.array([T]), np.array([S0]))
+    assert back[0] == pytest.approx(v, abs=1e-6)

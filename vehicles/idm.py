@@ -67,3 +67,20 @@ def ballistic_update(
         s_stop = s_m - 0.5 * v_mps**2 / np.where(stops, a_mps2, -1.0)
     s_new = np.where(stops, s_stop, s_m + v_mps * dt_s + 0.5 * a_mps2 * dt_s**2)
     return s_new, np.maximum(v_new, 0.0)
+
+
+def equilibrium_speed_mps(
+    gap_m: FloatArray, v0_mps: FloatArray, headway_s: FloatArray, s0_m: FloatArray,
+    delta: float = IDM_DELTA,
+) -> FloatArray:
+    """Inverse of `equilibrium_gap_m`: the speed at which IDM keeps `gap_m` steady (bisection,
+    vectorized; s_e(v) grows monotonically from s0 at v = 0 to infinity at v0)."""
+    gap = np.broadcast_to(np.asarray(gap_m, dtype=np.float64), np.shape(v0_mps))
+    lo = np.zeros(np.shape(v0_mps))
+    hi = np.asarray(v0_mps, dtype=np.float64) * (1.0 - 1e-9)
+    for _ in range(60):
+        mid = 0.5 * (lo + hi)
+        too_close = equilibrium_gap_m(mid, v0_mps, headway_s, s0_m, delta) > gap
+        hi = np.where(too_close, mid, hi)
+        lo = np.where(too_close, lo, mid)
+    return np.where(gap <= s0_m, 0.0, lo)

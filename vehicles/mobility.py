@@ -18,9 +18,9 @@ from numpy.typing import NDArray
 
 from roadside.signals import RED, SignalTable, StopLines, must_stop
 from sim.core.road import RouteGeometry
-from sim.scenario.schema import FleetSpec, RouteSpec
+from sim.scenario.schema import FleetSpec, IncidentSpec, RouteSpec
 from vehicles.classes import AUTOMATED_FROM_LEVEL, AUTOMATION_LEVELS, VEHICLE_CLASSES, class_table
-from vehicles.idm import ballistic_update, idm_acceleration
+from vehicles.idm import ballistic_update, equilibrium_speed_mps, idm_acceleration
 from vehicles.table import VehicleTable
 
 #: Lanes per route are capped well below this; it only keys (route, lane) pairs into one integer.
@@ -35,6 +35,10 @@ class MobilityStats:
     collisions: int = 0
     travel_time_s_sum: float = 0.0
     red_light_violations: int = 0
+    near_misses: int = 0
+    min_ttc_s: float = float("inf")
+    hard_braking_events: int = 0
+    incidents_applied: int = 0
 
 
 class Mobility:
@@ -50,7 +54,16 @@ class Mobility:
         rng: np.random.Generator,
         signals: SignalTable | None = None,
         stop_lines: StopLines | None = None,
+        incidents: list[IncidentSpec] | None = None,
+        near_miss_ttc_s: float = 1.5,
+        hard_braking_mps2: float = 4.0,
     ) -> None:
+        self.incidents = sorted(incidents or [], key=lambda i: i.at_s)
+        self._next_incident = 0
+        self._clear_at: list[tuple[int, int]] = []  # (time ms, vehicle id) of incidents to remove
+        self.near_miss_ttc_s = near_miss_ttc_s
+        self.hard_braking_mps2 = hard_braking_mps2
+        self._near: set[tuple[int, int]] = set()
         self.geo = geometry
         self.signals = signals
         self.stop_lines = stop_lines
@@ -146,8 +159,8 @@ class Mobility:
 
         The spacing is exponential as in the TR 36.885 dropping rule, shifted by half a safe
         headway so that free-flow density does not create stop-and-go at t = 0; each vehicle then
-        starts at its IDM equilibrium speed for its gap, capped so that it can still slow to its
-        leader's speed at comfortable deceleration (no collision built into the initial state).
+        starts at its IDM equilibrium speed for its gap, lowered where IDM would at once brake harder
+        than comfortably behind a slower leader (no hard braking or collision built into t = 0).
         """
         for r, spec in enumerate(self.route_specs):
             density = spec.initial_density_veh_km_per_lane
@@ -170,13 +183,17 @@ class Mobility:
                 attrs = {k: v[keep] for k, v in attrs.items()}
                 s = s[keep]
                 gap = np.append(np.diff(s), np.inf) - np.append(attrs["length_m"][1:], 0.0)
-                v = np.clip((gap - attrs["s0_m"]) / attrs["headway_s"], 0.0, attrs["v0_mps"])
-                safe_extra = np.sqrt(2.0 * attrs["b_comf_mps2"] * np.maximum(gap - attrs["s0_m"], 0.0))
-                for _ in range(len(s)):  # converges in a few sweeps: only slow leaders propagate
-                    capped = np.minimum(v, np.append(v[1:], np.inf) + safe_extra)
-                    if np.array_equal(capped, v):
+                v = equilibrium_speed_mps(gap, attrs["v0_mps"], attrs["headway_s"], attrs["s0_m"])
+                # A vehicle faster than its leader would brake at once: slow it until IDM asks for
+                # no more than comfortable braking (front to back, as leaders settle).
+                for _ in range(100):
+                    lead_v = np.append(v[1:], 0.0)
+                    a = idm_acceleration(v, attrs["v0_mps"], gap, v - lead_v, attrs["headway_s"],
+                                         attrs["a_max_mps2"], attrs["b_comf_mps2"], attrs["s0_m"])
+                    bad = a < -attrs["b_comf_mps2"]
+                    if not bad.any():
                         break
-                    v = capped
+                    v = np.where(bad, 0.9 * v, v)
                 self._add(attrs, np.full(len(s), lane), s, v, 0)
 
     def _spawn(self, now_ms: int) -> None:
@@ -226,10 +243,12 @@ class Mobility:
 
     def step(self, now_ms: int) -> None:
         """Advances all vehicles by one step ending at now_ms, then removes and adds vehicles."""
+        self._apply_incidents(now_ms)
         t = self.table
         if len(t):
             leader, gap, dv = self.leaders()
             self._count_collisions(leader, gap)
+            self._count_conflicts(leader, gap, dv)
             gap_seen, dv_seen = self._perceive(leader, gap, dv, now_ms)
             cmd = idm_acceleration(
                 t["v_mps"], t["v0_mps"], gap_seen, dv_seen, t["headway_s"], t["a_max_mps2"],
@@ -239,7 +258,10 @@ class Mobility:
             if signal_view is not None:
                 stop_idx, a_cap, stop_color = signal_view
                 cmd = np.minimum(cmd, a_cap)
-            applied = cmd
+            halted = t["halt_decel_mps2"] > 0
+            applied = np.where(halted, -t["halt_decel_mps2"], cmd)
+            hard = -self.hard_braking_mps2
+            self.stats.hard_braking_events += int(((applied < hard) & (t["a_mps2"] >= hard) & ~halted).sum())
             s, v = ballistic_update(t["s_m"], t["v_mps"], applied, self.dt_s)
             t["s_m"], t["v_mps"], t["a_mps2"] = s, v, applied
             if signal_view is not None:
@@ -306,6 +328,56 @@ class Mobility:
         t = self.table
         x, y, h = self.geo.positions(t["route"], t["s_m"], t["lane"])
         t["x_m"], t["y_m"], t["heading_rad"] = x, y, h
+
+    def _apply_incidents(self, now_ms: int) -> None:
+        """Scripted hazards due by now: place stopped vehicles, make vehicles brake, clear."""
+        t = self.table
+        for clear_ms, vid in [c for c in self._clear_at if c[0] <= now_ms]:
+            self._clear_at.remove((clear_ms, vid))
+            keep = t["id"] != vid
+            t.keep(keep)
+            self.gap_hist, self.dv_hist = self.gap_hist[keep], self.dv_hist[keep]
+            self.lead_hist = self.lead_hist[keep]
+        while self._next_incident < len(self.incidents):
+            inc = self.incidents[self._next_incident]
+            if inc.at_s * 1000 > now_ms:
+                break
+            self._next_incident += 1
+            self.stats.incidents_applied += 1
+            r = [spec.id for spec in self.route_specs].index(inc.route)
+            if inc.kind == "stopped-vehicle":
+                attrs = self._draw_attributes(1, np.array([r], dtype=np.int64))
+                attrs["cls"] = np.array([0])
+                attrs["equipped"] = np.array([False])
+                attrs["length_m"] = np.array([5.0])
+                ids = self.table.next_id
+                self._add(attrs, np.array([inc.lane]), np.array([inc.position_m]), np.array([0.0]),
+                          now_ms)
+                self.table["halt_decel_mps2"][-1] = 9.0
+                self.stats.entered -= 1  # an obstacle, not traffic
+                if inc.duration_s is not None:
+                    self._clear_at.append((now_ms + round(inc.duration_s * 1000), ids))
+                # Keep the id order (ids are sorted): the obstacle was appended with the newest id.
+            else:
+                in_lane = np.flatnonzero((t["route"] == r) & (t["lane"] == inc.lane))
+                if len(in_lane):
+                    k = in_lane[np.argmin(np.abs(t["s_m"][in_lane] - inc.position_m))]
+                    t["halt_decel_mps2"][k] = inc.decel_mps2
+
+    def _count_conflicts(self, leader: NDArray[np.int64], gap: NDArray[np.float64],
+                         dv: NDArray[np.float64]) -> None:
+        """Minimum time-to-collision and near misses (pairs entering TTC < threshold, once each)."""
+        closing = (leader >= 0) & (dv > 0.0) & (gap > 0.0)
+        if not closing.any():
+            self._near = set()
+            return
+        ttc = gap[closing] / dv[closing]
+        self.stats.min_ttc_s = min(self.stats.min_ttc_s, float(ttc.min()))
+        ids = self.table["id"]
+        rows = np.flatnonzero(closing)[ttc < self.near_miss_ttc_s]
+        current = {(int(ids[i]), int(ids[leader[i]])) for i in rows}
+        self.stats.near_misses += len(current - self._near)
+        self._near = current
 
     def _count_collisions(self, leader: NDArray[np.int64], gap: NDArray[np.float64]) -> None:
         """Counts each follower/leader pair once, when their bumpers first overlap."""

@@ -35,6 +35,7 @@ COLUMNS: dict[str, type] = {
     "y_m": np.float64,
     "heading_rad": np.float64,
     "spawn_ms": np.int64,
+    "halt_decel_mps2": np.float64,  # > 0: brakes at this rate to a standstill and stays (incidents)
 }
 
 

@@ -83,6 +83,12 @@ class SummaryObserver:
             },
             "collisions": st.collisions,
             "red_light_violations": st.red_light_violations,
+            "safety": {
+                "near_misses": st.near_misses,
+                "min_ttc_s": None if st.min_ttc_s == float("inf") else round(st.min_ttc_s, 3),
+                "hard_braking_events": st.hard_braking_events,
+                "incidents": st.incidents_applied,
+            },
             "rsus": len(world.rsus),
             "signals": 0 if world.signals is None else len(world.signals),
             "messages": self.radio.summary(),

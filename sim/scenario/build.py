@@ -273,6 +273,21 @@ def _signals(
     return table, lines
 
 
+def _check_incidents(spec: ScenarioSpec, geometry: RouteGeometry, source: str) -> None:
+    ids = [r.id for r in spec.routes]
+    for i, inc in enumerate(spec.incidents):
+        if inc.route not in ids:
+            raise ScenarioError(source, f"incidents[{i}].route",
+                                f"no route {inc.route!r}; routes: {', '.join(ids)}")
+        r = ids.index(inc.route)
+        if inc.lane >= geometry.lanes[r]:
+            raise ScenarioError(source, f"incidents[{i}].lane",
+                                f"route {inc.route!r} has lanes 0..{geometry.lanes[r] - 1}")
+        if inc.position_m > geometry.length_m[r]:
+            raise ScenarioError(source, f"incidents[{i}].position_m",
+                                f"route {inc.route!r} is {geometry.length_m[r]:.0f} m long")
+
+
 def _radio(spec: ScenarioSpec, rng: RngTree, source: str) -> tuple[SidelinkConfig, int]:
     r = spec.radio
     size = spec.messages.bsm.size_bytes
@@ -369,8 +384,10 @@ def build_world(loaded: LoadedScenario) -> World:
     step_ms = s_to_ms(spec.step_s)
     bsm_period_ms = max(1, s_to_ms(1.0 / spec.messages.bsm.rate_hz))
     signals, stop_lines = _signals(loaded, projection, geometry)
+    _check_incidents(spec, geometry, source)
     mobility = Mobility(geometry, list(spec.routes), spec.fleet, bsm_period_ms, step_ms,
-                        rng.generator("traffic"), signals, stop_lines)
+                        rng.generator("traffic"), signals, stop_lines, list(spec.incidents),
+                        spec.metrics.near_miss_ttc_s, spec.metrics.hard_braking_mps2)
     r = spec.radio
     medium = SidelinkMedium(
         cfg,

@@ -259,6 +259,22 @@ class SignalSpec(Spec):
     )
 
 
+class IncidentSpec(Spec):
+    """A scripted hazard: a vehicle stopped in a lane, or a vehicle braking hard to a standstill."""
+
+    kind: Literal["stopped-vehicle", "hard-braking"]
+    at_s: Annotated[float, Field(ge=0.0)]
+    route: str = Field(min_length=1, description="Route id")
+    position_m: Annotated[float, Field(ge=0.0)] = Field(description="Arc position along the route")
+    lane: Annotated[int, Field(ge=0, le=7)] = 0
+    decel_mps2: Annotated[float, Field(gt=0.0, le=10.0)] = Field(
+        default=8.0, description="hard-braking: deceleration of the braking vehicle"
+    )
+    duration_s: Annotated[float, Field(gt=0.0)] | None = Field(
+        default=None, description="stopped-vehicle: removed after this long (default: stays)"
+    )
+
+
 class MetricsSpec(Spec):
     warmup_s: Annotated[float, Field(ge=0.0)] = Field(
         default=2.0, description="Radio statistics start after this time (first SPS/transients)"
@@ -267,6 +283,12 @@ class MetricsSpec(Spec):
     prr_max_distance_m: Annotated[float, Field(gt=0.0, le=5000.0)] = 500.0
     prr_report_distances_m: list[Annotated[float, Field(gt=0.0)]] = Field(
         default_factory=lambda: [100.0, 300.0]
+    )
+    near_miss_ttc_s: Annotated[float, Field(gt=0.0, le=10.0)] = Field(
+        default=1.5, description="Time-to-collision below which a follower/leader pair is a near miss"
+    )
+    hard_braking_mps2: Annotated[float, Field(gt=0.0, le=10.0)] = Field(
+        default=4.0, description="Deceleration above which a vehicle counts a hard-braking event"
     )
 
 
@@ -297,6 +319,7 @@ class ScenarioSpec(Spec):
     messages: MessagesSpec = Field(default_factory=MessagesSpec)
     rsus: RsuSpec = Field(default_factory=RsuSpec)
     signals: list[SignalSpec] = Field(default_factory=list)
+    incidents: list[IncidentSpec] = Field(default_factory=list)
     metrics: MetricsSpec = Field(default_factory=MetricsSpec)
     output: OutputSpec = Field(default_factory=OutputSpec)
 
