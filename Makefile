@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench setup clean
+.PHONY: demo test bench bench-latency setup clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,3 +27,6 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache .benchmarks
+
+bench-latency: $(STAMP)
+	$(BIN)/v2xsim bench latency airport-expressway --config expressway-load --seeds 2 --until 6 --out runs/bench-latency

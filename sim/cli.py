@@ -34,7 +34,10 @@ def _parser() -> argparse.ArgumentParser:
     from sim.calibration.cli import add_parser as add_calibrate
     from sim.viz.cli import add_view_parser
 
+    from sim.sweep.cli import add_parsers as add_sweep_parsers
+
     add_calibrate(sub)
+    add_sweep_parsers(sub)  # `sweep` and `bench latency`
     add_view_parser(sub)
     sub.add_parser("schema", help="print the JSON Schema of scenario files")
     return p
@@ -182,6 +185,8 @@ def main(argv: list[str] | None = None) -> int:
         from sim.viz.cli import cmd_view
 
         return cmd_view(args)
+    if args.command in ("sweep", "bench"):
+        return int(args.func(args))  # sim.sweep.cli.cmd_sweep / cmd_bench
     if args.command == "calibrate":
         from sim.calibration.cli import cmd_calibrate
 

@@ -330,39 +330,28 @@ class Mobility:
         t["x_m"], t["y_m"], t["heading_rad"] = x, y, h
 
     def _apply_incidents(self, now_ms: int) -> None:
-        """Scripted hazards due by now: place stopped vehicles, make vehicles brake, clear."""
+        """Scripted hazards due by now: make the vehicle nearest the spot brake to a standstill
+        and stay; release the ones whose duration is over."""
         t = self.table
-        for clear_ms, vid in [c for c in self._clear_at if c[0] <= now_ms]:
-            self._clear_at.remove((clear_ms, vid))
-            keep = t["id"] != vid
-            t.keep(keep)
-            self.gap_hist, self.dv_hist = self.gap_hist[keep], self.dv_hist[keep]
-            self.lead_hist = self.lead_hist[keep]
+        for release_ms, vid in [c for c in self._clear_at if c[0] <= now_ms]:
+            self._clear_at.remove((release_ms, vid))
+            t["halt_decel_mps2"][t["id"] == vid] = 0.0
         while self._next_incident < len(self.incidents):
             inc = self.incidents[self._next_incident]
             if inc.at_s * 1000 > now_ms:
                 break
             self._next_incident += 1
-            self.stats.incidents_applied += 1
             r = [spec.id for spec in self.route_specs].index(inc.route)
-            if inc.kind == "stopped-vehicle":
-                attrs = self._draw_attributes(1, np.array([r], dtype=np.int64))
-                attrs["cls"] = np.array([0])
-                attrs["equipped"] = np.array([False])
-                attrs["length_m"] = np.array([5.0])
-                ids = self.table.next_id
-                self._add(attrs, np.array([inc.lane]), np.array([inc.position_m]), np.array([0.0]),
-                          now_ms)
-                self.table["halt_decel_mps2"][-1] = 9.0
-                self.stats.entered -= 1  # an obstacle, not traffic
-                if inc.duration_s is not None:
-                    self._clear_at.append((now_ms + round(inc.duration_s * 1000), ids))
-                # Keep the id order (ids are sorted): the obstacle was appended with the newest id.
-            else:
-                in_lane = np.flatnonzero((t["route"] == r) & (t["lane"] == inc.lane))
-                if len(in_lane):
-                    k = in_lane[np.argmin(np.abs(t["s_m"][in_lane] - inc.position_m))]
-                    t["halt_decel_mps2"][k] = inc.decel_mps2
+            in_lane = np.flatnonzero((t["route"] == r) & (t["lane"] == inc.lane))
+            if len(in_lane) == 0:
+                continue  # nobody there to have the incident
+            self.stats.incidents_applied += 1
+            k = in_lane[np.argmin(np.abs(t["s_m"][in_lane] - inc.position_m))]
+            t["halt_decel_mps2"][k] = inc.effective_decel_mps2
+            if inc.duration_s is not None:
+                # Released once stopped for duration_s: braking time v/b plus the stop itself.
+                stop_ms = t["v_mps"][k] / inc.effective_decel_mps2 * 1000 + inc.duration_s * 1000
+                self._clear_at.append((now_ms + round(stop_ms), int(t["id"][k])))
 
     def _count_conflicts(self, leader: NDArray[np.int64], gap: NDArray[np.float64],
                          dv: NDArray[np.float64]) -> None:

@@ -260,19 +260,27 @@ class SignalSpec(Spec):
 
 
 class IncidentSpec(Spec):
-    """A scripted hazard: a vehicle stopped in a lane, or a vehicle braking hard to a standstill."""
+    """A scripted hazard: the vehicle nearest to `position_m` in `lane` brakes to a standstill and
+    stays there: a breakdown (`stopped-vehicle`, 3 m/s2 by default) or an emergency stop
+    (`hard-braking`, 8 m/s2 by default). With `duration_s` it drives off again after that long."""
 
     kind: Literal["stopped-vehicle", "hard-braking"]
     at_s: Annotated[float, Field(ge=0.0)]
     route: str = Field(min_length=1, description="Route id")
     position_m: Annotated[float, Field(ge=0.0)] = Field(description="Arc position along the route")
     lane: Annotated[int, Field(ge=0, le=7)] = 0
-    decel_mps2: Annotated[float, Field(gt=0.0, le=10.0)] = Field(
-        default=8.0, description="hard-braking: deceleration of the braking vehicle"
+    decel_mps2: Annotated[float, Field(gt=0.0, le=10.0)] | None = Field(
+        default=None, description="Deceleration; default 3 (stopped-vehicle) or 8 (hard-braking)"
     )
     duration_s: Annotated[float, Field(gt=0.0)] | None = Field(
-        default=None, description="stopped-vehicle: removed after this long (default: stays)"
+        default=None, description="Time stopped before driving off (default: stays)"
     )
+
+    @property
+    def effective_decel_mps2(self) -> float:
+        if self.decel_mps2 is not None:
+            return self.decel_mps2
+        return 3.0 if self.kind == "stopped-vehicle" else 8.0
 
 
 class MetricsSpec(Spec):

@@ -6,6 +6,7 @@ Modules, one job each:
 
 * `grid`    -- `--grid key=v1,v2` parsing, points and their stable ids;
 * `stats`   -- Student-t quantiles and confidence intervals (no scipy);
+* `kpis`    -- which numbers a run contributes, and from which file;
 * `tasks`   -- what a worker executes for one (point, seed), and reading finished runs back;
 * `cluster` -- opening a local or remote Dask client;
 * `sweep`   -- planning (validation, resume) and executing a sweep on a client or serially;
@@ -13,5 +14,6 @@ Modules, one job each:
 * `config`  -- the benchmark configurations in `bench/configs/*.yaml`;
 * `latency` -- the `bench latency` pipeline (config -> sweep -> table);
 * `plots`   -- the benchmark's PNG figures (matplotlib, Agg);
+* `errors`  -- `SweepError`, the package's one-line input errors;
 * `cli`     -- the `sweep` and `bench` subcommands (the only module that prints).
 """

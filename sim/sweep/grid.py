@@ -96,6 +96,9 @@ def parse_grid(specs: Sequence[str]) -> list[GridAxis]:
         if not _KEY.match(key):
             raise ScenarioError("--grid", text, "expected dotted.key=v1,v2,... "
                                 "(key: names and list indices separated by dots)")
+        if key == "seed":
+            raise ScenarioError("--grid", key, "seeds are swept by --seeds N (seeds 1..N at every "
+                                "point), not by the grid")
         if key in seen:
             raise ScenarioError("--grid", key, "key given twice; put all its values in one --grid")
         values = split_values(rest)
@@ -135,8 +138,8 @@ def expand_grid(axes: Sequence[GridAxis]) -> list[SweepPoint]:
     """The Cartesian product, first axis slowest; no axes gives the one base point."""
     points = []
     for combo in itertools.product(*(axis.raw_values for axis in axes)):
-        assignment = {a.key: parse_value(raw) for a, raw in zip(axes, combo)}
-        overrides = [f"{a.key}={raw}" for a, raw in zip(axes, combo)]
+        assignment = {a.key: parse_value(raw) for a, raw in zip(axes, combo, strict=True)}
+        overrides = [f"{a.key}={raw}" for a, raw in zip(axes, combo, strict=True)]
         points.append(make_point(assignment, overrides))
     check_unique_ids(points)
     return points
@@ -146,6 +149,7 @@ def check_unique_ids(points: Sequence[SweepPoint]) -> None:
     seen: dict[str, SweepPoint] = {}
     for p in points:
         if p.point_id in seen:
+            other = seen[p.point_id].values
             raise ScenarioError("--grid", p.point_id,
-                                f"two points share this id: {seen[p.point_id].values} and {p.values}")
+                                f"two points share this id: {other} and {p.values}")
         seen[p.point_id] = p

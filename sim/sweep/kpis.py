@@ -40,7 +40,7 @@ KPIS: tuple[Kpi, ...] = (
 KPI_BY_NAME = {k.name: k for k in KPIS}
 
 
-def _get(doc: Mapping[str, Any] | None, dotted: str) -> float | None:
+def _get(doc: Mapping[str, Any] | None, dotted: str) -> float | int | None:
     node: Any = doc
     for part in dotted.split("."):
         if not isinstance(node, Mapping) or part not in node:
@@ -48,12 +48,13 @@ def _get(doc: Mapping[str, Any] | None, dotted: str) -> float | None:
         node = node[part]
     if isinstance(node, bool) or not isinstance(node, (int, float)):
         return None
-    value = float(node)
-    return value if math.isfinite(value) else None
+    if isinstance(node, float) and not math.isfinite(node):
+        return None
+    return node  # ints stay ints (counts), so the per-run table shows 3, not 3.000000
 
 
 def extract_kpis(summary: Mapping[str, Any] | None, manifest: Mapping[str, Any] | None,
-                 cost: Mapping[str, Any] | None) -> dict[str, float | None]:
+                 cost: Mapping[str, Any] | None) -> dict[str, float | int | None]:
     """Every KPI of one run; None where the run has no such number (e.g. no samples at 300 m)."""
     docs = {"summary": summary, "manifest": manifest, "cost": cost}
     return {k.name: _get(docs[k.source], k.path) for k in KPIS}

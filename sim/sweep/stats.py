@@ -93,7 +93,8 @@ def t_quantile(p: float, df: float) -> float:
 class MeanCI:
     """Mean of the finite values, the half-width of its confidence interval, and how many values.
 
-    `half_width` is None with fewer than two values (no spread to estimate); `mean` is None with none.
+    `half_width` is None with fewer than two values (no spread to estimate); `mean` is None
+    with none.
     """
 
     mean: float | None

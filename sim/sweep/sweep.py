@@ -26,7 +26,7 @@ from uuid import uuid4
 
 from sim.core.errors import ScenarioError
 from sim.io.rundir import write_json
-from sim.scenario.loader import builtin_dir, find_scenario, load_scenario
+from sim.scenario.loader import SCENARIO_SUFFIXES, find_scenario, load_scenario
 from sim.sweep.errors import SweepError
 from sim.sweep.grid import SweepPoint, check_unique_ids
 from sim.sweep.tasks import SUMMARY, RunRecord, RunTask, failed_record, finished_record, run_point
@@ -71,13 +71,9 @@ def resolve_scenario(name_or_path: str) -> str:
     """Built-in names stay names (workers find them in their installed package); files become
     absolute paths (workers may have another working directory). Raises `ScenarioError`."""
     path = find_scenario(name_or_path)
-    try:
-        path.resolve().relative_to(builtin_dir().resolve())
-        if Path(name_or_path).suffix not in (".yaml", ".yml") and not Path(name_or_path).exists():
-            return name_or_path
-    except ValueError:
-        pass
-    return str(path.resolve())
+    given = Path(name_or_path)
+    is_file = given.suffix in SCENARIO_SUFFIXES or given.exists()  # as find_scenario decides
+    return str(path.resolve()) if is_file else name_or_path
 
 
 def validate_overrides(scenario: str, fixed: Sequence[str], override_sets: Iterable[Sequence[str]],
@@ -92,7 +88,7 @@ def validate_overrides(scenario: str, fixed: Sequence[str], override_sets: Itera
         try:
             load_scenario(scenario, [*fixed, *overrides], duration_s=until_s)
         except ScenarioError as exc:
-            if exc.source == "--set" and not set(overrides) & set(fixed):
+            if exc.source == "--set":  # the fixed overrides passed above: the set is at fault
                 raise ScenarioError(flag, exc.key_path, exc.message) from None
             raise
 
@@ -115,6 +111,8 @@ def plan_sweep(scenario: str, points: Sequence[SweepPoint], seeds: int, until_s:
     if not points:
         raise SweepError("no points to run")
     check_unique_ids(points)
+    if until_s is not None and any("duration_s" in p.values for p in points):
+        raise SweepError("--until fixes every run's duration; drop it to sweep duration_s")
     resolved = resolve_scenario(scenario)
     sets = validate_sets if validate_sets is not None else [p.overrides for p in points]
     validate_overrides(resolved, fixed_overrides, sets, until_s, flag)

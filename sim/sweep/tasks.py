@@ -14,6 +14,7 @@ it, which is this run's peak; elsewhere it falls back to `ru_maxrss` (`rss_metho
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import resource
@@ -57,7 +58,7 @@ class RunRecord:
     seed: int
     status: str
     out_dir: str
-    kpis: dict[str, float | None] = field(default_factory=dict)
+    kpis: dict[str, float | int | None] = field(default_factory=dict)
     error: str | None = None
     skipped: bool = False
     worker: str | None = None
@@ -86,7 +87,19 @@ class LinkCounter:
         pass
 
 
+def _release_free_heap() -> None:
+    """Hands freed heap back to the OS (glibc), so the next run's peak starts from a low floor."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
+
+
 def _reset_peak_rss() -> bool:
+    gc.collect()
+    _release_free_heap()
     try:
         with open("/proc/self/clear_refs", "w") as f:
             f.write("5")
@@ -95,11 +108,12 @@ def _reset_peak_rss() -> bool:
         return False
 
 
-def _vm_hwm_mb() -> float | None:
+def _proc_status_mb(field_name: str) -> float | None:
+    """`VmHWM` (peak RSS since the last reset) or `VmRSS` from /proc/self/status, in MB."""
     try:
         with open("/proc/self/status") as f:
             for line in f:
-                if line.startswith("VmHWM:"):
+                if line.startswith(field_name + ":"):
                     return int(line.split()[1]) / 1024.0
     except (OSError, ValueError, IndexError):
         return None
@@ -126,41 +140,48 @@ def run_point(task: RunTask) -> RunRecord:
     from sim.scenario.loader import load_scenario
 
     out = Path(task.out_dir)
+    (out / "error.txt").unlink(missing_ok=True)  # from an earlier failed attempt
     try:
         loaded = load_scenario(task.scenario, list(task.overrides), seed=task.seed,
                                duration_s=task.until_s)
         counter = LinkCounter()
         reset = _reset_peak_rss()
+        rss_before = _proc_status_mb("VmRSS")
         process_peak_before = _ru_maxrss_mb()
         t0 = time.perf_counter()
         outcome = run_scenario(loaded, out, extra_observers=[counter])
         wall_s = time.perf_counter() - t0
-        hwm = _vm_hwm_mb() if reset else None
+        hwm = _proc_status_mb("VmHWM") if reset else None
         process_peak = _ru_maxrss_mb()
         wall_manifest = outcome.manifest.get("wall_time_s") or wall_s
-        cost = {
+        worker = _worker_name()
+        cost: dict[str, Any] = {
             "peak_rss_mb": round(hwm if hwm is not None else process_peak, 1),
             "rss_method": "VmHWM after clear_refs" if hwm is not None else "ru_maxrss (process)",
+            "rss_before_mb": None if rss_before is None else round(rss_before, 1),
             "process_peak_rss_mb_before": round(process_peak_before, 1),
             "link_evaluations": counter.links,
             "link_evals_per_s": round(counter.links / wall_manifest, 1) if wall_manifest else None,
             "task_wall_time_s": round(wall_s, 3),
-            "worker": _worker_name(),
+            "worker": worker,
             "point_id": task.point_id,
             "overrides": list(task.overrides),
         }
         write_json(out / COST, cost)
     except Exception as exc:  # noqa: BLE001 - a failed point is a result, not a crash
-        if out.exists():
+        try:
+            out.mkdir(parents=True, exist_ok=True)
             write_atomic(out / "error.txt", traceback.format_exc())
+        except OSError:
+            pass
         return RunRecord(task.point_id, task.seed, STATUS_FAILED, str(out), error=_one_line(exc),
                          worker=_worker_name())
     if outcome.summary.get("interrupted"):
         return RunRecord(task.point_id, task.seed, STATUS_FAILED, str(out),
                          extract_kpis(outcome.summary, outcome.manifest, cost),
-                         error="run interrupted", worker=cost["worker"])
+                         error="run interrupted", worker=worker)
     return RunRecord(task.point_id, task.seed, STATUS_OK, str(out),
-                     extract_kpis(outcome.summary, outcome.manifest, cost), worker=cost["worker"])
+                     extract_kpis(outcome.summary, outcome.manifest, cost), worker=worker)
 
 
 def _read_json(path: Path) -> dict[str, Any] | None:
@@ -182,7 +203,8 @@ def finished_record(task: RunTask, expected_scenario_hash: str | None) -> RunRec
     summary, manifest = _read_json(out / SUMMARY), _read_json(out / MANIFEST)
     if summary is None or manifest is None or summary.get("interrupted", True):
         return None
-    if expected_scenario_hash is not None and manifest.get("scenario_hash") != expected_scenario_hash:
+    expected = expected_scenario_hash
+    if expected is not None and manifest.get("scenario_hash") != expected:
         return None
     cost = _read_json(out / COST)
     return RunRecord(task.point_id, task.seed, STATUS_OK, str(out),
