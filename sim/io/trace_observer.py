@@ -29,6 +29,12 @@ class TraceObserver:
         r = world.rsus
         g = world.geometry
         self.writer.write("rsus", 0.0, x_m=r.xy_m[:, 0], y_m=r.xy_m[:, 1])
+        sig = world.signals
+        if sig is not None:
+            self.writer.write(
+                "signals", 0.0, x_m=sig.xy_m[:, 0], y_m=sig.xy_m[:, 1], axis_rad=sig.axis_rad,
+                synthetic=np.array([src == "synthetic" for src in sig.sources]),
+            )
         for i, route in enumerate(g.routes):
             self.writer.write(
                 "route", 0.0, x_m=route.xy_m[:, 0], y_m=route.xy_m[:, 1],
@@ -59,6 +65,9 @@ class TraceObserver:
         if not self.spec.states or now_ms < self._next_state_ms:
             return
         self._next_state_ms = now_ms + self.state_every_ms
+        if world.signals is not None:
+            colors = world.signals.state_at(now_ms).astype(np.int8)
+            self.writer.write("signal_state", now_ms / 1000.0, axis=colors[:, 0], cross=colors[:, 1])
         t = world.mobility.table
         self.writer.write(
             "state", now_ms / 1000.0, vehicle_id=t["id"], cls=t["cls"], automation=t["automation"],
