@@ -16,13 +16,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from numpy.typing import ArrayLike, NDArray
+from numpy.typing import NDArray
 
 from sim.core.rng import hash_uniform
 from sim.radio.bler import bler_from_sinr_db
 from sim.radio.channel import ChannelModel
 from sim.radio.neighbours import pairs_within
-from sim.radio.phy import PRB_BANDWIDTH_HZ, THERMAL_NOISE_DBM_PER_HZ
+from sim.radio.phy import noise_power_dbm as noise_dbm
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
@@ -103,14 +103,6 @@ class BatchResult:
     cbr: FloatArray  # per node, over the batch's subframes
     power_mw: FloatArray  # (subframe, subchannel, node) received power, for S-RSSI sensing
     transmitting: NDArray[np.bool_]  # (subframe, node): half-duplex, the node could not listen
-
-
-def noise_dbm(n_prb: ArrayLike, noise_figure_db: ArrayLike) -> FloatArray:
-    return (
-        THERMAL_NOISE_DBM_PER_HZ
-        + 10.0 * np.log10(np.asarray(n_prb) * PRB_BANDWIDTH_HZ)
-        + np.asarray(noise_figure_db)
-    )
 
 
 def decode_ok(
