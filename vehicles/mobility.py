@@ -21,10 +21,13 @@ from sim.core.road import RouteGeometry
 from sim.scenario.schema import FleetSpec, IncidentSpec, RouteSpec
 from vehicles.classes import AUTOMATED_FROM_LEVEL, AUTOMATION_LEVELS, VEHICLE_CLASSES, class_table
 from vehicles.idm import ballistic_update, equilibrium_speed_mps, idm_acceleration
+from vehicles.lanechange import MobilParams, apply_lane_changes, lane_change_decisions
 from vehicles.table import VehicleTable
 
 #: Lanes per route are capped well below this; it only keys (route, lane) pairs into one integer.
 _LANE_KEY = 64
+#: No lane changes this close before a stop line (solid lane markings at Chinese junctions).
+NO_LANE_CHANGE_BEFORE_STOP_LINE_M = 30.0
 
 
 @dataclass
@@ -39,6 +42,7 @@ class MobilityStats:
     min_ttc_s: float = float("inf")
     hard_braking_events: int = 0
     incidents_applied: int = 0
+    lane_changes: int = 0
 
 
 class Mobility:
@@ -57,7 +61,9 @@ class Mobility:
         incidents: list[IncidentSpec] | None = None,
         near_miss_ttc_s: float = 1.5,
         hard_braking_mps2: float = 4.0,
+        mobil: MobilParams | None = MobilParams(),
     ) -> None:
+        self.mobil = mobil  # None: vehicles keep their entry lane
         self.incidents = sorted(incidents or [], key=lambda i: i.at_s)
         self._next_incident = 0
         self._clear_at: list[tuple[int, int]] = []  # (time ms, vehicle id) of incidents to remove
@@ -148,7 +154,8 @@ class Mobility:
         n = len(s_m)
         if n == 0:
             return
-        self.table.append(n, lane=lane, s_m=s_m, v_mps=v_mps, spawn_ms=now_ms, **attrs)
+        self.table.append(n, lane=lane, s_m=s_m, v_mps=v_mps, spawn_ms=now_ms,
+                          last_lane_change_s=-np.inf, **attrs)
         self.gap_hist = np.concatenate([self.gap_hist, np.zeros((n, self.hist_len))])
         self.dv_hist = np.concatenate([self.dv_hist, np.zeros((n, self.hist_len))])
         self.lead_hist = np.concatenate([self.lead_hist, np.full((n, self.hist_len), -1)])
@@ -246,6 +253,7 @@ class Mobility:
         self._apply_incidents(now_ms)
         t = self.table
         if len(t):
+            self._change_lanes(now_ms)
             leader, gap, dv = self.leaders()
             self._count_collisions(leader, gap)
             self._count_conflicts(leader, gap, dv)
@@ -281,6 +289,29 @@ class Mobility:
         self.step_index += 1
         self._spawn(now_ms)
         self.update_positions()
+
+    def _change_lanes(self, now_ms: int) -> None:
+        """MOBIL lane changes on the current state, before car following, so this step's IDM
+        already follows the new leader (seen undelayed: `_perceive` only delays a known leader).
+        Halted vehicles and vehicles close before a stop line keep their lane."""
+        if self.mobil is None:
+            return
+        t = self.table
+        now_s = now_ms / 1000.0
+        allowed = t["halt_decel_mps2"] <= 0
+        if self.stop_lines is not None and len(self.stop_lines.route):
+            idx, gap = self.stop_lines.next_ahead(t["route"], t["s_m"])
+            allowed &= ~((idx >= 0) & (gap < NO_LANE_CHANGE_BEFORE_STOP_LINE_M))
+        decision = lane_change_decisions(
+            t["route"], t["lane"], t["s_m"], t["v_mps"], t["length_m"], t["v0_mps"],
+            t["headway_s"], t["a_max_mps2"], t["b_comf_mps2"], t["s0_m"], self.geo.lanes,
+            t["last_lane_change_s"], now_s, self.mobil, allowed=allowed,
+        )
+        moved = decision != 0
+        if moved.any():
+            t["lane"] = apply_lane_changes(t["lane"], decision)
+            t["last_lane_change_s"] = np.where(moved, now_s, t["last_lane_change_s"])
+            self.stats.lane_changes += int(moved.sum())
 
     def _perceive(self, leader: NDArray[np.int64], gap: NDArray[np.float64],
                   dv: NDArray[np.float64], now_ms: int) -> tuple[NDArray[np.float64], NDArray[np.float64]]:

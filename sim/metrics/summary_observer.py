@@ -80,6 +80,7 @@ class SummaryObserver:
                 "mean_speed_kmh": round(self.speed_sum / self.speed_samples * 3.6, 3)
                 if self.speed_samples else None,
                 "entry_queue_max": st.entry_queue_max,
+                "lane_changes": st.lane_changes,
             },
             "collisions": st.collisions,
             "red_light_violations": st.red_light_violations,

@@ -38,6 +38,7 @@ from sim.radio.sps import SpsParams, SpsScheduler
 from sim.scenario.geo import LocalProjection
 from sim.scenario.loader import LoadedScenario
 from sim.scenario.schema import ScenarioSpec
+from vehicles.lanechange import MobilParams
 from vehicles.mobility import Mobility
 
 #: Consecutive roads of a route must meet within this distance (OSM simplification is ~10 m).
@@ -273,6 +274,15 @@ def _signals(
     return table, lines
 
 
+def _mobil(spec: ScenarioSpec) -> MobilParams | None:
+    lc = spec.fleet.lane_changing
+    if not lc.enabled:
+        return None
+    return MobilParams(politeness=lc.politeness, threshold_mps2=lc.threshold_mps2,
+                       safe_decel_mps2=lc.safe_decel_mps2, bias_right_mps2=lc.bias_right_mps2,
+                       min_interval_s=lc.min_interval_s)
+
+
 def _check_incidents(spec: ScenarioSpec, geometry: RouteGeometry, source: str) -> None:
     ids = [r.id for r in spec.routes]
     for i, inc in enumerate(spec.incidents):
@@ -387,7 +397,8 @@ def build_world(loaded: LoadedScenario) -> World:
     _check_incidents(spec, geometry, source)
     mobility = Mobility(geometry, list(spec.routes), spec.fleet, bsm_period_ms, step_ms,
                         rng.generator("traffic"), signals, stop_lines, list(spec.incidents),
-                        spec.metrics.near_miss_ttc_s, spec.metrics.hard_braking_mps2)
+                        spec.metrics.near_miss_ttc_s, spec.metrics.hard_braking_mps2,
+                        _mobil(spec))
     r = spec.radio
     medium = SidelinkMedium(
         cfg,

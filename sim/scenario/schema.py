@@ -103,6 +103,17 @@ def _automated() -> DriverSpec:
     )
 
 
+class LaneChangeSpec(Spec):
+    """MOBIL (Kesting, Treiber & Helbing 2007) with a keep-right bias; defaults are theirs."""
+
+    enabled: bool = True
+    politeness: Annotated[float, Field(ge=0.0, le=1.0)] = 0.3
+    threshold_mps2: Annotated[float, Field(ge=0.0, le=2.0)] = 0.2
+    safe_decel_mps2: Annotated[float, Field(gt=0.0, le=9.0)] = 4.0
+    bias_right_mps2: Annotated[float, Field(ge=0.0, le=2.0)] = 0.2
+    min_interval_s: Annotated[float, Field(ge=0.0, le=60.0)] = 3.0
+
+
 class FleetSpec(Spec):
     classes: dict[VehicleClassName, Probability] = Field(
         default_factory=lambda: {"car": 1.0},
@@ -115,6 +126,7 @@ class FleetSpec(Spec):
     v2x_penetration: Probability = Field(default=1.0, description="Share of V2X-equipped vehicles")
     human: DriverSpec = Field(default_factory=_human)
     automated: DriverSpec = Field(default_factory=_automated)
+    lane_changing: LaneChangeSpec = Field(default_factory=LaneChangeSpec)
 
     @model_validator(mode="after")
     def _shares_positive(self) -> FleetSpec:
