@@ -11,7 +11,7 @@ Modules, one job each:
 * `cluster` -- opening a local or remote Dask client;
 * `sweep`   -- planning (validation, resume) and executing a sweep on a client or serially;
 * `results` -- aggregating runs into per-point rows with means and 95 % CIs, CSV/Parquet output;
-* `config`  -- the benchmark configurations in `bench/configs/*.yaml`;
+* `config`  -- the benchmark configurations in `sim/sweep/configs/*.yaml`;
 * `latency` -- the `bench latency` pipeline (config -> sweep -> table);
 * `plots`   -- the benchmark's PNG figures (matplotlib, Agg);
 * `errors`  -- `SweepError`, the package's one-line input errors;

@@ -60,7 +60,7 @@ def add_parsers(subparsers: Any) -> None:
     kinds = bench.add_subparsers(dest="bench_kind", required=True)
     lat = kinds.add_parser(
         "latency", help="sweep load on a scenario: latency, PRR, CBR and simulator cost vs load",
-        description="Sweeps the load levels of a configuration (bench/configs/NAME.yaml) on a "
+        description="Sweeps the load levels of a configuration (sim/sweep/configs/NAME.yaml) on a "
                     "scenario and writes DIR/latency_vs_load.csv and PNG plots with 95 % CIs "
                     "across seeds, plus the sweep tables (results.csv, runs.csv).")
     lat.add_argument("scenario", help="scenario YAML file or built-in name")

@@ -1,4 +1,4 @@
-"""Benchmark configurations (`bench/configs/*.yaml`): which scenario keys move the load, how far.
+"""Benchmark configurations (`sim/sweep/configs/*.yaml`): which scenario keys move the load, how far.
 
 Configurations are data, like scenarios, so a new load benchmark (e.g. Auto City at rush hour) is a
 new YAML file, not new code. The format:
@@ -19,7 +19,7 @@ new YAML file, not new code. The format:
         label: "{value:.0%} V2X"          #   series name, a format string of {value}
 
 Problems are reported as `SweepError` naming the file and the entry, e.g.
-`bench/configs/x.yaml: points[2].load: expected a number`.
+`configs/x.yaml: points[2].load: expected a number`.
 """
 
 from __future__ import annotations
@@ -41,8 +41,8 @@ _CROSS_KEYS = {"key", "values", "label"}
 
 
 def configs_dir() -> Path:
-    """`bench/configs` of the source tree this package runs from."""
-    return Path(__file__).resolve().parents[2] / "bench" / "configs"
+    """The shipped configurations (package data, so they work from an installed wheel too)."""
+    return Path(__file__).resolve().parent / "configs"
 
 
 def config_names() -> list[str]:
