@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 from conftest import tiny_scenario
 
+from roadside.signals import GREEN, RED, YELLOW
 from sim.io.trace import load_columns
 from sim.runner import run_scenario
 from sim.scenario.loader import load_scenario
@@ -25,7 +26,8 @@ from sim.viz._pygame import pygame
 from sim.viz.camera import Camera
 from sim.viz.cli import add_view_parser, cmd_view
 from sim.viz.controls import SPEEDS, Controls
-from sim.viz.live import LiveViewer
+from sim.scenario.build import build_world
+from sim.viz.live import LiveViewer, roads_from_world, scene_from_world
 from sim.viz.overlay import HudState, inspector_lines
 from sim.viz.render import Renderer
 from sim.viz.replay import ReplaySource
@@ -416,3 +418,205 @@ def test_window_without_a_display_is_bad_input_not_an_invisible_window(
         monkeypatch.delenv(name, raising=False)
     assert view("--replay", str(tiny_run)) == 2
     assert "use --screenshot/--frames" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------------- signals
+#: A signal 1 km along the 2 km test road (as in test_signals); its axis is the road (east).
+SIGNAL_LON = 125.5 + 1000 / 80_300
+#: Axis green 0-30 s, yellow 30-33 s, red 33-65 s; cross red 0-35 s, green 35-60 s, yellow 60-63 s.
+SLOW_PLAN = [{"serves": "axis", "green_s": 30, "yellow_s": 3, "all_red_s": 2},
+             {"serves": "cross", "green_s": 25, "yellow_s": 3, "all_red_s": 2}]
+#: A 7 s cycle, to see every colour in a short recorded run: axis green 0-2 s, yellow 2-3 s,
+#: red 3-7 s; cross red 0-3.5 s, green 3.5-5.5 s, yellow 5.5-6.5 s.
+FAST_PLAN = [{"serves": "axis", "green_s": 2, "yellow_s": 1, "all_red_s": 0.5},
+             {"serves": "cross", "green_s": 2, "yellow_s": 1, "all_red_s": 0.5}]
+
+
+def signal_scenario(tmp_path: Path, plan: list[dict], source: str = "synthetic",
+                    **overrides) -> Path:  # type: ignore[type-arg]
+    signal = {"id": "s1", "position": {"lat": 43.9, "lon": SIGNAL_LON}, "offset_s": 0,
+              "source": source, "phases": plan}
+    return tiny_scenario(tmp_path, signals=[signal], **overrides)
+
+
+def head_pixels(scene: Scene, cam: Camera) -> list[tuple[float, float]]:
+    """Screen centres of signal 0's heads: axis +, axis -, cross +, cross -."""
+    assert scene.signals is not None
+    _, offset, _ = style.signal_glyph_px(cam.scale_px_per_m)
+    heads = scene.signals.head_xy_m(offset / cam.scale_px_per_m)[0]
+    return [cam.point_to_screen(x, y) for x, y in heads]
+
+
+def signal_camera(scene: Scene, scale: float = 4.0) -> Camera:
+    assert scene.signals is not None
+    x, y = scene.signals.xy_m[0]
+    return Camera(*SIZE, center_x_m=float(x), center_y_m=float(y), scale_px_per_m=scale)
+
+
+@pytest.fixture(scope="module")
+def signal_world(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    path = signal_scenario(tmp_path_factory.mktemp("signal"), SLOW_PLAN, duration_s=60)
+    return build_world(load_scenario(str(path)))
+
+
+@pytest.mark.parametrize("now_ms,axis,cross", [
+    (5_000, GREEN, RED), (31_000, YELLOW, RED), (40_000, RED, GREEN), (61_000, RED, YELLOW),
+])
+def test_live_signal_heads_show_the_colour_of_the_phase(surface, signal_world, now_ms: int,
+                                                        axis: int, cross: int) -> None:  # type: ignore[no-untyped-def]
+    scene = scene_from_world(signal_world, roads_from_world(signal_world), now_ms)
+    assert scene.signal_colours() is not None
+    assert scene.signal_colours()[0].tolist() == [axis, cross]
+    for scale in (4.0, 0.3):  # zoomed in (over the traffic) and far out (under the dots)
+        cam = signal_camera(scene, scale)
+        Renderer().draw(surface, scene, cam, HudState())
+        seen = [colour_at(surface, x, y) for x, y in head_pixels(scene, cam)]
+        want = [style.SIGNAL_COLOURS[c] for c in (axis, axis, cross, cross)]
+        assert seen == want, (scale, seen)
+
+
+def test_live_stop_lines_are_drawn_across_both_carriageways(surface, signal_world) -> None:  # type: ignore[no-untyped-def]
+    scene = scene_from_world(signal_world, roads_from_world(signal_world), 5_000)
+    sig = scene.signals
+    assert sig is not None and len(sig.stop_a_m) == 2  # one per direction
+    # 15 m before the centre, across the lanes on the right of each direction.
+    d = np.hypot(*(sig.stop_a_m - sig.xy_m[0]).T)
+    np.testing.assert_allclose(d, 15.0, atol=1.0)
+    cam = signal_camera(scene, 4.0)
+    Renderer().draw(surface, scene, cam, None)
+    for a, b in zip(sig.stop_a_m, sig.stop_b_m):
+        x, y = cam.point_to_screen(*((a + b) / 2))
+        assert colour_at(surface, x, y) in (style.STOP_LINE, *style.CLASS_COLOURS.values())
+
+
+@pytest.mark.parametrize("source", ["synthetic", "evidenced"])
+def test_synthetic_and_evidenced_junctions_are_outlined_differently(surface, tmp_path: Path,
+                                                                    source: str) -> None:  # type: ignore[no-untyped-def]
+    world = build_world(load_scenario(str(signal_scenario(tmp_path, SLOW_PLAN, source=source))))
+    scene = scene_from_world(world, roads_from_world(world), 5_000)
+    scene = Scene(**{**scene.__dict__, "vehicles": make_scene([]).vehicles})  # an empty road
+    cam = signal_camera(scene, 4.0)
+    Renderer().draw(surface, scene, cam, None)
+    box, _, _ = style.signal_glyph_px(4.0)
+    cx, cy = cam.point_to_screen(*scene.signals.xy_m[0])  # type: ignore[union-attr]
+    near_corner = colour_at(surface, cx + box - 3, cy - box)  # on the top side, by a corner
+    mid_side = colour_at(surface, cx, cy - box)
+    if source == "evidenced":
+        assert near_corner == mid_side == style.SIGNAL_EVIDENCED  # solid
+    else:
+        assert near_corner == style.SIGNAL_SYNTHETIC and mid_side != style.SIGNAL_SYNTHETIC
+
+
+def test_clicking_a_signal_selects_it_and_the_inspector_shows_its_colours(pg, signal_world) -> None:  # type: ignore[no-untyped-def]
+    scene = scene_from_world(signal_world, roads_from_world(signal_world), 40_000)
+    cam = signal_camera(scene, 4.0)
+    c = Controls(cam)
+
+    def click(x: float, y: float) -> None:
+        pos = (round(x), round(y))
+        c.handle_all(post(pg, [pg.event.Event(pg.MOUSEBUTTONDOWN, pos=pos, button=1),
+                               pg.event.Event(pg.MOUSEBUTTONUP, pos=pos, button=1)]), scene)
+
+    for x, y in head_pixels(scene, cam):  # every head, even over a vehicle
+        c.select(None)
+        click(x, y)
+        assert c.selected == Selection("signal", 0)
+    c.select(None)
+    click(*cam.point_to_screen(*scene.signals.xy_m[0]))  # type: ignore[union-attr]
+    assert c.selected is not None  # the junction box or a vehicle crossing it
+    click(SIZE[0] / 2, 10)  # far from the road: deselect
+    assert c.selected is None
+    lines = inspector_lines(scene, Selection("signal", 0))
+    text = " | ".join(t for t, _ in lines)
+    assert "s1" in text and "synthetic" in text
+    assert "axis  group: RED" in text and "cross group: GREEN" in text
+    assert dict((t, col) for t, col in lines)["cross group: GREEN"] == style.SIGNAL_COLOURS[GREEN]
+    assert scene.links_of(Selection("signal", 0)) is None  # a signal has no radio links
+    # Drawn selected: a ring around the whole glyph.
+    surface = pg.Surface(SIZE, 0, 32)
+    Renderer().draw(surface, scene, cam, HudState(selected=Selection("signal", 0)))
+    _, offset, head = style.signal_glyph_px(cam.scale_px_per_m)
+    cx, cy = cam.point_to_screen(*scene.signals.xy_m[0])  # type: ignore[union-attr]
+    ring = [colour_at(surface, cx + int(offset + head + 6) - k, cy) for k in range(4)]
+    assert style.SELECTED in ring
+
+
+@pytest.fixture(scope="module")
+def signal_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    d = tmp_path_factory.mktemp("signal_run")
+    path = signal_scenario(d, FAST_PLAN, duration_s=6)
+    run_scenario(load_scenario(str(path)), d / "run")
+    return d / "run"
+
+
+@pytest.mark.parametrize("t_s,axis,cross", [
+    (1.0, GREEN, RED), (2.5, YELLOW, RED), (4.0, RED, GREEN), (5.8, RED, YELLOW),
+])
+def test_replay_shows_the_recorded_signal_colours_at_a_seek_time(surface, signal_run: Path,
+                                                                 t_s: float, axis: int,
+                                                                 cross: int) -> None:  # type: ignore[no-untyped-def]
+    recorded = load_columns(signal_run / "trace.msgpack", "signal_state")
+    at = np.isclose(recorded["t_s"], t_s)
+    assert [int(recorded["axis"][at][0]), int(recorded["cross"][at][0])] == [axis, cross]
+    src = ReplaySource(signal_run)
+    scene = src.scene_at(t_s + 0.05)  # seeks to the state at t_s
+    assert scene.t_s == pytest.approx(t_s)
+    assert scene.signal_colours()[0].tolist() == [axis, cross]  # type: ignore[index]
+    cam = signal_camera(scene, 4.0)
+    Renderer().draw(surface, scene, cam, HudState())
+    seen = [colour_at(surface, x, y) for x, y in head_pixels(scene, cam)]
+    assert seen == [style.SIGNAL_COLOURS[c] for c in (axis, axis, cross, cross)]
+
+
+def test_replay_signal_layer_matches_the_live_one(signal_run: Path) -> None:
+    src = ReplaySource(signal_run)
+    world = build_world(load_scenario(str(signal_run.parent / "tiny.yaml")))
+    live = scene_from_world(world, roads_from_world(world), 0).signals
+    replay = src.signals
+    assert live is not None and replay is not None
+    np.testing.assert_allclose(replay.xy_m, live.xy_m)
+    np.testing.assert_allclose(replay.axis_rad, live.axis_rad)
+    np.testing.assert_array_equal(replay.synthetic, live.synthetic)
+    # Stop lines re-derived from the recorded routes land where the builder put them.
+    np.testing.assert_allclose(replay.stop_a_m, live.stop_a_m, atol=0.5)
+    np.testing.assert_allclose(replay.stop_b_m, live.stop_b_m, atol=0.5)
+    np.testing.assert_array_equal(replay.stop_group, live.stop_group)
+
+
+def test_replay_without_signals_has_none(tiny_run: Path) -> None:
+    scene = ReplaySource(tiny_run).scene_at(1.0)
+    assert scene.signals is None and scene.signal_colours() is None
+
+
+def test_cli_selects_and_centres_on_a_signal(pg, signal_run: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    out = tmp_path / "s.png"
+    assert view("--replay", str(signal_run), "--screenshot", str(out), "--at", "4",
+                "--center", "signal:0", "--scale", "4", "--select", "signal:0",
+                "--size", "640x400") == 0
+    img = pg.image.load(str(out))
+    src = ReplaySource(signal_run)
+    scene = src.scene_at(4.0)
+    cam = signal_camera(scene, 4.0)
+    x, y = head_pixels(scene, cam)[2]
+    assert tuple(img.get_at((round(x), round(y))))[:3] == style.SIGNAL_COLOURS[GREEN]
+
+
+def test_signal_labels_clear_both_roads_of_the_junction() -> None:
+    from sim.viz.render import label_corners
+
+    rng = np.random.default_rng(4)
+    axis = rng.uniform(-np.pi, np.pi, 50)
+    w, h = rng.uniform(20, 120, 50), rng.uniform(10, 30, 50)
+    x0, y0 = label_corners(np.full(50, 300.0), np.full(50, 200.0), axis, w, h, clear=25.0)
+    for k in range(50):
+        u = np.array([np.cos(axis[k]), -np.sin(axis[k])])
+        corners = np.array([[x0[k] + i * w[k], y0[k] + j * h[k]] for i in (0, 1) for j in (0, 1)])
+        rel = corners - [300.0, 200.0]
+        along, across = rel @ u, rel @ [u[1], -u[0]]
+        # All four corners on one side of each road line, at least `clear` away from it.
+        for d in (along, across):
+            assert (np.all(d >= 25.0 - 1) or np.all(d <= -25.0 + 1)), (k, d)
+    # A horizontal road: the label goes down-left of the centre.
+    x0, y0 = label_corners(np.array([300.0]), np.array([200.0]), np.array([0.0]),
+                           np.array([60.0]), np.array([14.0]), clear=25.0)
+    assert x0[0] + 60 <= 300 - 24 and y0[0] >= 200 + 24

@@ -9,6 +9,7 @@ The pieces are kept apart so that each can be tested on its own:
 * `scene`    - `Scene`, a read-only snapshot of what to draw, built from a live world (`live`) or a
                recorded trace (`replay`); no pygame.
 * `roads`    - static road geometry (carriageways, lane markings) precomputed once; no pygame.
+* `signals`  - static signal geometry (junction positions, axes, stop lines); no pygame.
 * `camera`   - `Camera`, world metres <-> pixels; no pygame.
 * `render`   - `Renderer`, draws a Scene onto a pygame Surface (world layers); `overlay` draws the
                HUD, inspection panel, help and attribution on top.

@@ -59,12 +59,13 @@ def add_view_parser(subparsers: Any) -> None:
     v.add_argument("--paused", action="store_true", help="start paused")
     v.add_argument("--rsu-radius", type=float, default=500.0, metavar="M",
                    help="RSU coverage circle radius in metres (planning radius, default 500)")
-    v.add_argument("--center", metavar="X,Y|rsu:N|vehicle:ID",
+    v.add_argument("--center", metavar="X,Y|rsu:N|signal:N|vehicle:ID",
                    help="initial view centre: local metres (write --center=-120,40 for negative "
-                        "values), an RSU or a vehicle")
+                        "values), an RSU, a signal (index in the scenario) or a vehicle")
     v.add_argument("--scale", type=float, metavar="PX_PER_M",
                    help="initial zoom in pixels per metre (default: fit the map)")
-    v.add_argument("--select", metavar="ID|rsu:N", help="select a vehicle id or an RSU at start")
+    v.add_argument("--select", metavar="ID|rsu:N|signal:N",
+                   help="select a vehicle id, an RSU or a signal at start")
     v.add_argument("--follow", action="store_true", help="keep the selected vehicle centred")
 
 
@@ -99,13 +100,14 @@ def parse_size(text: str) -> tuple[int, int]:
 
 
 def parse_node(text: str, option: str) -> Any:
-    """`rsu:N`, `vehicle:ID` or a bare vehicle id -> Selection."""
+    """`rsu:N`, `signal:N`, `vehicle:ID` or a bare vehicle id -> Selection."""
     from sim.viz.scene import Selection
 
-    m = re.fullmatch(r"\s*(?:(rsu|vehicle):)?\s*(\d+)\s*", text or "")
+    m = re.fullmatch(r"\s*(?:(rsu|signal|vehicle):)?\s*(\d+)\s*", text or "")
     if not m:
-        raise UsageError(f"{option} {text!r}: expected a vehicle id, vehicle:ID or rsu:N")
-    return Selection("rsu" if m.group(1) == "rsu" else "vehicle", int(m.group(2)))
+        raise UsageError(f"{option} {text!r}: expected a vehicle id, vehicle:ID, rsu:N or "
+                         "signal:N")
+    return Selection(m.group(1) or "vehicle", int(m.group(2)))
 
 
 def parse_center(text: str) -> tuple[tuple[float, float] | None, Any]:
@@ -116,7 +118,8 @@ def parse_center(text: str) -> tuple[tuple[float, float] | None, Any]:
         except ValueError:
             pass
     if ":" not in text:
-        raise UsageError(f"--center {text!r}: expected X,Y in metres, rsu:N or vehicle:ID")
+        raise UsageError(f"--center {text!r}: expected X,Y in metres, rsu:N, signal:N or "
+                         "vehicle:ID")
     return None, parse_node(text, "--center")
 
 

@@ -86,7 +86,9 @@ class Controls:
             return
         x, y = self.camera.point_to_world(*pos)
         s = self.camera.scale_px_per_m
-        self.select(scene.pick(x, y, PICK_RADIUS_PX / s, rsu_size_m=style.rsu_half_px(s) / s))
+        box, offset, head = style.signal_glyph_px(s)
+        self.select(scene.pick(x, y, PICK_RADIUS_PX / s, rsu_size_m=style.rsu_half_px(s) / s,
+                               signal_glyph_m=(box / s, offset / s, (head + 2) / s)))
 
     # ------------------------------------------------------------------ events
     def handle_all(self, events: Iterable[Any], scene: Scene | None = None) -> None:

@@ -21,6 +21,7 @@ from sim.metrics.kpi import prr_at, quantile_from_hist
 from sim.metrics.radio_recorder import LATENCY_BIN_MS
 from sim.viz.roads import RoadLayer, RouteShape, build_road_layer
 from sim.viz.scene import Links, Scene, Stats, Vehicles
+from sim.viz.signals import SignalLayer, build_signal_layer
 from sim.viz.style import DEFAULT_RSU_RADIUS_M
 from sim.viz.viewer import FrameWriter, Viewer
 
@@ -37,6 +38,21 @@ MAX_LAG_S = 0.25
 def roads_from_world(world: World) -> RoadLayer:
     routes = [RouteShape(r.xy_m, r.lanes, r.lane_width_m) for r in world.geometry.routes]
     return build_road_layer(routes, world.rsus.xy_m)
+
+
+def signals_from_world(world: World) -> SignalLayer | None:
+    """The world's signals and the stop lines the builder placed, for drawing (once per run)."""
+    sig = world.signals
+    if sig is None:
+        return None
+    routes = [RouteShape(r.xy_m, r.lanes, r.lane_width_m) for r in world.geometry.routes]
+    lines = world.stop_lines
+    z = np.zeros(0, np.int64)
+    return build_signal_layer(
+        sig.ids, sig.xy_m, sig.axis_rad, np.array([s == "synthetic" for s in sig.sources]),
+        routes, lines.route if lines is not None else z,
+        lines.s_m if lines is not None else np.zeros(0), lines.signal if lines is not None else z,
+    )
 
 
 def stats_from_summary(summary: SummaryObserver) -> Stats:
@@ -60,16 +76,23 @@ def links_from_batch(batch: RadioBatch) -> Links:
 
 def scene_from_world(world: World, roads: RoadLayer, now_ms: int,
                      batches: Sequence[RadioBatch] = (), stats: Stats | None = None,
-                     rsu_radius_m: float = DEFAULT_RSU_RADIUS_M) -> Scene:
+                     rsu_radius_m: float = DEFAULT_RSU_RADIUS_M,
+                     signals: SignalLayer | None = None) -> Scene:
     """A snapshot of the world at `now_ms` and the radio batches of the tick that led to it
-    (vehicle columns are copied: the world moves on; batch arrays are never modified)."""
+    (vehicle columns are copied: the world moves on; batch arrays are never modified).
+    `signals` is the run's static signal layer (built from the world when not given)."""
     tx_ids = (np.unique(np.concatenate([b.tx_vehicle_id for b in batches])) if batches
               else np.zeros(0, np.int64))
+    if signals is None and world.signals is not None:
+        signals = signals_from_world(world)
+    state = (world.signals.state_at(now_ms).astype(np.int8) if world.signals is not None
+             else None)
     return Scene(
         t_s=now_ms / 1000.0, roads=roads, rsu_xy_m=np.array(world.rsus.xy_m).reshape(-1, 2),
         vehicles=Vehicles.from_columns(world.mobility.table.cols), tx_vehicle_ids=tx_ids,
         links=tuple(links_from_batch(b) for b in batches), stats=stats,
-        rsu_radius_m=rsu_radius_m, title=world.spec.name, mode="live",
+        rsu_radius_m=rsu_radius_m, title=world.spec.name, mode="live", signals=signals,
+        signal_state=state,
     )
 
 
@@ -92,6 +115,7 @@ class LiveViewer:
         self.frames = frames
         self.engine: Engine | None = None
         self.roads: RoadLayer | None = None
+        self.signals: SignalLayer | None = None
         self.scene: Scene | None = None
         self.quit = False
         self.passive = False  # an export is complete: skip the per-tick work
@@ -110,6 +134,7 @@ class LiveViewer:
     # ------------------------------------------------------------------ observer protocol
     def on_start(self, world: World) -> None:
         self.roads = roads_from_world(world)
+        self.signals = signals_from_world(world)
 
     def on_radio_batch(self, world: World, batch: RadioBatch) -> None:
         if self.quit or self.passive:
@@ -129,9 +154,10 @@ class LiveViewer:
             return  # off-screen with nothing due: no snapshot needed
         if self.roads is None:
             self.roads = roads_from_world(world)
+            self.signals = signals_from_world(world)
         stats = stats_from_summary(self.summary) if self.summary is not None else None
         self.scene = scene_from_world(world, self.roads, now_ms, batches, stats,
-                                      self.rsu_radius_m)
+                                      self.rsu_radius_m, self.signals)
         if shot:
             assert self.screenshot is not None
             self.viewer.draw(self.scene)

@@ -19,6 +19,7 @@ from sim.viz import style
 from sim.viz._pygame import pygame
 from sim.viz.camera import Camera
 from sim.viz.scene import Scene, Selection
+from sim.viz.signals import COLOUR_NAMES
 from vehicles.classes import AUTOMATION_LEVELS, CLASS_BY_CODE
 
 FONT_SIZES = {"small": 15, "body": 18, "large": 24}
@@ -33,7 +34,7 @@ HELP_LINES = (
     ("left arrow", "step back (replay, while paused)"),
     ("arrows, drag", "pan (shift + arrows while paused)"),
     ("wheel  /  [  ]", "zoom"),
-    ("click", "select a vehicle or RSU (shows its state and links)"),
+    ("click", "select a vehicle, RSU or signal (shows its state and links)"),
     ("f", "follow the selected vehicle"),
     ("0", "fit the whole map"),
     ("h", "this help"),
@@ -142,6 +143,8 @@ class Overlay:
         self.draw_hud(surface, scene, hud)
         self.draw_scale_bar(surface, camera, (MARGIN_PX, bottom - 6))
         self.draw_legend(surface, (MARGIN_PX, bottom - 34))
+        if scene.signals is not None and len(scene.signals):
+            self.draw_signal_legend(surface, (MARGIN_PX, bottom - 60))
         if scene.mode == "replay":
             self.draw_progress(surface, scene)
         if hud.selected is not None:
@@ -161,7 +164,7 @@ class Overlay:
             (f"{t}    speed {speed_label(hud.speed)}    RTF {_fmt(hud.rtf, '.2f', 'x')}",
              style.TEXT, "body"),
             (f"vehicles {len(scene.vehicles)}    transmitting {n_tx}    "
-             + f"RSUs {len(scene.rsu_xy_m)}", style.TEXT, "body"),
+             + f"RSUs {len(scene.rsu_xy_m)}" + _signal_summary(scene), style.TEXT, "body"),
         ]
         st = scene.stats
         if st is not None:
@@ -220,6 +223,38 @@ class Overlay:
             surface.blit(s, (cx + 16, cy - s.get_height() // 2))
             cx += s.get_width() + 26
 
+    def draw_signal_legend(self, surface: Any, bottom_left: tuple[int, int]) -> None:
+        """A second legend row when the map has signals: head colours and box outlines."""
+        pg = pygame()
+        items = [(f"signal {name}", colour) for name, colour in
+                 zip(("green", "yellow", "red"), style.SIGNAL_COLOURS)]
+        boxes = [("evidenced junction", False), ("synthetic junction", True),
+                 ("stop line", None)]
+        surfs = [self.render_text(name, style.TEXT, "small") for name, _ in items]
+        surfs += [self.render_text(name, style.TEXT, "small") for name, _ in boxes]
+        width = sum(s.get_width() + 26 for s in surfs) + MARGIN_PX
+        x, y = bottom_left
+        self.panel(surface, pg.Rect(x, y - 22, width, 22))
+        cx = x + MARGIN_PX
+        cy = y - 11
+        for (_, colour), s in zip(items, surfs):
+            pg.draw.rect(surface, style.SIGNAL_HOUSING, (cx, cy - 6, 13, 13), border_radius=3)
+            pg.draw.circle(surface, colour, (cx + 6, cy), 4)
+            surface.blit(s, (cx + 16, cy - s.get_height() // 2))
+            cx += s.get_width() + 26
+        for (_, synthetic), s in zip(boxes, surfs[len(items):]):
+            if synthetic is None:
+                pg.draw.line(surface, style.STOP_LINE, (cx + 6, cy - 6), (cx + 6, cy + 6), 3)
+            elif synthetic:
+                for px, py, dx, dy in ((cx, cy - 6, 1, 1), (cx + 12, cy - 6, -1, 1),
+                                       (cx, cy + 6, 1, -1), (cx + 12, cy + 6, -1, -1)):
+                    pg.draw.line(surface, style.SIGNAL_SYNTHETIC, (px, py), (px + 4 * dx, py), 2)
+                    pg.draw.line(surface, style.SIGNAL_SYNTHETIC, (px, py), (px, py + 4 * dy), 2)
+            else:
+                pg.draw.rect(surface, style.SIGNAL_EVIDENCED, (cx, cy - 6, 13, 13), 2)
+            surface.blit(s, (cx + 16, cy - s.get_height() // 2))
+            cx += s.get_width() + 26
+
     def draw_progress(self, surface: Any, scene: Scene) -> None:
         pg = pygame()
         w, h = surface.get_size()
@@ -265,6 +300,8 @@ def inspector_lines(scene: Scene, sel: Selection,
                     following: bool = False) -> list[tuple[str, tuple[int, int, int]]]:
     """The inspection panel's text: the selected node's state in this scene (pygame-free)."""
     t = style.TEXT
+    if sel.kind == "signal":
+        return _signal_lines(scene, sel.id)
     if sel.kind == "rsu":
         if not 0 <= sel.id < len(scene.rsu_xy_m):
             return [(f"RSU {sel.id}: not in this scene", style.TEXT_DIM)]
@@ -299,6 +336,51 @@ def inspector_lines(scene: Scene, sel: Selection,
         (f"transmitted this step: {'yes' if sent else 'no'}", t),
     ]
     out += _link_lines(scene, sel, "sent")
+    return out
+
+
+def _signal_summary(scene: Scene) -> str:
+    sig = scene.signals
+    if sig is None or not len(sig):
+        return ""
+    n_ev = int(np.count_nonzero(~sig.synthetic))
+    return f"    signals {len(sig)} ({n_ev} evidenced)"
+
+
+#: Within this distance [m] of a junction, stopped vehicles count as its queue in the inspector.
+QUEUE_RADIUS_M = 150.0
+STOPPED_MPS = 1.0
+
+
+def _signal_lines(scene: Scene, index: int) -> list[tuple[str, tuple[int, int, int]]]:
+    t = style.TEXT
+    sig = scene.signals
+    if sig is None or not 0 <= index < len(sig):
+        return [(f"signal {index}: not in this scene", style.TEXT_DIM)]
+    x, y = sig.xy_m[index]
+    synthetic = bool(sig.synthetic[index])
+    bearing = (90.0 - math.degrees(float(sig.axis_rad[index]))) % 180.0
+    out = [(f"signal {sig.ids[index]}", style.SIGNAL_SYNTHETIC if synthetic
+            else style.SIGNAL_EVIDENCED),
+           ("synthetic (assumed junction)" if synthetic else "evidenced (in the source data)", t),
+           (f"position ({x:.0f}, {y:.0f}) m    axis bearing {bearing:.0f}\u00b0", t)]
+    state = scene.signal_colours()
+    for g, name in enumerate(("axis ", "cross")):
+        if state is None:
+            out.append((f"{name} group: unknown (not recorded)", style.TEXT_DIM))
+        else:
+            code = int(state[index, g])
+            colour = (style.SIGNAL_COLOURS[code] if 0 <= code < len(style.SIGNAL_COLOURS)
+                      else style.SIGNAL_UNKNOWN)
+            out.append((f"{name} group: {COLOUR_NAMES.get(code, '?').upper()}", colour))
+    n_lines = int(np.count_nonzero(sig.stop_signal == index))
+    out.append((f"stop lines {n_lines}", t))
+    v = scene.vehicles
+    if len(v):
+        near = np.hypot(v.x_m - x, v.y_m - y) <= QUEUE_RADIUS_M
+        stopped = int(np.count_nonzero(near & (v.v_mps < STOPPED_MPS)))
+        out.append((f"within {QUEUE_RADIUS_M:.0f} m: {int(near.sum())} vehicles, "
+                    f"{stopped} stopped", t))
     return out
 
 

@@ -44,11 +44,20 @@ class Renderer:
         """Draws the whole frame; `hud` None draws the world and the attribution only."""
         surface.fill(style.BACKGROUND)
         self.draw_roads(surface, scene, camera)
+        self.draw_stop_lines(surface, scene, camera)
         self.draw_coverage(surface, scene, camera)
+        self.draw_intersections(surface, scene, camera)
         selected = hud.selected if hud else None
         if selected is not None:
             self.draw_links(surface, scene, camera, selected)
-        self.draw_vehicles(surface, scene, camera)
+        # Heads go over the traffic, except far out where their glyph is far bigger than the
+        # junction and would hide the queues (then 2-pixel dots) it is there to explain.
+        if REFERENCE_LENGTH_M * camera.scale_px_per_m < style.RECT_MIN_LENGTH_PX:
+            self.draw_signal_heads(surface, scene, camera)
+            self.draw_vehicles(surface, scene, camera)
+        else:
+            self.draw_vehicles(surface, scene, camera)
+            self.draw_signal_heads(surface, scene, camera)
         self.draw_rsus(surface, scene, camera)
         if selected is not None:
             self.draw_selection(surface, scene, camera, selected)
@@ -86,6 +95,144 @@ class Renderer:
         for x0, y0, x1, y1 in seg.tolist():
             line(surface, style.LANE_MARK, (x0, y0), (x1, y1), 1)
 
+    # ------------------------------------------------------------------ signals
+    def draw_stop_lines(self, surface: Any, scene: Scene, camera: Camera) -> None:
+        """Stop lines across the carriageways that signals control, once lanes are legible."""
+        pg = pygame()
+        sig = scene.signals
+        if sig is None or not len(sig.stop_a_m):
+            return
+        s = camera.scale_px_per_m
+        ax, ay = camera.to_screen(sig.stop_a_m[:, 0], sig.stop_a_m[:, 1])
+        bx, by = camera.to_screen(sig.stop_b_m[:, 0], sig.stop_b_m[:, 1])
+        w, h = camera.width_px, camera.height_px
+        long_enough = np.hypot(bx - ax, by - ay) >= 2 * style.STOP_LINE_MIN_LANE_PX
+        vis = (long_enough & (np.maximum(ax, bx) >= 0) & (np.minimum(ax, bx) < w)
+               & (np.maximum(ay, by) >= 0) & (np.minimum(ay, by) < h))
+        width = int(min(max(round(style.STOP_LINE_M * s), 1), 4))
+        seg = np.column_stack([ax[vis], ay[vis], bx[vis], by[vis]]).round().astype(np.int64)
+        for x0, y0, x1, y1 in seg.tolist():
+            pg.draw.line(surface, style.STOP_LINE, (x0, y0), (x1, y1), width)
+
+    def _visible_signals(self, scene: Scene, camera: Camera,
+                         ) -> tuple[np.ndarray, np.ndarray, np.ndarray, tuple[float, float, float]]:
+        """(rows, px, py, glyph) of the signals whose glyph reaches the screen."""
+        sig = scene.signals
+        glyph = style.signal_glyph_px(camera.scale_px_per_m)
+        if sig is None or not len(sig):
+            return np.zeros(0, np.int64), np.zeros(0), np.zeros(0), glyph
+        px, py = camera.to_screen(sig.xy_m[:, 0], sig.xy_m[:, 1])
+        m = 1.5 * glyph[0] + glyph[1] + glyph[2] + 4
+        vis = np.flatnonzero((px > -m) & (px < camera.width_px + m) & (py > -m)
+                             & (py < camera.height_px + m))
+        return vis, px[vis], py[vis], glyph
+
+    def draw_intersections(self, surface: Any, scene: Scene, camera: Camera) -> None:
+        """Each signal's intersection box, aligned with its axis, under the traffic: a solid
+        outline for an evidenced junction, corner marks only (a dashed look) for a synthetic one."""
+        pg = pygame()
+        rows, px, py, (box, _, _) = self._visible_signals(scene, camera)
+        if not len(rows):
+            return
+        sig = scene.signals
+        assert sig is not None
+        a = sig.axis_rad[rows]
+        ux, uy = np.cos(a) * box, -np.sin(a) * box  # axis direction on screen (y down)
+        vx, vy = -uy, ux
+        signs = np.array([[1, 1], [1, -1], [-1, -1], [-1, 1]], dtype=np.float64)
+        cx = px[:, None] + signs[:, 0] * ux[:, None] + signs[:, 1] * vx[:, None]
+        cy = py[:, None] + signs[:, 0] * uy[:, None] + signs[:, 1] * vy[:, None]
+        corners = np.stack([cx, cy], axis=2)  # (n, 4, 2)
+        synthetic = sig.synthetic[rows].tolist()
+        line = pg.draw.line
+        for quad, synth in zip(corners.tolist(), synthetic):
+            if not synth:
+                pg.draw.polygon(surface, style.SIGNAL_HOUSING, quad, 4)
+                pg.draw.polygon(surface, style.SIGNAL_EVIDENCED, quad, 2)
+                continue
+            for k in range(4):
+                p, q, r = quad[k], quad[(k + 1) % 4], quad[k - 1]
+                for other in (q, r):
+                    end = (p[0] + 0.3 * (other[0] - p[0]), p[1] + 0.3 * (other[1] - p[1]))
+                    line(surface, style.SIGNAL_HOUSING, p, end, 4)
+                    line(surface, style.SIGNAL_SYNTHETIC, p, end, 2)
+
+    def draw_signal_heads(self, surface: Any, scene: Scene, camera: Camera) -> None:
+        """Two heads per approach group, over the traffic: the axis group's on the signal's axis
+        either side of the junction, the cross group's perpendicular, in the group's colour."""
+        pg = pygame()
+        rows, px, py, (_, offset, head) = self._visible_signals(scene, camera)
+        if not len(rows):
+            return
+        sig = scene.signals
+        assert sig is not None
+        a = sig.axis_rad[rows]
+        ux, uy = np.cos(a), -np.sin(a)
+        dx = np.column_stack([ux, -ux, uy, -uy]) * offset  # axis +, axis -, cross +, cross -
+        dy = np.column_stack([uy, -uy, -ux, ux]) * offset
+        hx = (px[:, None] + dx).round().astype(np.int64)
+        hy = (py[:, None] + dy).round().astype(np.int64)
+        state = scene.signal_colours()
+        palette = style.SIGNAL_COLOURS
+        if state is None:
+            colours = [[style.SIGNAL_UNKNOWN] * 4 for _ in rows.tolist()]
+        else:
+            st = np.clip(state[rows].astype(np.int64), 0, len(palette) - 1)
+            colours = [[palette[ax], palette[ax], palette[cr], palette[cr]]
+                       for ax, cr in st.tolist()]
+        r = int(round(head))
+        side = 2 * r + 5
+        circle, rect = pg.draw.circle, pg.draw.rect
+        for xs, ys, cs in zip(hx.tolist(), hy.tolist(), colours):
+            for x, y, c in zip(xs, ys, cs):
+                rect(surface, style.SIGNAL_HOUSING, (x - side // 2, y - side // 2, side, side),
+                     border_radius=max(2, r // 2 + 1))
+                circle(surface, c, (x, y), r)
+        if camera.scale_px_per_m >= style.RSU_NEAR_SCALE_PX_PER_M:
+            self._draw_signal_labels(surface, scene, camera, rows, px, py)
+
+    def _draw_signal_labels(self, surface: Any, scene: Scene, camera: Camera, rows: np.ndarray,
+                            px: np.ndarray, py: np.ndarray) -> None:
+        """Each signal's id (and its RSU's name when one stands at the junction, whose own label
+        would sit on the heads) in the corner between the approaches where it needs the least
+        room to clear the roads and the heads."""
+        sig = scene.signals
+        assert sig is not None
+        s = camera.scale_px_per_m
+        _, _, head = style.signal_glyph_px(s)
+        clear = max(style.SIGNAL_ROAD_HALF_M * s, head + 3) + 4
+        rsu = self._colocated_rsus(scene)
+        text = self.overlay.render_text
+        labels = []
+        for row in rows.tolist():
+            colour = style.SIGNAL_SYNTHETIC if sig.synthetic[row] else style.SIGNAL_EVIDENCED
+            texts = [text(sig.ids[row], colour, "small")]
+            if rsu[row] >= 0:
+                texts.append(text(f"RSU {rsu[row]}", style.RSU_FILL, "small"))
+            labels.append(texts)
+        w = np.array([max(x.get_width() for x in texts) + 4 for texts in labels], dtype=float)
+        h = np.array([sum(x.get_height() for x in texts) + 2 for texts in labels], dtype=float)
+        x0, y0 = label_corners(px, py, sig.axis_rad[rows], w, h, clear)
+        rect = pygame().Rect
+        for texts, x, y, wi, hi in zip(labels, x0.tolist(), y0.tolist(), w.tolist(), h.tolist()):
+            self.overlay.panel(surface, rect(x, y, int(wi), int(hi)))
+            for t in texts:
+                surface.blit(t, (x + 2, y + 1))
+                y += t.get_height()
+
+    @staticmethod
+    def _colocated_rsus(scene: Scene) -> list[int]:
+        """Per signal: the RSU standing within its junction box, or -1."""
+        sig = scene.signals
+        assert sig is not None
+        if not len(scene.rsu_xy_m):
+            return [-1] * len(sig)
+        d = np.hypot(sig.xy_m[:, None, 0] - scene.rsu_xy_m[None, :, 0],
+                     sig.xy_m[:, None, 1] - scene.rsu_xy_m[None, :, 1])
+        near = d.argmin(axis=1)
+        return np.where(d[np.arange(len(sig)), near] <= style.SIGNAL_BOX_HALF_M, near,
+                        -1).tolist()
+
     # ------------------------------------------------------------------ RSUs
     def draw_coverage(self, surface: Any, scene: Scene, camera: Camera) -> None:
         """RSU planning radius circles, under everything that moves."""
@@ -116,13 +263,14 @@ class Renderer:
         w, h = camera.width_px, camera.height_px
         half = style.rsu_half_px(camera.scale_px_per_m)
         labels = camera.scale_px_per_m >= style.RSU_NEAR_SCALE_PX_PER_M
+        named = set(self._colocated_rsus(scene)) if labels and scene.signals is not None else set()
         for k, (x, y) in enumerate(zip(px.tolist(), py.tolist())):
             if not (-half <= x < w + half and -half <= y < h + half):
                 continue
             rect = pg.Rect(round(x) - half, round(y) - half, 2 * half + 1, 2 * half + 1)
             pg.draw.rect(surface, style.RSU_BORDER, rect.inflate(2, 2))
             pg.draw.rect(surface, style.RSU_FILL, rect)
-            if labels:
+            if labels and k not in named:  # an RSU at a junction is named by the signal label
                 label = self.overlay.render_text(f"RSU {k}", style.RSU_FILL, "small")
                 pos = (rect.right + 8, rect.top - 4)
                 self.overlay.panel(surface, label.get_rect(topleft=pos).inflate(4, 2))
@@ -308,11 +456,42 @@ class Renderer:
                     pg.draw.polygon(surface, colour, c[0].round().astype(int).tolist(), width)
                 return
             radius = max(8, int(v.length_m[row] * s / 2 + 6))
+        elif sel.kind == "signal":
+            _, offset, head = style.signal_glyph_px(camera.scale_px_per_m)
+            radius = int(offset + head + 6)
         else:
             radius = style.rsu_half_px(camera.scale_px_per_m) + 6
         if abs(x) < 100_000 and abs(y) < 100_000:
             pg.draw.circle(surface, style.VEHICLE_OUTLINE, (round(x), round(y)), radius + 1, 4)
             pg.draw.circle(surface, style.SELECTED, (round(x), round(y)), radius, 2)
+
+
+def label_corners(cx: np.ndarray, cy: np.ndarray, axis_rad: np.ndarray, w: np.ndarray,
+                  h: np.ndarray, clear: float) -> tuple[np.ndarray, np.ndarray]:
+    """Top-left corners [px] of w x h labels, each put in one of the four corners between the
+    axis and cross roads of a junction centred on (cx, cy), at least `clear` px from both road
+    lines: the corner where that takes the least distance (ties: the lower-left one)."""
+    u = np.stack([np.cos(axis_rad), -np.sin(axis_rad)], axis=-1)[:, None, :]  # (n, 1, 2) screen
+    v = np.stack([u[..., 1], -u[..., 0]], axis=-1)
+    signs = np.array([[1, 1], [1, -1], [-1, 1], [-1, -1]], dtype=np.float64)
+    uu = signs[None, :, 0, None] * u  # (n, 4, 2): the two road directions bounding each corner
+    vv = signs[None, :, 1, None] * v
+    b = (uu + vv) / np.sqrt(2.0)  # the diagonal into each corner
+    sx, sy = np.where(b[..., 0] >= 0, 1.0, -1.0), np.where(b[..., 1] >= 0, 1.0, -1.0)
+    # The label grows away from its anchor corner, away from the centre; its four corners:
+    ij = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=np.float64)
+    off_x = ij[None, None, :, 0] * (sx * w[:, None])[..., None]  # (n, 4, 4)
+    off_y = ij[None, None, :, 1] * (sy * h[:, None])[..., None]
+    min_u = (off_x * uu[..., 0, None] + off_y * uu[..., 1, None]).min(axis=-1)
+    min_v = (off_x * vv[..., 0, None] + off_y * vv[..., 1, None]).min(axis=-1)
+    reach = np.sqrt(2.0) * np.maximum(np.maximum(clear - min_u, clear - min_v), 0.0)
+    k = np.argmin(np.round(reach, 1) + 0.01 * (b[..., 0] - b[..., 1]), axis=1)
+    n = np.arange(len(cx))
+    ax = cx + reach[n, k] * b[n, k, 0]
+    ay = cy + reach[n, k] * b[n, k, 1]
+    x0 = np.where(sx[n, k] > 0, ax, ax - w)
+    y0 = np.where(sy[n, k] > 0, ay, ay - h)
+    return x0.round().astype(np.int64), y0.round().astype(np.int64)
 
 
 def vehicle_corners_px(cx: np.ndarray, cy: np.ndarray, heading_rad: np.ndarray,

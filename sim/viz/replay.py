@@ -2,9 +2,11 @@
 
 The trace is read once with `sim.io.trace` and its frames are indexed by kind and time: the static
 "route" and "rsus" frames become the road layer, "state" frames (every `state_interval_s`) are the
-seek points, and "tx"/"rx" frames are matched to a state by their batch start time: the radio
-batches of a tick [t, t + step) are written just before the state at t, so they belong to it. Frames hold zero-copy views into the file's
-bytes, so indexing costs no decoding; a Scene is only built for the frame being shown.
+seek points, the static "signals" frame and the "signal_state" frames (written with each state)
+give the junctions and their colours, and "tx"/"rx" frames are matched to a state by their batch
+start time: the radio batches of a tick [t, t + step) are written just before the state at t, so
+they belong to it. Frames hold zero-copy views into the file's bytes, so indexing costs no
+decoding; a Scene is only built for the frame being shown.
 
 `summary.json` and `cbr_vs_time.csv`, when present next to the trace, feed the HUD (the run's PRR
 and latency, the channel load at the shown time).
@@ -23,6 +25,7 @@ from sim.core.errors import V2xSimError
 from sim.io.trace import Frame, TraceFormatError, read_trace
 from sim.viz.roads import RoadLayer, RouteShape, build_road_layer
 from sim.viz.scene import Links, Scene, Stats, Vehicles
+from sim.viz.signals import SignalLayer, approximate_stop_lines, build_signal_layer
 from sim.viz.style import DEFAULT_RSU_RADIUS_M
 
 #: Frames of other kinds match a state when their times differ by less than this [s].
@@ -55,6 +58,8 @@ class ReplaySource:
         rx: list[Frame] = []
         routes: dict[int, Frame] = {}
         rsu_xy = np.zeros((0, 2))
+        signals: Frame | None = None
+        signal_states: list[Frame] = []
         try:
             meta, reader = read_trace(self.trace)
             for fr in reader:
@@ -68,6 +73,10 @@ class ReplaySource:
                     routes[int(fr.cols["route"][0])] = fr
                 elif fr.kind == "rsus":
                     rsu_xy = np.column_stack([fr.cols["x_m"], fr.cols["y_m"]]).astype(np.float64)
+                elif fr.kind == "signals":
+                    signals = fr
+                elif fr.kind == "signal_state":
+                    signal_states.append(fr)
         except (TraceFormatError, OSError) as exc:
             raise ReplayError(f"{self.trace}: cannot read the trace ({exc})") from None
         except KeyError as exc:
@@ -86,6 +95,15 @@ class ReplaySource:
                              int(f.cols["lanes"][0]), float(f.cols["lane_width_m"][0]))
                   for _, f in sorted(routes.items())]
         self.roads: RoadLayer = build_road_layer(shapes, rsu_xy)
+        try:
+            self.signals = _signal_layer(signals, shapes)
+        except KeyError as exc:
+            raise ReplayError(f"{self.trace}: the signals frame lacks the column {exc}") from None
+        n_sig = len(self.signals) if self.signals is not None else 0
+        # Only frames that match the signal table (a malformed one shows as unknown colours).
+        self.signal_states = [f for f in signal_states if "axis" in f.cols and "cross" in f.cols
+                              and f.n == n_sig]
+        self.signal_state_t = np.array([f.t_s for f in self.signal_states])
         self.title = str(meta.get("scenario", self.trace.parent.name))
         step_ms = meta.get("step_ms")
         #: Mobility step [s]: the radio batches in [t, t + step) belong to the state at t.
@@ -136,9 +154,21 @@ class ReplaySource:
             vehicles=Vehicles.from_columns(dict(fr.cols)), tx_vehicle_ids=tx_ids, links=links,
             stats=self._stats(t), rsu_radius_m=self.rsu_radius_m, title=self.title,
             mode="replay", t_end_s=self.t_end, finished=index == len(self.states) - 1,
+            signals=self.signals, signal_state=self._signal_state(t),
         )
         self._cache = (index, scene)
         return scene
+
+    def _signal_state(self, t_s: float) -> np.ndarray | None:
+        """(S, 2) colours recorded with the state at `t_s` (or the latest before it)."""
+        if self.signals is None or not len(self.signal_states):
+            return None
+        i = int(np.searchsorted(self.signal_state_t, t_s + TIME_EPS_S, side="right")) - 1
+        if i < 0:
+            return None
+        fr = self.signal_states[i]
+        return np.column_stack([np.asarray(fr.cols["axis"], dtype=np.int8),
+                                np.asarray(fr.cols["cross"], dtype=np.int8)])
 
     def _stats(self, t_s: float) -> Stats | None:
         s = self._summary
@@ -154,6 +184,20 @@ class ReplaySource:
             i = int(np.searchsorted(self._cbr[0], t_s + TIME_EPS_S, side="right")) - 1
             cbr = float(self._cbr[1][i]) if i >= 0 else None
         return Stats(prr_300m=prr, latency_p95_ms=lat, cbr=cbr, label="PRR, latency: whole run")
+
+
+def _signal_layer(fr: Frame | None, routes: list[RouteShape]) -> SignalLayer | None:
+    """The trace records positions, axes and provenance, not ids or stop lines: signals are
+    named by their index, and stop lines re-derived from the routes with the default settings."""
+    if fr is None or not fr.n:
+        return None
+    xy = np.column_stack([fr.cols["x_m"], fr.cols["y_m"]]).astype(np.float64)
+    synthetic = (np.asarray(fr.cols["synthetic"], dtype=bool) if "synthetic" in fr.cols
+                 else np.ones(len(xy), bool))
+    route, s_m, signal = approximate_stop_lines(xy, routes)
+    return build_signal_layer([f"#{i}" for i in range(len(xy))], xy,
+                              np.asarray(fr.cols["axis_rad"], dtype=np.float64), synthetic,
+                              routes, route, s_m, signal)
 
 
 def _within(frames: list[Frame], times: np.ndarray, t0_s: float, t1_s: float) -> list[Frame]:

@@ -15,6 +15,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from sim.viz.roads import RoadLayer
+from sim.viz.signals import SignalLayer
 from vehicles.classes import class_table
 
 IntArray = NDArray[np.int64]
@@ -23,9 +24,9 @@ FloatArray = NDArray[np.float64]
 
 @dataclass(frozen=True)
 class Selection:
-    """What the user clicked: a vehicle (by id, stable over time) or an RSU (by index)."""
+    """What the user clicked: a vehicle (by id, stable over time), an RSU or a signal (by index)."""
 
-    kind: Literal["vehicle", "rsu"]
+    kind: Literal["vehicle", "rsu", "signal"]
     id: int
 
 
@@ -144,6 +145,8 @@ class Scene:
     mode: str = "live"  # "live" or "replay"
     t_end_s: float | None = None  # replay: last recorded instant
     finished: bool = False  # the run (or the replay) reached its end
+    signals: SignalLayer | None = None  # static: positions, axes, stop lines
+    signal_state: NDArray[np.int8] | None = None  # (S, 2) axis / cross colour; None: unknown
 
     def transmitted(self) -> NDArray[np.bool_]:
         """Per vehicle row: sent at least one packet in the current batch."""
@@ -154,8 +157,9 @@ class Scene:
 
     def links_of(self, sel: Selection) -> tuple[IntArray, IntArray, IntArray,
                                                  NDArray[np.bool_]] | None:
-        """`Links.of` over every batch of this instant; None when links were not recorded."""
-        if self.links is None:
+        """`Links.of` over every batch of this instant; None when links were not recorded (or
+        the selection is a signal, which has no radio)."""
+        if self.links is None or sel.kind == "signal":
             return None
         parts = [part.of(sel) for part in self.links]
         if not parts:
@@ -164,7 +168,20 @@ class Scene:
         tx, rx, rsu, ok = (np.concatenate(c) for c in zip(*parts))
         return tx, rx, rsu, ok
 
+    def signal_colours(self) -> NDArray[np.int8] | None:
+        """(S, 2) colours (GREEN/YELLOW/RED) of the axis and cross groups, None when unknown."""
+        sig = self.signals
+        st = self.signal_state
+        if sig is None or st is None or st.shape != (len(sig), 2):
+            return None
+        return st
+
     def position_of(self, sel: Selection) -> tuple[float, float] | None:
+        if sel.kind == "signal":
+            sig = self.signals
+            if sig is not None and 0 <= sel.id < len(sig):
+                return float(sig.xy_m[sel.id, 0]), float(sig.xy_m[sel.id, 1])
+            return None
         if sel.kind == "rsu":
             if 0 <= sel.id < len(self.rsu_xy_m):
                 return float(self.rsu_xy_m[sel.id, 0]), float(self.rsu_xy_m[sel.id, 1])
@@ -174,14 +191,17 @@ class Scene:
             return None
         return float(self.vehicles.x_m[row]), float(self.vehicles.y_m[row])
 
-    def pick(self, x_m: float, y_m: float, max_distance_m: float,
-             rsu_size_m: float = 0.0) -> Selection | None:
-        """The vehicle or RSU nearest to a world point, if within `max_distance_m`.
+    def pick(self, x_m: float, y_m: float, max_distance_m: float, rsu_size_m: float = 0.0,
+             signal_glyph_m: tuple[float, float, float] = (0.0, 0.0, 0.0)) -> Selection | None:
+        """The vehicle, signal or RSU nearest to a world point, if within `max_distance_m`.
 
         A point inside a vehicle's footprint counts as distance 0 to it, so clicking a long truck
         anywhere selects it rather than a small car whose centre is nearer; likewise inside an
         RSU's on-screen marker (`rsu_size_m`, its half size in metres at the current zoom), and
-        the RSU wins that tie since its marker is drawn on top.
+        the RSU wins that tie since its marker is drawn on top. A signal is its on-screen glyph
+        (`signal_glyph_m`: intersection box half size, head offset from the centre and head
+        radius, in metres): its heads are drawn over the traffic and win a tie with a vehicle,
+        its box is drawn under it and loses one.
         """
         best: tuple[float, Selection] | None = None
         v = self.vehicles
@@ -194,6 +214,17 @@ class Scene:
             d = np.hypot(ex, ey)
             i = int(np.argmin(d + 1e-6 * np.hypot(dx, dy)))  # ties: nearest centre
             best = (float(d[i]), Selection("vehicle", int(v.id[i])))
+        sig = self.signals
+        if sig is not None and len(sig):
+            box_m, offset_m, head_m = signal_glyph_m
+            heads = sig.head_xy_m(offset_m)
+            d_head = np.hypot(heads[..., 0] - x_m, heads[..., 1] - y_m).min(axis=1) - head_m
+            d_box = np.hypot(sig.xy_m[:, 0] - x_m, sig.xy_m[:, 1] - y_m) - box_m
+            # A hair's margin on the box: a vehicle under the click wins over the box below it.
+            d = np.minimum(np.maximum(d_head, 0.0), np.maximum(d_box, 0.0) + 1e-3)
+            i = int(np.argmin(d))
+            if best is None or d[i] <= best[0]:
+                best = (float(d[i]), Selection("signal", i))
         if len(self.rsu_xy_m):
             d = np.hypot(self.rsu_xy_m[:, 0] - x_m, self.rsu_xy_m[:, 1] - y_m)
             i = int(np.argmin(d))

@@ -43,6 +43,14 @@ RSU_FILL: RGB = (255, 140, 0)
 RSU_BORDER: RGB = (20, 20, 20)
 RSU_COVERAGE: RGB = (150, 95, 30)
 
+#: Signal head colour per state code (roadside.signals GREEN=0, YELLOW=1, RED=2); unknown: grey.
+SIGNAL_COLOURS: tuple[RGB, ...] = ((40, 235, 90), (255, 200, 0), (255, 40, 40))
+SIGNAL_UNKNOWN: RGB = (120, 120, 120)
+SIGNAL_HOUSING: RGB = (10, 10, 12)
+SIGNAL_EVIDENCED: RGB = (245, 245, 245)  # intersection box outline, solid
+SIGNAL_SYNTHETIC: RGB = (175, 180, 190)  # intersection box outline, corners only (dashed)
+STOP_LINE: RGB = (240, 240, 240)
+
 LINK_OK: RGB = (90, 255, 120)
 LINK_LOST: RGB = (230, 70, 70)
 LINK_ALPHA = 110  # links are drawn translucent (0-255)
@@ -62,13 +70,32 @@ OUTLINE_MIN_LENGTH_PX = 9.0  # from here: dark outline (and selection box)
 MARKER_MIN_LENGTH_PX = 14.0  # from here: automation / V2X markers on the roof
 TX_RING_MIN_LENGTH_PX = 3.0  # transmission rings need the vehicle to be visible as a shape
 
+#: Signal glyph in world metres, clamped to stay legible far out: the intersection box half size
+#: (at least the RSU marker plus a margin, since RSUs often stand at the junction), head radius, and
+#: head distance from the centre (between the box and the stop lines, 15 m before the centre).
+SIGNAL_BOX_HALF_M = 9.0
+SIGNAL_HEAD_R_M = 1.5
+SIGNAL_HEAD_R_PX = (4, 8)
+SIGNAL_HEAD_OFFSET_M = 12.0
+SIGNAL_ROAD_HALF_M = 8.0  # labels keep this clear of the junction's road centre lines
+STOP_LINE_M = 0.5  # painted width
+STOP_LINE_MIN_LANE_PX = 2.0  # drawn once a lane is this wide on screen
+
 #: Default RSU planning radius drawn as the coverage circle [m].
 DEFAULT_RSU_RADIUS_M = 500.0
 
 
-
 def rsu_half_px(scale_px_per_m: float) -> int:
     return RSU_HALF_PX if scale_px_per_m >= RSU_NEAR_SCALE_PX_PER_M else RSU_HALF_PX_FAR
+
+
+def signal_glyph_px(scale_px_per_m: float) -> tuple[float, float, float]:
+    """(box half size, head offset from the centre, head radius) [px] at this zoom."""
+    s = scale_px_per_m
+    box = max(SIGNAL_BOX_HALF_M * s, RSU_HALF_PX + 4.0)
+    head = min(max(SIGNAL_HEAD_R_M * s, SIGNAL_HEAD_R_PX[0]), SIGNAL_HEAD_R_PX[1])
+    offset = max(SIGNAL_HEAD_OFFSET_M * s, box + head + 4.0)
+    return box, offset, head
 
 
 ATTRIBUTION = "\u00a9 OpenStreetMap contributors, ODbL 1.0"
