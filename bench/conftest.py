@@ -11,16 +11,22 @@ from sim.scenario.build import build_world
 from sim.scenario.loader import load_scenario
 
 
-def expressway_batch(n_vehicles: int, seed: int = 0, n_subframes: int = 100):  # type: ignore[no-untyped-def]
-    """N equipped vehicles spread over both directions of the airport expressway, and one 100 ms
-    batch of their BSMs (10 Hz, random phases, random resources): the radio step's real input."""
-    world = build_world(load_scenario("airport-expressway", ["rsus.geojson=null"]))
+def place_on_expressway(n: int, seed: int = 0, overrides: list[str] | None = None):  # type: ignore[no-untyped-def]
+    """The expressway world and n random (route, s, lane) placements with their x, y, heading."""
+    world = build_world(load_scenario("airport-expressway", overrides or []))
     rng = np.random.default_rng(seed)
     geo = world.geometry
-    route = rng.integers(0, len(geo.routes), n_vehicles)
+    route = rng.integers(0, len(geo.routes), n)
     s = rng.uniform(0, geo.length_m[route])
     lane = rng.integers(0, geo.lanes[route])
     x, y, h = geo.positions(route, s, lane)
+    return world, rng, route, s, lane, x, y, h
+
+
+def expressway_batch(n_vehicles: int, seed: int = 0, n_subframes: int = 100):  # type: ignore[no-untyped-def]
+    """N equipped vehicles spread over both directions of the airport expressway, and one 100 ms
+    batch of their BSMs (10 Hz, random phases, random resources): the radio step's real input."""
+    world, rng, _, _, _, x, y, h = place_on_expressway(n_vehicles, seed, ["rsus.geojson=null"])
     speed = rng.uniform(20, 33, n_vehicles)
     medium: SidelinkMedium = world.medium
     nodes = Nodes(

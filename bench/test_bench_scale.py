@@ -14,21 +14,14 @@ import tracemalloc
 import numpy as np
 import pytest
 
-from sim.scenario.build import build_world
-from sim.scenario.loader import load_scenario
+from bench.conftest import place_on_expressway
 from vehicles.table import VehicleTable
 
 pytestmark = pytest.mark.benchmark
 
 
 def expressway_fleet(n: int, seed: int = 0):  # type: ignore[no-untyped-def]
-    world = build_world(load_scenario("airport-expressway", ["rsus.geojson=null"], seed=seed))
-    geo = world.geometry
-    rng = np.random.default_rng(seed)
-    route = rng.integers(0, len(geo.routes), n)
-    s = rng.uniform(0, geo.length_m[route])
-    lane = rng.integers(0, geo.lanes[route])
-    x, y, h = geo.positions(route, s, lane)
+    world, rng, _, _, _, x, y, h = place_on_expressway(n, seed, ["rsus.geojson=null"])
     t = VehicleTable()
     t.append(n, equipped=True, x_m=x, y_m=y, heading_rad=h, v_mps=rng.uniform(20, 33, n),
              bsm_phase_ms=rng.integers(0, 100, n), spawn_ms=-10_000)

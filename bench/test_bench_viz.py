@@ -17,8 +17,7 @@ import os
 import numpy as np
 import pytest
 
-from sim.scenario.build import build_world
-from sim.scenario.loader import load_scenario
+from bench.conftest import place_on_expressway
 from sim.viz.camera import Camera
 from sim.viz.live import roads_from_world
 from sim.viz.overlay import HudState
@@ -33,13 +32,7 @@ SIZE = (1280, 800)
 
 def expressway_scene(n: int, seed: int = 0) -> Scene:
     """`n` vehicles at random lanes and positions on both directions of the expressway."""
-    world = build_world(load_scenario("airport-expressway"))
-    rng = np.random.default_rng(seed)
-    geo = world.geometry
-    route = rng.integers(0, len(geo.routes), n)
-    s = rng.uniform(0, geo.length_m[route])
-    lane = rng.integers(0, geo.lanes[route])
-    x, y, h = geo.positions(route, s, lane)
+    world, rng, route, s, lane, x, y, h = place_on_expressway(n, seed)
     names = list(world.spec.fleet.classes)
     p = np.array([world.spec.fleet.classes[c] for c in names])
     cls = rng.choice([VEHICLE_CLASSES[c].code for c in names], size=n, p=p / p.sum())

@@ -135,10 +135,18 @@ def _cmd_run(args: argparse.Namespace) -> int:
     finally:
         signal.signal(signal.SIGINT, previous)
     Console().print(_summary_table(outcome.summary, outcome.manifest))
+    if outcome.expectations:
+        from sim.metrics.expectations import all_passed, outcomes_table
+
+        Console().print(outcomes_table(outcome.expectations))
     console.print(f"outputs: {out}")
     if outcome.summary["interrupted"]:
         console.print("[yellow]run interrupted: partial results written[/]")
         return EXIT_INTERRUPTED
+    if outcome.expectations and not all_passed(outcome.expectations):
+        failed = sum(1 for o in outcome.expectations if not o.passed)
+        console.print(f"[red]{failed} expectation(s) failed[/]")
+        return EXIT_FAIL
     return EXIT_OK
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import platform
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -19,6 +19,9 @@ from sim import __version__
 from sim.core.engine import Engine, Observer
 from sim.io.rundir import write_csv, write_json
 from sim.io.trace_observer import TraceObserver
+from sim.metrics.expectations import (
+    Outcome, counts, evaluate, outcomes_report, parse_expectations,
+)
 from sim.metrics.summary_observer import SummaryObserver
 from sim.scenario.build import World, build_world
 from sim.scenario.loader import LoadedScenario
@@ -30,6 +33,7 @@ class RunOutcome:
     summary: dict[str, Any]
     manifest: dict[str, Any]
     world: World
+    expectations: list[Outcome] = field(default_factory=list)  # empty if the scenario has none
 
 
 def _versions() -> dict[str, str]:
@@ -79,6 +83,9 @@ def run_scenario(
     summary = summary_obs.summary(world)
     if error is not None:
         summary["error"] = f"{type(error).__name__}: {error}"
+    outcomes = evaluate(parse_expectations(spec.expect), summary)
+    if outcomes:
+        summary["expectations"] = counts(outcomes)
     manifest = {
         "scenario": spec.name,
         "scenario_file": Path(loaded.source).name,
@@ -97,7 +104,10 @@ def run_scenario(
     write_csv(out_dir / "prr_vs_distance.csv", ["distance_m", "prr", "samples"],
               summary_obs.radio.prr_table())
     write_csv(out_dir / "cbr_vs_time.csv", ["t_s", "cbr_mean"], summary_obs.radio.cbr_rows())
+    if outcomes:
+        manifest["outputs"].append("expectations.json")
+        write_json(out_dir / "expectations.json", outcomes_report(outcomes))
     write_json(out_dir / "manifest.json", manifest)
     if error is not None:
         raise error
-    return RunOutcome(out_dir, summary, manifest, world)
+    return RunOutcome(out_dir, summary, manifest, world, outcomes)

@@ -18,6 +18,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from sim.core.errors import ScenarioError
+from sim.metrics.expectations import ExpectationError, apply_expect_override, flatten_expect
 from sim.scenario.schema import ScenarioSpec
 
 SCENARIO_SUFFIXES = (".yaml", ".yml")
@@ -43,7 +44,9 @@ class LoadedScenario:
 
     def scenario_hash(self) -> str:
         """sha256 of the validated spec (canonical JSON); data files are hashed by the builder."""
-        text = json.dumps(self.spec.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
+        # `expect` only judges results, so changing a threshold keeps the hash (and sweep resumes).
+        dumped = self.spec.model_dump(mode="json", exclude={"expect"})
+        text = json.dumps(dumped, sort_keys=True, ensure_ascii=False)
         return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
@@ -116,6 +119,7 @@ def _load_with_bases(path: Path, chain: tuple[Path, ...] = ()) -> tuple[dict[str
     if resolved in chain:
         raise ScenarioError(str(path), "base", "circular 'base' chain")
     data = _read_yaml(path)
+    _flatten_expect(data, str(path))  # flat keys before merging, so a child overrides its base
     dirs = [path.parent]
     base = data.get("base")
     if base is None:
@@ -132,6 +136,19 @@ def _load_with_bases(path: Path, chain: tuple[Path, ...] = ()) -> tuple[dict[str
     merged = deep_merge(base_data, {k: v for k, v in data.items() if k != "base"})
     merged["base"] = base
     return merged, dirs + base_dirs
+
+
+def _flatten_expect(data: dict[str, Any], source: str) -> None:
+    """`expect: {prr: {at_300m: x}}` -> `expect: {prr.at_300m: x}` (the keys are dotted paths)."""
+    if "expect" in data:
+        try:
+            data["expect"] = flatten_expect(data["expect"])
+        except ExpectationError as exc:
+            raise ScenarioError(source, _expect_path(exc), exc.problem) from None
+
+
+def _expect_path(exc: ExpectationError) -> str:
+    return f"expect.{exc.key}" if exc.key else "expect"
 
 
 def parse_override(text: str) -> tuple[list[str], Any]:
@@ -240,6 +257,12 @@ def load_scenario(
     data, dirs = _load_with_bases(path)
     for text in overrides or []:
         parts, value = parse_override(text)
+        try:
+            # expect.KEY has dots in KEY: set it as one flat key instead of nesting
+            if apply_expect_override(data, parts, value):
+                continue
+        except ExpectationError as exc:
+            raise ScenarioError("--set", _expect_path(exc), exc.problem) from None
         apply_override(data, parts, value)
     if seed is not None:
         data["seed"] = seed

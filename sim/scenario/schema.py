@@ -14,6 +14,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from sim.core.units import kmh_to_mps, per_hour_to_per_s
+from sim.metrics.expectations import EXPECT_DESCRIPTION, Expectations
 
 
 class Spec(BaseModel):
@@ -342,6 +343,7 @@ class ScenarioSpec(Spec):
     incidents: list[IncidentSpec] = Field(default_factory=list)
     metrics: MetricsSpec = Field(default_factory=MetricsSpec)
     output: OutputSpec = Field(default_factory=OutputSpec)
+    expect: Expectations = Field(default_factory=dict, description=EXPECT_DESCRIPTION)
 
     @model_validator(mode="after")
     def _unique_route_ids(self) -> ScenarioSpec:

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from sim.io.rundir import read_json
 from sim.io.rundir import write_atomic, write_json
 from sim.sweep.kpis import extract_kpis
 
@@ -184,14 +185,6 @@ def run_point(task: RunTask) -> RunRecord:
                      extract_kpis(outcome.summary, outcome.manifest, cost), worker=worker)
 
 
-def _read_json(path: Path) -> dict[str, Any] | None:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    return data if isinstance(data, dict) else None
-
-
 def finished_record(task: RunTask, expected_scenario_hash: str | None) -> RunRecord | None:
     """The record of a run already on disk, or None if it must (re)run.
 
@@ -200,13 +193,13 @@ def finished_record(task: RunTask, expected_scenario_hash: str | None) -> RunRec
     would run now, so changing `--until` or `--set` re-runs instead of reusing stale results.
     """
     out = Path(task.out_dir)
-    summary, manifest = _read_json(out / SUMMARY), _read_json(out / MANIFEST)
+    summary, manifest = read_json(out / SUMMARY), read_json(out / MANIFEST)
     if summary is None or manifest is None or summary.get("interrupted", True):
         return None
     expected = expected_scenario_hash
     if expected is not None and manifest.get("scenario_hash") != expected:
         return None
-    cost = _read_json(out / COST)
+    cost = read_json(out / COST)
     return RunRecord(task.point_id, task.seed, STATUS_OK, str(out),
                      extract_kpis(summary, manifest, cost), skipped=True,
                      worker=(cost or {}).get("worker"))

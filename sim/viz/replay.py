@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from sim.io.rundir import read_json
 from sim.core.errors import V2xSimError
 from sim.io.trace import Frame, TraceFormatError, read_trace
 from sim.viz.roads import RoadLayer, RouteShape, build_road_layer
@@ -109,7 +110,7 @@ class ReplaySource:
         #: Mobility step [s]: the radio batches in [t, t + step) belong to the state at t.
         self.step_s = (float(step_ms) / 1000.0 if isinstance(step_ms, (int, float)) and step_ms > 0
                        else self.state_interval_s)
-        self._summary = _read_json(self.trace.parent / "summary.json")
+        self._summary = read_json(self.trace.parent / "summary.json")
         self._cbr = _read_cbr(self.trace.parent / "cbr_vs_time.csv")
         self._cache: tuple[int, Scene] | None = None
 
@@ -223,14 +224,6 @@ def _links(tx: Frame, rx: Frame) -> Links:
         rx_rsu=np.asarray(rx.cols["rx_rsu"], dtype=np.int64)[known],
         reason=np.asarray(rx.cols["reason"], dtype=np.int8)[known],
     )
-
-
-def _read_json(path: Path) -> dict[str, Any] | None:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    return data if isinstance(data, dict) else None
 
 
 def _read_cbr(path: Path) -> tuple[np.ndarray, np.ndarray] | None:
