@@ -56,6 +56,12 @@ def _fmt(value: Any, unit: str = "", digits: int = 3) -> str:
     return f"{value}{unit}"
 
 
+def _range(value: float | None, limit: float) -> str:
+    if value is None:
+        return "n/a"
+    return f">= {value:.0f} m" if value >= limit else f"{value:.0f} m"
+
+
 def _summary_table(summary: dict[str, Any], manifest: dict[str, Any]):  # type: ignore[no-untyped-def]
     from rich.table import Table
 
@@ -77,7 +83,7 @@ def _summary_table(summary: dict[str, Any], manifest: dict[str, Any]):  # type: 
         if key.startswith("at_"):
             rows.append((f"PRR at {key[3:]}", _fmt(val)))
     rows += [
-        ("range with PRR >= 0.9", _fmt(m["prr"]["range_at_0.9_m"], " m", 0)),
+        ("range with PRR >= 0.9", _range(m["prr"]["range_at_0.9_m"], m["prr"]["range_limit_m"])),
         ("latency p50 / p95 / p99",
          " / ".join(_fmt(lat[k], "", 1) for k in ("p50_ms", "p95_ms", "p99_ms")) + " ms"),
         ("channel busy ratio (mean)", _fmt(m["cbr"]["mean"])),
@@ -105,6 +111,17 @@ def _cmd_run(args: argparse.Namespace) -> int:
         return _bad_input(str(exc))
     spec = loaded.spec
     out = args.out or Path("runs") / f"{spec.name.replace('/', '_')}-seed{spec.seed}"
+    if out.exists() and not out.is_dir():
+        return _bad_input(f"--out {out}: exists and is not a directory")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        return _bad_input(f"--out {out}: cannot create the run directory ({exc.strerror})")
+    if spec.duration_s <= spec.metrics.warmup_s:
+        console.print(
+            f"[yellow]warning: the run ({spec.duration_s:g} s) ends within the radio warm-up "
+            f"(metrics.warmup_s = {spec.metrics.warmup_s:g} s): no radio statistics[/]"
+        )
     progress = Progress(
         TextColumn("[bold]{task.description}"), BarColumn(),
         TextColumn("{task.completed:.1f}/{task.total:.1f} s sim"),
@@ -126,7 +143,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
         else:
             raise KeyboardInterrupt
 
+    # SIGTERM (timeout, schedulers, docker stop) ends a run like the first Ctrl-C: outputs written.
     previous = signal.signal(signal.SIGINT, on_sigint)
+    previous_term = signal.signal(signal.SIGTERM, on_sigint)
     try:
         with progress:
             outcome = run_scenario(loaded, out, on_progress=on_progress, engine_hook=engines.append)
@@ -134,6 +153,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         return _bad_input(str(exc))
     finally:
         signal.signal(signal.SIGINT, previous)
+        signal.signal(signal.SIGTERM, previous_term)
     Console().print(_summary_table(outcome.summary, outcome.manifest))
     if outcome.expectations:
         from sim.metrics.expectations import all_passed, outcomes_table

@@ -15,9 +15,11 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from sim import __version__
 from sim.core.engine import Engine, Observer
-from sim.io.rundir import write_csv, write_json
+from sim.io.rundir import write_atomic, write_csv, write_json
 from sim.io.trace_observer import TraceObserver
 from sim.metrics.expectations import (
     Outcome, counts, evaluate, outcomes_report, parse_expectations,
@@ -92,15 +94,25 @@ def run_scenario(
         "scenario_hash": loaded.scenario_hash(),
         "data_hashes": world.data_hashes,
         "seed": spec.seed,
+        "overrides": list(loaded.overrides),
         "versions": _versions(),
         "sim_time_s": sim_s,
         "wall_time_s": round(wall_s, 3),
         "real_time_factor": round(sim_s / wall_s, 3) if wall_s > 0 else None,
         "interrupted": summary["interrupted"],
-        "outputs": ["summary.json", "prr_vs_distance.csv", "cbr_vs_time.csv", "trace.msgpack"],
+        "outputs": ["summary.json", "prr_vs_distance.csv", "cbr_vs_time.csv", "trace.msgpack",
+                    "scenario.resolved.yaml"],
         "attribution": "Road geometry © OpenStreetMap contributors, ODbL 1.0",
     }
     write_json(out_dir / "summary.json", summary)
+    # The fully resolved scenario (bases merged, overrides applied, defaults filled in, data files
+    # as absolute paths): `v2xsim run RUN_DIR/scenario.resolved.yaml` repeats the run.
+    resolved = spec.model_dump(mode="json", exclude={"base"})
+    resolved["map"]["geojson"] = str(loaded.resolve(spec.map.geojson).resolve())
+    if spec.rsus.geojson:
+        resolved["rsus"]["geojson"] = str(loaded.resolve(spec.rsus.geojson).resolve())
+    write_atomic(out_dir / "scenario.resolved.yaml",
+                 yaml.safe_dump(resolved, allow_unicode=True, sort_keys=False))
     write_csv(out_dir / "prr_vs_distance.csv", ["distance_m", "prr", "samples"],
               summary_obs.radio.prr_table())
     write_csv(out_dir / "cbr_vs_time.csv", ["t_s", "cbr_mean"], summary_obs.radio.cbr_rows())

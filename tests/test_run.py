@@ -125,3 +125,35 @@ def test_ctrl_c_leaves_a_readable_trace_and_partial_summary(tmp_path: Path) -> N
     kinds = {f.kind for f in frames}
     assert meta["scenario"] == "airport-expressway" and {"state", "tx"} <= kinds
     assert not frames.truncated
+
+
+def test_resolved_scenario_in_the_run_dir_repeats_the_run(tmp_path: Path) -> None:
+    a = tmp_path / "a"
+    assert main(["run", "airport-expressway", "--until", "2.5", "--set",
+                 "fleet.v2x_penetration=0.3", "--out", str(a), "--quiet"]) == 0
+    manifest = json.loads((a / "manifest.json").read_text())
+    assert "fleet.v2x_penetration=0.3" in manifest["overrides"]
+    b = tmp_path / "b"
+    assert main(["run", str(a / "scenario.resolved.yaml"), "--out", str(b), "--quiet"]) == 0
+    for name in ("summary.json", "trace.msgpack"):
+        assert (a / name).read_bytes() == (b / name).read_bytes(), name
+
+
+def test_cli_out_that_is_a_file_is_bad_input(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    f = tmp_path / "file"
+    f.write_text("x")
+    assert main(["run", "airport-expressway", "--until", "1", "--out", str(f)]) == 2
+    assert "not a directory" in capsys.readouterr().err
+
+
+def test_cli_names_the_command_line_for_bad_overrides(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["validate", "airport-expressway", "--set", "routes.0.lanes=true"]) == 2
+    err = capsys.readouterr().err
+    assert "command line" in err and "routes[0].lanes" in err and "integer" in err
+
+
+def test_duplicate_yaml_keys_are_rejected(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    p = tmp_path / "dup.yaml"
+    p.write_text("name: a\nseed: 1\nseed: 2\n", encoding="utf-8")
+    assert main(["validate", str(p)]) == 2
+    assert "seed: duplicate key at line 3" in capsys.readouterr().err

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from roadside.signals import RED, SignalTable, StopLines, must_stop
+from roadside.signals import GREEN, RED, SignalTable, StopLines, must_stop
 from sim.core.road import RouteGeometry
 from sim.scenario.schema import FleetSpec, IncidentSpec, RouteSpec
 from vehicles.classes import AUTOMATED_FROM_LEVEL, AUTOMATION_LEVELS, VEHICLE_CLASSES, class_table
@@ -62,7 +62,11 @@ class Mobility:
         near_miss_ttc_s: float = 1.5,
         hard_braking_mps2: float = 4.0,
         mobil: MobilParams | None = MobilParams(),
+        safety_from_ms: int = 0,
     ) -> None:
+        #: Safety counters (violations, hard braking, near misses, TTC) start here, after the
+        #: t = 0 placement has settled; collisions always count.
+        self.safety_from_ms = safety_from_ms
         self.mobil = mobil  # None: vehicles keep their entry lane
         self.incidents = sorted(incidents or [], key=lambda i: i.at_s)
         self._next_incident = 0
@@ -201,7 +205,22 @@ class Mobility:
                     if not bad.any():
                         break
                     v = np.where(bad, 0.9 * v, v)
+                v = self._stoppable_at_red(r, s, v)
                 self._add(attrs, np.full(len(s), lane), s, v, 0)
+
+    def _stoppable_at_red(self, r: int, s_m: NDArray[np.float64], v_mps: NDArray[np.float64]
+                          ) -> NDArray[np.float64]:
+        """Placement speeds that can still stop (at 2.5 m/s2) before a stop line that is not
+        green at t = 0, so the initial state holds no forced red-light violations."""
+        if self.signals is None or self.stop_lines is None or len(self.stop_lines.route) == 0:
+            return v_mps
+        idx, gap = self.stop_lines.next_ahead(np.full(len(s_m), r), s_m)
+        has = idx >= 0
+        color = np.full(len(s_m), GREEN)
+        sl = self.stop_lines
+        color[has] = self.signals.colors(0, sl.signal[idx[has]], sl.group[idx[has]])
+        stoppable = np.sqrt(2.0 * 2.5 * np.maximum(gap - 2.0, 0.0))
+        return np.where(has & (color != GREEN), np.minimum(v_mps, stoppable), v_mps)
 
     def _spawn(self, now_ms: int) -> None:
         due = self._next_arrival_ms <= now_ms
@@ -256,7 +275,7 @@ class Mobility:
             self._change_lanes(now_ms)
             leader, gap, dv = self.leaders()
             self._count_collisions(leader, gap)
-            self._count_conflicts(leader, gap, dv)
+            self._count_conflicts(leader, gap, dv, now_ms)
             gap_seen, dv_seen = self._perceive(leader, gap, dv, now_ms)
             cmd = idm_acceleration(
                 t["v_mps"], t["v0_mps"], gap_seen, dv_seen, t["headway_s"], t["a_max_mps2"],
@@ -269,13 +288,17 @@ class Mobility:
             halted = t["halt_decel_mps2"] > 0
             applied = np.where(halted, -t["halt_decel_mps2"], cmd)
             hard = -self.hard_braking_mps2
-            self.stats.hard_braking_events += int(((applied < hard) & (t["a_mps2"] >= hard) & ~halted).sum())
+            if now_ms >= self.safety_from_ms:
+                self.stats.hard_braking_events += int(
+                    ((applied < hard) & (t["a_mps2"] >= hard) & ~halted).sum()
+                )
             s, v = ballistic_update(t["s_m"], t["v_mps"], applied, self.dt_s)
             t["s_m"], t["v_mps"], t["a_mps2"] = s, v, applied
             if signal_view is not None:
                 after, _ = self.stop_lines.next_ahead(t["route"], t["s_m"])  # type: ignore[union-attr]
                 crossed = (stop_idx >= 0) & (after != stop_idx)
-                self.stats.red_light_violations += int((crossed & (stop_color == RED)).sum())
+                if now_ms >= self.safety_from_ms:
+                    self.stats.red_light_violations += int((crossed & (stop_color == RED)).sum())
             gone = t["s_m"] > self.geo.length_m[t["route"]]
             if gone.any():
                 self.stats.exited += int(gone.sum())
@@ -385,10 +408,10 @@ class Mobility:
                 self._clear_at.append((now_ms + round(stop_ms), int(t["id"][k])))
 
     def _count_conflicts(self, leader: NDArray[np.int64], gap: NDArray[np.float64],
-                         dv: NDArray[np.float64]) -> None:
+                         dv: NDArray[np.float64], now_ms: int) -> None:
         """Minimum time-to-collision and near misses (pairs entering TTC < threshold, once each)."""
         closing = (leader >= 0) & (dv > 0.0) & (gap > 0.0)
-        if not closing.any():
+        if not closing.any() or now_ms < self.safety_from_ms:
             self._near = set()
             return
         ttc = gap[closing] / dv[closing]

@@ -21,7 +21,10 @@ def prr_at(distance_m: float, bin_m: float, success: NDArray, samples: NDArray) 
 
 
 def range_at_prr(level: float, bin_m: float, success: NDArray, samples: NDArray) -> float | None:
-    """Largest distance (bin upper edge) up to which every bin keeps PRR >= level."""
+    """Largest distance (bin upper edge) up to which every bin keeps PRR >= level; None without
+    samples. A value equal to the last bin's edge is only a lower bound (PRR never fell below)."""
+    if samples.sum() == 0:
+        return None
     prr = prr_curve(success, samples)
     below = np.flatnonzero(~(prr >= level))
     if len(below) == 0:

@@ -111,6 +111,7 @@ class RadioRecorder:
             | {
                 "range_at_0.9_m": range_at_prr(0.9, self.bin_m, s, n),
                 "range_at_0.95_m": range_at_prr(0.95, self.bin_m, s, n),
+                "range_limit_m": self.n_bins * self.bin_m,  # ranges equal to this are lower bounds
             },
             "rsu_uplink_prr": {
                 f"at_{int(d)}m": _round(prr_at(d, self.bin_m, self.rsu_success, self.rsu_samples))

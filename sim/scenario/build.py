@@ -398,7 +398,7 @@ def build_world(loaded: LoadedScenario) -> World:
     mobility = Mobility(geometry, list(spec.routes), spec.fleet, bsm_period_ms, step_ms,
                         rng.generator("traffic"), signals, stop_lines, list(spec.incidents),
                         spec.metrics.near_miss_ttc_s, spec.metrics.hard_braking_mps2,
-                        _mobil(spec))
+                        _mobil(spec), s_to_ms(spec.metrics.warmup_s))
     r = spec.radio
     medium = SidelinkMedium(
         cfg,

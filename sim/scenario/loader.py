@@ -31,6 +31,7 @@ class LoadedScenario:
     spec: ScenarioSpec
     source: str
     search_dirs: tuple[Path, ...] = field(default_factory=tuple)
+    overrides: tuple[str, ...] = ()  # the command line's --set/--seed/--until, for the manifest
 
     def resolve(self, relative: str) -> Path:
         """Finds a data file named in the scenario, relative to the scenario (then its bases)."""
@@ -45,7 +46,12 @@ class LoadedScenario:
     def scenario_hash(self) -> str:
         """sha256 of the validated spec (canonical JSON); data files are hashed by the builder."""
         # `expect` only judges results, so changing a threshold keeps the hash (and sweep resumes).
-        dumped = self.spec.model_dump(mode="json", exclude={"expect"})
+        # `base` and data-file locations say where things are, not what they are (the manifest
+        # hashes the data files' contents): a moved or resolved copy keeps the hash.
+        dumped = self.spec.model_dump(mode="json", exclude={"expect", "base"})
+        dumped["map"]["geojson"] = Path(dumped["map"]["geojson"]).name
+        if dumped["rsus"]["geojson"]:
+            dumped["rsus"]["geojson"] = Path(dumped["rsus"]["geojson"]).name
         text = json.dumps(dumped, sort_keys=True, ensure_ascii=False)
         return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
@@ -90,7 +96,9 @@ def _read_yaml(path: Path) -> dict[str, Any]:
     except OSError as exc:
         raise ScenarioError(str(path), "", f"cannot read file ({exc.strerror})") from None
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
+    except _DuplicateKeyError as exc:
+        raise ScenarioError(str(path), exc.key, f"duplicate key at line {exc.line}") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
@@ -101,6 +109,25 @@ def _read_yaml(path: Path) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise ScenarioError(str(path), "", "expected a mapping of keys at the top level")
     return data
+
+
+class _DuplicateKeyError(yaml.YAMLError):
+    def __init__(self, key: str, line: int) -> None:
+        super().__init__(key)
+        self.key, self.line = key, line
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """A SafeLoader that rejects a key given twice in one mapping (YAML silently keeps the last)."""
+
+    def construct_mapping(self, node, deep=False):  # type: ignore[no-untyped-def]
+        seen = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise _DuplicateKeyError(str(key), key_node.start_mark.line + 1)
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
 
 
 def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
@@ -271,5 +298,17 @@ def load_scenario(
     try:
         spec = ScenarioSpec.model_validate(data)
     except ValidationError as exc:
-        raise validation_error_to_scenario_error(str(path), exc) from None
-    return LoadedScenario(spec=spec, source=str(path), search_dirs=tuple(dirs))
+        error = validation_error_to_scenario_error(str(path), exc)
+        # Name the command line, not the file, when the bad key came from --set/--seed/--until.
+        from_cli = [_format_loc(tuple(int(p) if p.isdigit() else p for p in parse_override(o)[0]))
+                    for o in overrides or []]
+        from_cli += ["seed"] if seed is not None else []
+        from_cli += ["duration_s"] if duration_s is not None else []
+        if any(error.key_path == k or error.key_path.startswith(k + ".") for k in from_cli):
+            error = ScenarioError("--set/--seed/--until (command line)", error.key_path,
+                                  error.message)
+        raise error from None
+    cli = tuple(overrides or ()) + ((f"seed={seed}",) if seed is not None else ()) + (
+        (f"duration_s={duration_s}",) if duration_s is not None else ()
+    )
+    return LoadedScenario(spec=spec, source=str(path), search_dirs=tuple(dirs), overrides=cli)

@@ -18,7 +18,7 @@ from sim.metrics.expectations import EXPECT_DESCRIPTION, Expectations
 
 
 class Spec(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
 Probability = Annotated[float, Field(ge=0.0, le=1.0)]
