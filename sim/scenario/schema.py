@@ -247,7 +247,7 @@ class PhaseSpec(Spec):
 
 
 def _two_phase_plan() -> list[PhaseSpec]:
-    # A typical Chinese arterial two-phase plan: 120 s cycle (RADIO/ROUTES.md: 90-150 s, 2-4 phases).
+    # A typical Chinese arterial two-phase plan: 120 s cycle (scenarios/data/README.md: 90-150 s, 2-4 phases).
     return [PhaseSpec(serves="axis", green_s=60.0), PhaseSpec(serves="cross", green_s=50.0)]
 
 

@@ -1,0 +1,24 @@
+"""Every built-in scenario runs briefly and meets the expectations it declares."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from sim.runner import run_scenario
+from sim.scenario.loader import builtin_names, load_scenario
+
+#: Long enough for the warm-up, the scripted events and stable statistics; short for the suite.
+BRIEF_S = {"airport-expressway-hazard": 9.0, "airport-expressway-peak": 4.0}
+
+
+@pytest.mark.parametrize("name", builtin_names())
+def test_builtin_scenario_meets_its_expectations(name: str, tmp_path: Path) -> None:
+    loaded = load_scenario(name, ["output.trace.states=false"], duration_s=BRIEF_S.get(name, 5.0))
+    assert loaded.spec.expect, f"{name} declares no expectations"
+    assert loaded.spec.description
+    out = run_scenario(loaded, tmp_path / "run")
+    failed = [f"{o.key} {o.expression}: {o.actual} ({o.reason})" for o in out.expectations
+              if not o.passed]
+    assert not failed, failed
