@@ -12,6 +12,8 @@ from sim.metrics.kpi import prr_at, prr_curve, quantile_from_hist, range_at_prr
 from sim.radio.medium import RadioBatch
 from sim.radio.sidelink import REASON_NAMES
 
+PIR_RANGE_M = 100.0
+PIR_MAX_MS = 10_000
 LATENCY_BIN_MS = 0.01
 LATENCY_MAX_MS = 1000.0
 
@@ -36,6 +38,11 @@ class RadioRecorder:
         self.cbr_max = 0.0
         self.cbr_batches = 0
         self.cbr_series: list[tuple[float, float]] = []  # (window start s, mean CBR), 100 ms windows
+        # Packet inter-reception time (TR 36.885): per (transmitter, receiver) vehicle pair within
+        # PIR_RANGE_M, the time between consecutive successful receptions; last time per pair.
+        self._pir_key = np.empty(0, np.int64)
+        self._pir_last_ms = np.empty(0, np.int64)
+        self.pir_hist = np.zeros(PIR_MAX_MS + 1, dtype=np.int64)
         self._cbr_window: tuple[int, float, int] = (-1, 0.0, 0)
 
     @property
@@ -68,6 +75,9 @@ class RadioRecorder:
         latency_ms = tx.subframe_ms[links.tx[got]] + 1.0 - tx.gen_ms[links.tx[got]]
         idx = np.minimum((latency_ms / LATENCY_BIN_MS).astype(np.int64), self.latency_hist.size - 1)
         self.latency_hist += np.bincount(idx, minlength=self.latency_hist.size)
+        near = got & (links.distance_m <= PIR_RANGE_M)
+        self._record_pir(b.tx_vehicle_id[links.tx[near]], b.node_vehicle_id[links.rx[near]],
+                         tx.subframe_ms[links.tx[near]] + 1)
         cbr = b.result.cbr[b.node_vehicle_id >= 0]
         if len(cbr):
             mean = float(cbr.mean())
@@ -80,6 +90,34 @@ class RadioRecorder:
                 self.cbr_series.append((w / 10.0, round(total / count, 6)))
                 total, count = 0.0, 0
             self._cbr_window = (window, total + mean, count + 1)
+
+    def _record_pir(self, tx_vid: np.ndarray, rx_vid: np.ndarray, rx_ms: np.ndarray) -> None:
+        if len(tx_vid) == 0:
+            return
+        key = tx_vid.astype(np.int64) * (1 << 32) + rx_vid.astype(np.int64)
+        order = np.lexsort((rx_ms, key))
+        key, rx_ms = key[order], rx_ms[order]
+        # Consecutive receptions of one pair inside this batch, then against the last batch's.
+        same = key[1:] == key[:-1]
+        gaps = [rx_ms[1:][same] - rx_ms[:-1][same]]
+        first = np.ones(len(key), bool)
+        first[1:] = ~same
+        k0, t0 = key[first], rx_ms[first]
+        pos = np.minimum(np.searchsorted(self._pir_key, k0), max(len(self._pir_key) - 1, 0))
+        known = (self._pir_key[pos] == k0) if len(self._pir_key) else np.zeros(len(k0), bool)
+        gaps.append(t0[known] - self._pir_last_ms[pos[known]])
+        gap = np.minimum(np.concatenate(gaps), PIR_MAX_MS)
+        self.pir_hist += np.bincount(gap, minlength=self.pir_hist.size)
+        last = np.ones(len(key), bool)
+        last[:-1] = ~same
+        merged_key = np.concatenate([self._pir_key, key[last]])
+        merged_t = np.concatenate([self._pir_last_ms, rx_ms[last]])
+        order = np.lexsort((merged_t, merged_key))
+        merged_key, merged_t = merged_key[order], merged_t[order]
+        keep = np.ones(len(merged_key), bool)
+        keep[:-1] = merged_key[1:] != merged_key[:-1]  # latest per pair
+        keep &= merged_t > merged_t.max() - PIR_MAX_MS  # pairs silent for 10 s are forgotten
+        self._pir_key, self._pir_last_ms = merged_key[keep], merged_t[keep]
 
     def cbr_rows(self) -> list[tuple[float, float]]:
         """Mean CBR per 100 ms window, including the window still open."""
@@ -123,6 +161,13 @@ class RadioRecorder:
                 if i > 0
             },
             "latency": {"bsm": lat},
+            "pir": {
+                "range_m": PIR_RANGE_M,
+                "samples": int(self.pir_hist.sum()),
+                **{f"p{int(p * 100)}_ms": quantile_from_hist(self.pir_hist, 1.0, p)
+                   for p in (0.5, 0.95, 0.99)},
+                "max_ms": int(np.flatnonzero(self.pir_hist)[-1]) if self.pir_hist.any() else None,
+            },
             "cbr": {
                 "mean": _round(self.cbr_sum / self.cbr_batches if self.cbr_batches else None),
                 "max_node": _round(self.cbr_max if self.cbr_batches else None),
