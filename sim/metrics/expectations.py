@@ -59,7 +59,7 @@ SUMMARY_SECTIONS: frozenset[str] = frozenset({
 })
 MESSAGES_SECTIONS: frozenset[str] = frozenset({
     "bsm_generated", "bsm_transmitted", "bsm_dropped_vehicle_left", "bsm_receptions", "prr",
-    "rsu_uplink_prr", "loss_breakdown", "latency", "cbr",
+    "rsu_uplink_prr", "loss_breakdown", "latency", "pir", "cbr",
 })
 ALIAS_ROOTS: tuple[str, ...] = ("", "messages")  # lookup order: summary root, then messages
 
