@@ -9,7 +9,7 @@ tick, in this fixed order:
   3. simpy advances to t + step (other processes scheduled in between run here, in time order);
   4. mobility moves every vehicle to t + step.
 Sparse processes (signals, RSU backhaul, edge queues, scripted faults) join the same environment.
-A stop request (first Ctrl-C) ends the run cleanly at the next tick boundary.
+A stop request (first Ctrl-C or SIGTERM) ends the run cleanly at the next step boundary.
 """
 
 from __future__ import annotations
@@ -71,10 +71,12 @@ class Engine:
 
     def run(
         self, until_ms: int | None = None, on_progress: Callable[[int], None] | None = None,
-        progress_every_ms: int = 1000,
+        progress_every_ms: int | None = None,
     ) -> RunResult:
-        """Runs to `until_ms` (default: the scenario duration) or until a stop request."""
+        """Runs to `until_ms` (default: the scenario duration) or until a stop request, which is
+        honoured at the next chunk boundary (default: every mobility step)."""
         until = self.world.duration_ms if until_ms is None else until_ms
+        progress_every_ms = progress_every_ms or self.world.step_ms
         for o in self.observers:
             o.on_start(self.world)
         self.env.process(self._tick())
