@@ -163,3 +163,19 @@ def test_specs_are_frozen(tiny: Path) -> None:
 def test_json_schema_lists_every_top_level_key() -> None:
     schema = ScenarioSpec.model_json_schema()
     assert {"map", "routes", "radio", "fleet", "rsus"} <= set(schema["properties"])
+
+
+def test_error_messages_read_like_the_scenario(tmp_path: Path) -> None:
+    road = tiny_scenario(tmp_path)
+    data = yaml.safe_load(road.read_text())
+    data["fleet"] = {"automation": {"L5": 1.0}}
+    msg = error_of(str(write(tmp_path, data)))
+    assert "fleet.automation.L5" in msg and "'L0'" in msg and "[key]" not in msg
+    data = yaml.safe_load(road.read_text())
+    data["map"] = None
+    msg = error_of(str(write(tmp_path, data)))
+    assert "map: expected a mapping" in msg and "MapSpec" not in msg
+    data = yaml.safe_load(road.read_text())
+    data["base"] = "airport-expresway"
+    msg = error_of(str(write(tmp_path, data)))
+    assert "base" in msg and "built-ins: airport-expressway" in msg

@@ -37,6 +37,9 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         print("v2xsim: error: --duration-s: must be > 2 (the first 2 s are warm-up)", file=sys.stderr)
         return 2
     if args.setup == "gm2019":
+        if not -10.0 <= args.tx_power_dbm <= 33.0:
+            print("v2xsim: error: --tx-power-dbm: must be within [-10, 33] dBm", file=sys.stderr)
+            return 2
         if not 0.01 <= args.beta <= 0.5:
             print("v2xsim: error: --beta: must be within [0.01, 0.5] veh/m", file=sys.stderr)
             return 2

@@ -67,7 +67,7 @@ def _load_geojson(path: Path, key: str, source: str) -> tuple[dict[str, Any], st
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        raise ScenarioError(source, key, f"cannot read {path.name} ({exc.strerror})") from None
+        raise ScenarioError(source, key, f"cannot read {path} ({exc.strerror})") from None
     try:
         data = json.loads(raw)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
@@ -119,7 +119,7 @@ def _route_roads(
     parts, props = [], []
     for j, name in enumerate(route.roads):
         if name not in roads:
-            allowed = ", ".join(sorted(roads))
+            allowed = ", ".join(sorted(roads)) or "none (no LineString feature has a name)"
             raise ScenarioError(
                 source, f"routes[{r_index}].roads[{j}]", f"road {name!r} is not in the map; roads: {allowed}"
             )

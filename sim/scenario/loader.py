@@ -67,7 +67,7 @@ def builtin_names() -> list[str]:
     for p in sorted(root.rglob("*")):
         if p.suffix in SCENARIO_SUFFIXES and p.is_file():
             names.append(p.relative_to(root).with_suffix("").as_posix())
-    return names
+    return sorted(names)
 
 
 def find_scenario(name_or_path: str) -> Path:
@@ -158,7 +158,11 @@ def _load_with_bases(path: Path, chain: tuple[Path, ...] = ()) -> tuple[dict[str
         try:
             base_path = find_scenario(base)
         except ScenarioError:
-            raise ScenarioError(str(path), "base", f"base scenario {base!r} not found") from None
+            raise ScenarioError(
+                str(path), "base",
+                f"base scenario {base!r} not found next to this file nor as a built-in; "
+                f"built-ins: {', '.join(builtin_names())}",
+            ) from None
     base_data, base_dirs = _load_with_bases(base_path, chain + (resolved,))
     merged = deep_merge(base_data, {k: v for k, v in data.items() if k != "base"})
     merged["base"] = base
@@ -255,9 +259,11 @@ def _format_loc(loc: tuple[Any, ...]) -> str:
 
 def validation_error_to_scenario_error(source: str, exc: ValidationError) -> ScenarioError:
     err = exc.errors(include_url=False)[0]
-    loc = tuple(p for p in err["loc"] if p not in ("function-after",))
+    loc = tuple(p for p in err["loc"] if p not in ("function-after", "[key]"))
     key = _format_loc(loc)
     kind = err["type"]
+    if kind in ("model_type", "dict_type"):
+        return ScenarioError(source, key, f"expected a mapping of keys (got {err.get('input')!r})")
     if kind == "extra_forbidden":
         allowed = _allowed_keys(ScenarioSpec, loc)
         hint = f"; allowed keys: {', '.join(allowed)}" if allowed else ""
@@ -266,7 +272,8 @@ def validation_error_to_scenario_error(source: str, exc: ValidationError) -> Sce
         return ScenarioError(source, key, "required key is missing")
     msg = err["msg"]
     if kind == "literal_error":
-        return ScenarioError(source, key, f"{err.get('input')!r} is not allowed; {msg.lower()}")
+        expected = err.get("ctx", {}).get("expected", msg)
+        return ScenarioError(source, key, f"{err.get('input')!r} is not allowed; expected {expected}")
     if "input" in err and kind not in ("value_error",) and not isinstance(err["input"], dict):
         return ScenarioError(source, key, f"{msg} (got {err['input']!r})")
     return ScenarioError(source, key, msg.removeprefix("Value error, "))
