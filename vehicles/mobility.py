@@ -63,7 +63,9 @@ class Mobility:
         hard_braking_mps2: float = 4.0,
         mobil: MobilParams | None = MobilParams(),
         safety_from_ms: int = 0,
+        ebw_decel_mps2: float = 3.0,
     ) -> None:
+        self.ebw_decel_mps2 = ebw_decel_mps2
         #: Safety counters (violations, hard braking, near misses, TTC) start here, after the
         #: t = 0 placement has settled; collisions always count.
         self.safety_from_ms = safety_from_ms
@@ -285,6 +287,9 @@ class Mobility:
             if signal_view is not None:
                 stop_idx, a_cap, stop_color = signal_view
                 cmd = np.minimum(cmd, a_cap)
+            warned = (t["warn_start_ms"] <= now_ms) & (now_ms < t["warn_end_ms"]) & (t["v_mps"] > 0.5)
+            if warned.any():
+                cmd = np.where(warned, np.minimum(cmd, -self.ebw_decel_mps2), cmd)
             halted = t["halt_decel_mps2"] > 0
             applied = np.where(halted, -t["halt_decel_mps2"], cmd)
             hard = -self.hard_braking_mps2

@@ -36,7 +36,9 @@ COLUMNS: dict[str, type] = {
     "heading_rad": np.float64,
     "spawn_ms": np.int64,
     "halt_decel_mps2": np.float64,  # > 0: brakes at this rate to a standstill and stays (incidents)
-    "last_lane_change_s": np.float64,  # time of the last MOBIL lane change, -inf if never
+    "last_lane_change_s": np.float64,
+    "warn_start_ms": np.int64,  # EBW: precautionary braking from here (after the reaction time)
+    "warn_end_ms": np.int64,  # ... until here  # time of the last MOBIL lane change, -inf if never
 }
 
 

@@ -55,7 +55,7 @@ ALLOWED_FORMS = (
 # with a real summary, so a new section only needs adding here.
 SUMMARY_SECTIONS: frozenset[str] = frozenset({
     "scenario", "seed", "interrupted", "sim_time_s", "vehicles", "collisions",
-    "red_light_violations", "safety", "rsus", "signals", "messages",
+    "red_light_violations", "safety", "applications", "rsus", "signals", "messages",
 })
 MESSAGES_SECTIONS: frozenset[str] = frozenset({
     "bsm_generated", "bsm_transmitted", "bsm_dropped_vehicle_left", "bsm_receptions", "prr",

@@ -90,6 +90,14 @@ class SummaryObserver:
                 "hard_braking_events": st.hard_braking_events,
                 "incidents": st.incidents_applied,
             },
+            "applications": {
+                "ebw": None if world.ebw is None else {
+                    "warnings": world.ebw.stats.warnings,
+                    "mean_latency_ms": round(world.ebw.stats.warning_latency_ms_sum
+                                             / world.ebw.stats.warnings, 3)
+                    if world.ebw.stats.warnings else None,
+                },
+            },
             "rsus": len(world.rsus),
             "signals": 0 if world.signals is None else len(world.signals),
             "messages": self.radio.summary(),

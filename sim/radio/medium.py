@@ -47,6 +47,7 @@ class RadioBatch:
     node_rsu: IntArray  # RSU index per node row, -1 for vehicles
     node_xy_m: NDArray[np.float64]
     tx_vehicle_id: IntArray
+    tx_brake_flag: NDArray[np.bool_]  # the BSM carries the hard-braking event flag
     tx: Transmissions
     result: BatchResult
     generated: int
@@ -61,7 +62,9 @@ class SidelinkMedium:
         vehicle_radio: VehicleRadio,
         bsm_period_ms: int,
         bsm_subchannels: int,
+        hard_braking_mps2: float = 4.0,
     ) -> None:
+        self.hard_braking_mps2 = hard_braking_mps2
         self.cfg = cfg
         self.scheduler = scheduler
         self.vehicle_radio = vehicle_radio
@@ -70,21 +73,21 @@ class SidelinkMedium:
         self.next_packet_id = 0
         self._pending: dict[str, NDArray] = {
             k: np.empty(0, dtype=np.int64)
-            for k in ("vid", "gen_ms", "subframe", "start", "nsub", "pid")
+            for k in ("vid", "gen_ms", "subframe", "start", "nsub", "pid", "brake")
         }
 
     @property
     def pending(self) -> int:
         return len(self._pending["vid"])
 
-    def _schedule(self, vid: IntArray, gen_ms: IntArray, slots: IntArray) -> None:
+    def _schedule(self, vid: IntArray, gen_ms: IntArray, slots: IntArray, brake: IntArray) -> None:
         n = len(vid)
         nsub = np.full(n, self.bsm_subchannels, dtype=np.int64)
         subframe, start = self.scheduler.assign(slots, gen_ms, nsub)
         pid = np.arange(self.next_packet_id, self.next_packet_id + n, dtype=np.int64)
         self.next_packet_id += n
         new = {"vid": vid, "gen_ms": gen_ms, "subframe": subframe, "start": start,
-               "nsub": nsub, "pid": pid}
+               "nsub": nsub, "pid": pid, "brake": brake}
         for k in self._pending:
             self._pending[k] = np.concatenate([self._pending[k], new[k]])
 
@@ -131,7 +134,11 @@ class SidelinkMedium:
         nodes, node_vid = self.nodes(table, rsus, advance_s)
         slots = self.scheduler.sync(node_vid)
         gen_vid, gen_ms = bsm_generation(table, t0_ms, t1_ms, self.bsm_period_ms)
-        self._schedule(gen_vid, gen_ms, slots[np.searchsorted(node_vid, gen_vid)])
+        # BSM event flag (CSAE 53 `events`: hard braking): the sender decelerates harder than
+        # `hard_braking_mps2` when the message is generated.
+        rows = table.rows_of(gen_vid)
+        brake = (table["a_mps2"][rows] < -self.hard_braking_mps2).astype(np.int64)
+        self._schedule(gen_vid, gen_ms, slots[np.searchsorted(node_vid, gen_vid)], brake)
         p = self._pending
         due = p["subframe"] < t1_ms
         now = {k: v[due] for k, v in p.items()}
@@ -163,6 +170,7 @@ class SidelinkMedium:
             node_rsu=np.concatenate([np.full(n_v, -1), np.arange(len(rsus))]),
             node_xy_m=nodes.xy_m,
             tx_vehicle_id=now["vid"],
+            tx_brake_flag=now["brake"].astype(bool),
             tx=tx,
             result=result,
             generated=len(gen_vid),

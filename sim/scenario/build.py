@@ -39,6 +39,7 @@ from sim.scenario.geo import LocalProjection
 from sim.scenario.loader import LoadedScenario
 from sim.scenario.schema import ScenarioSpec
 from vehicles.lanechange import MobilParams
+from vehicles.warnings import EbwParams, EmergencyBrakeWarning
 from vehicles.mobility import Mobility
 
 #: Consecutive roads of a route must meet within this distance (OSM simplification is ~10 m).
@@ -60,6 +61,7 @@ class World:
     step_ms: int
     duration_ms: int
     radio_batch_ms: int
+    ebw: EmergencyBrakeWarning | None = None
     data_hashes: dict[str, str] = field(default_factory=dict)
 
 
@@ -398,17 +400,21 @@ def build_world(loaded: LoadedScenario) -> World:
     mobility = Mobility(geometry, list(spec.routes), spec.fleet, bsm_period_ms, step_ms,
                         rng.generator("traffic"), signals, stop_lines, list(spec.incidents),
                         spec.metrics.near_miss_ttc_s, spec.metrics.hard_braking_mps2,
-                        _mobil(spec), s_to_ms(spec.metrics.warmup_s))
+                        _mobil(spec), s_to_ms(spec.metrics.warmup_s),
+                        spec.applications.ebw.decel_mps2)
     r = spec.radio
     medium = SidelinkMedium(
         cfg,
         make_scheduler(spec, cfg, rng),
         VehicleRadio(r.tx_power_dbm, r.antenna_gain_dbi, r.antenna_height_m, r.noise_figure_db),
-        bsm_period_ms, l_sub,
+        bsm_period_ms, l_sub, spec.metrics.hard_braking_mps2,
     )
+    e = spec.applications.ebw
+    ebw = (EmergencyBrakeWarning(EbwParams(e.range_m, e.decel_mps2, e.duration_s), step_ms)
+           if e.enabled else None)
     return World(
         spec=spec, loaded=loaded, projection=projection, geometry=geometry, mobility=mobility,
         rsus=rsus, medium=medium, rng=rng, signals=signals, stop_lines=stop_lines, step_ms=step_ms, duration_ms=s_to_ms(spec.duration_s),
-        radio_batch_ms=spec.radio.batch_ms,
+        radio_batch_ms=spec.radio.batch_ms, ebw=ebw,
         data_hashes=hashes,
     )

@@ -296,6 +296,23 @@ class IncidentSpec(Spec):
         return 3.0 if self.kind == "stopped-vehicle" else 8.0
 
 
+class EbwSpec(Spec):
+    """Emergency brake warning: BSMs flagged 'hard braking' warn equipped followers in range."""
+
+    enabled: bool = False
+    range_m: Annotated[float, Field(gt=0.0, le=2000.0)] = Field(
+        default=300.0, description="CSAE 53 V2V safety range (>= 300 m)"
+    )
+    decel_mps2: Annotated[float, Field(gt=0.0, le=9.0)] = Field(
+        default=3.0, description="Precautionary braking of a warned vehicle"
+    )
+    duration_s: Annotated[float, Field(gt=0.0, le=30.0)] = 2.0
+
+
+class ApplicationsSpec(Spec):
+    ebw: EbwSpec = Field(default_factory=EbwSpec)
+
+
 class MetricsSpec(Spec):
     warmup_s: Annotated[float, Field(ge=0.0)] = Field(
         default=2.0, description="Radio statistics start after this time (first SPS/transients)"
@@ -341,6 +358,7 @@ class ScenarioSpec(Spec):
     rsus: RsuSpec = Field(default_factory=RsuSpec)
     signals: list[SignalSpec] = Field(default_factory=list)
     incidents: list[IncidentSpec] = Field(default_factory=list)
+    applications: ApplicationsSpec = Field(default_factory=ApplicationsSpec)
     metrics: MetricsSpec = Field(default_factory=MetricsSpec)
     output: OutputSpec = Field(default_factory=OutputSpec)
     expect: Expectations = Field(default_factory=dict, description=EXPECT_DESCRIPTION)
