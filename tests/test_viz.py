@@ -620,3 +620,100 @@ def test_signal_labels_clear_both_roads_of_the_junction() -> None:
     x0, y0 = label_corners(np.array([300.0]), np.array([200.0]), np.array([0.0]),
                            np.array([60.0]), np.array([14.0]), clear=25.0)
     assert x0[0] + 60 <= 300 - 24 and y0[0] >= 200 + 24
+
+
+# ---------------------------------------------------------------------- EBW warnings
+def amber_pixels(surface, cam: Camera, x_m: float, y_m: float, r: int = 30) -> int:  # type: ignore[no-untyped-def]
+    px, py = cam.point_to_screen(x_m, y_m)
+    return sum(colour_at(surface, px + dx, py + dy) == style.EBW_WARNING
+               for dx in range(-r, r + 1) for dy in range(-r, r + 1)
+               if 0 <= px + dx < SIZE[0] and 0 <= py + dy < SIZE[1])
+
+
+def test_warned_vehicles_get_an_amber_halo_near_and_far(surface) -> None:  # type: ignore[no-untyped-def]
+    scene = make_scene([{"id": 1, "x_m": 100.0, "y_m": -5.0}, {"id": 2, "x_m": 140.0, "y_m": -5.0}])
+    scene = Scene(**{**scene.__dict__, "warned": np.array([False, True])})
+    cam = Camera(*SIZE, center_x_m=120.0, center_y_m=-5.0, scale_px_per_m=8.0)
+    Renderer().draw(surface, scene, cam, None)
+    car = style.CLASS_COLOUR_BY_CODE[0]
+    px, py = cam.point_to_screen(140.0, -5.0)
+    assert colour_at(surface, px, py) == car  # the vehicle itself keeps its class colour
+    sx, sy = cam.point_to_screen(140.0, -5.0 + 1.8)  # beside it, inside the halo
+    assert colour_at(surface, sx, sy) == style.EBW_WARNING
+    assert amber_pixels(surface, cam, 140.0, -5.0) > 50
+    assert amber_pixels(surface, cam, 100.0, -5.0) == 0
+    far = Camera(*SIZE, center_x_m=120.0, center_y_m=-5.0, scale_px_per_m=0.25)  # 2x2 dots
+    Renderer().draw(surface, scene, far, None)
+    assert amber_pixels(surface, far, 140.0, -5.0, r=3) > 0
+    assert amber_pixels(surface, far, 100.0, -5.0, r=1) == 0  # 4 m apart: 1 px
+
+
+def test_hud_inspector_and_legend_show_ebw_warnings(surface) -> None:  # type: ignore[no-untyped-def]
+    scene = make_scene([{"id": 1, "x_m": 100.0, "y_m": -5.0}, {"id": 2, "x_m": 140.0, "y_m": -5.0}])
+    assert "warned: not recorded" in [t for t, _ in inspector_lines(scene, Selection("vehicle", 1))]
+    scene = Scene(**{**scene.__dict__, "warned": np.array([False, True])})
+    assert ("warned: yes", style.EBW_WARNING) in inspector_lines(scene, Selection("vehicle", 2))
+    assert "warned: no" in [t for t, _ in inspector_lines(scene, Selection("vehicle", 1))]
+    Renderer().draw(surface, scene, Camera(*SIZE, center_x_m=120.0, center_y_m=-5.0,
+                                            scale_px_per_m=0.5), HudState())
+    hud = surface.subsurface((0, 0, SIZE[0], 140))
+    assert any(hud.get_at((x, y))[:3] == style.EBW_WARNING
+               for x in range(0, SIZE[0], 1) for y in range(0, 140, 1))
+
+
+@pytest.fixture(scope="module")
+def ebw_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, int]:
+    d = tmp_path_factory.mktemp("ebw")
+    path = tiny_scenario(d, duration_s=8, incidents=[
+        {"kind": "hard-braking", "at_s": 3, "route": "east", "position_m": 1900, "lane": 0,
+         "decel_mps2": 8}])
+    result = run_scenario(load_scenario(str(path), [
+        "routes.0.initial_density_veh_km_per_lane=30", "applications.ebw.enabled=true"]),
+        d / "run")
+    return d / "run", int(result.summary["applications"]["ebw"]["warnings"])
+
+
+def test_replay_reads_the_warned_column(ebw_run: tuple[Path, int]) -> None:
+    run, n_warnings = ebw_run
+    assert n_warnings > 0
+    state = load_columns(run / "trace.msgpack", "state")
+    assert state["warned"].any()
+    t = float(state["t_s"][np.flatnonzero(state["warned"])[0]])
+    src = ReplaySource(run)
+    scene = src.scene_at(t)
+    at = np.isclose(state["t_s"], t)
+    np.testing.assert_array_equal(scene.warned, state["warned"][at])
+    assert scene.warned_rows().any()
+    assert not src.scene_at(0.0).warned_rows().any()
+
+
+def test_replay_of_a_trace_without_the_column_shows_no_warning(tiny_run: Path) -> None:
+    scene = ReplaySource(tiny_run).scene_at(1.0)
+    if "warned" in load_columns(tiny_run / "trace.msgpack", "state"):
+        assert not scene.warned_rows().any()  # new trace, no EBW
+    else:
+        assert scene.warned is None
+
+
+def test_live_scene_takes_warnings_from_the_vehicle_table(tiny: Path) -> None:
+    from sim.core.engine import Engine
+
+    scenes: list[Scene] = []
+
+    class Probe:  # marks the first vehicle warned over [100, 300) ms, then snapshots
+        def on_start(self, world) -> None: ...  # type: ignore[no-untyped-def]
+        def on_radio_batch(self, world, batch) -> None: ...  # type: ignore[no-untyped-def]
+        def on_end(self, world, now_ms, interrupted) -> None: ...  # type: ignore[no-untyped-def]
+
+        def on_step(self, world, now_ms: int) -> None:  # type: ignore[no-untyped-def]
+            t = world.mobility.table
+            t["warn_start_ms"] = np.full(len(t), 10**9, np.int64)
+            t["warn_end_ms"] = np.full(len(t), 10**9, np.int64)
+            t["warn_start_ms"][0], t["warn_end_ms"][0] = 100, 300
+            scenes.append(scene_from_world(world, roads_from_world(world), now_ms))
+
+    Engine(build_world(load_scenario(str(tiny), duration_s=0.5)), [Probe()]).run()
+    by_t = {round(s.t_s, 3): s for s in scenes}
+    warned = by_t[0.2].warned
+    assert warned is not None and warned[0] and warned.sum() == 1
+    assert not by_t[0.3].warned_rows().any() and not by_t[0.0].warned_rows().any()

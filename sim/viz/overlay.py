@@ -166,6 +166,10 @@ class Overlay:
             (f"vehicles {len(scene.vehicles)}    transmitting {n_tx}    "
              + f"RSUs {len(scene.rsu_xy_m)}" + _signal_summary(scene), style.TEXT, "body"),
         ]
+        n_warned = int(np.count_nonzero(scene.warned_rows()))
+        if n_warned:
+            lines.append((f"EBW warning: {n_warned} vehicle{'s' if n_warned != 1 else ''}",
+                          style.EBW_WARNING, "body"))
         st = scene.stats
         if st is not None:
             label = f"  ({st.label})" if st.label else ""
@@ -205,7 +209,7 @@ class Overlay:
         ]
         items += [("L3", style.L3_MARK, "dot"), ("L4", style.L4_MARK, "dot"),
                   ("V2X", style.V2X_MARK, "dot"), ("transmitting", style.TX_RING, "ring"),
-                  ("RSU", style.RSU_FILL, "box")]
+                  ("EBW warning", style.EBW_WARNING, "halo"), ("RSU", style.RSU_FILL, "box")]
         surfs = [self.render_text(name, style.TEXT, "small") for name, _, _ in items]
         width = sum(s.get_width() + 26 for s in surfs) + MARGIN_PX
         x, y = bottom_left
@@ -218,6 +222,9 @@ class Overlay:
                 pg.draw.rect(surface, colour, (cx, cy - 5, 12, 10))
             elif kind == "dot":
                 pg.draw.circle(surface, colour, (cx + 6, cy), 4)
+            elif kind == "halo":
+                pg.draw.circle(surface, colour, (cx + 6, cy), 6)
+                pg.draw.rect(surface, style.CLASS_COLOUR_BY_CODE[0], (cx + 3, cy - 2, 7, 4))
             else:
                 pg.draw.circle(surface, colour, (cx + 6, cy), 6, 1)
             surface.blit(s, (cx + 16, cy - s.get_height() // 2))
@@ -335,6 +342,11 @@ def inspector_lines(scene: Scene, sel: Selection,
         (f"size {v.length_m[row]:.1f} x {v.width_m[row]:.1f} m", t),
         (f"transmitted this step: {'yes' if sent else 'no'}", t),
     ]
+    if scene.warned is None:
+        out.append(("warned: not recorded", style.TEXT_DIM))
+    else:
+        warned = bool(scene.warned_rows()[row])
+        out.append((f"warned: {'yes' if warned else 'no'}", style.EBW_WARNING if warned else t))
     out += _link_lines(scene, sel, "sent")
     return out
 

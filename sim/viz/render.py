@@ -287,13 +287,14 @@ class Renderer:
         w, h = camera.width_px, camera.height_px
         vis = (px > -margin) & (px < w + margin) & (py > -margin) & (py < h + margin)
         if REFERENCE_LENGTH_M * s < style.RECT_MIN_LENGTH_PX:
-            self._draw_dots(surface, px, py, v.cls, vis)
+            self._draw_dots(surface, px, py, v.cls, vis, scene.warned_rows())
         else:
             self._draw_rects(surface, scene, camera, px, py, np.flatnonzero(vis))
 
     def _draw_dots(self, surface: Any, px: np.ndarray, py: np.ndarray, cls: np.ndarray,
-                   vis: np.ndarray) -> None:
-        """2x2 pixel dots, all in one write; rarer classes last so that they stay visible."""
+                   vis: np.ndarray, warned: np.ndarray | None = None) -> None:
+        """2x2 pixel dots, all in one write; rarer classes last so that they stay visible.
+        Warned vehicles (EBW) get a 4x4 amber halo under their dot."""
         pg = pygame()
         w, h = surface.get_size()
         xi = np.floor(px).astype(np.int64)
@@ -304,13 +305,22 @@ class Renderer:
             return
         idx = idx[np.argsort(cls[idx], kind="stable")]
         colour = self._colour_ints(surface)[cls[idx].astype(np.int64)]
+        halo = idx[warned[idx]] if warned is not None and warned.any() else idx[:0]
+        hx, hy = xi[halo], yi[halo]
         xi, yi = xi[idx], yi[idx]
         if surface.get_bytesize() not in (1, 2, 4):  # pixels2d cannot map 24-bit surfaces
+            for x, y in zip(hx.tolist(), hy.tolist()):
+                surface.fill(style.EBW_WARNING, (x - 1, y - 1, 4, 4))
             for x, y, c in zip(xi.tolist(), yi.tolist(), cls[idx].tolist()):
                 surface.fill(style.CLASS_COLOUR_BY_CODE[c], (x, y, 2, 2))
             return
         arr = pg.surfarray.pixels2d(surface)
         try:
+            if len(hx):
+                amber = np.array(surface.map_rgb(style.EBW_WARNING)).astype(arr.dtype)
+                for dx in (-1, 0, 1, 2):
+                    for dy in (-1, 0, 1, 2):
+                        arr[np.clip(hx + dx, 0, w - 1), np.clip(hy + dy, 0, h - 1)] = amber
             colour = colour.astype(arr.dtype)
             arr[xi, yi] = colour
             arr[xi + 1, yi] = colour
@@ -350,6 +360,14 @@ class Renderer:
         palette = style.CLASS_COLOUR_BY_CODE
         polygon = pg.draw.polygon
         car_px = REFERENCE_LENGTH_M * s
+        warned = scene.warned_rows()
+        if warned.any():  # EBW: a filled amber halo under the vehicle (and inside its tx ring)
+            wk = np.flatnonzero(warned[idx])
+            radius = (v.length_m[idx[wk]] * s / 2 + max(2.0, 0.2 * car_px)).round().astype(int)
+            circle = pg.draw.circle
+            for x, y, r in zip(cx[wk].round().astype(int).tolist(),
+                               cy[wk].round().astype(int).tolist(), radius.tolist()):
+                circle(surface, style.EBW_WARNING, (x, y), r)
         if car_px >= style.TX_RING_MIN_LENGTH_PX and len(scene.tx_vehicle_ids):
             tx = np.flatnonzero(scene.transmitted()[idx])
             radius = (v.length_m[idx[tx]] * s / 2 + max(2.0, 0.3 * car_px)).round().astype(int)

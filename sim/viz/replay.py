@@ -156,6 +156,7 @@ class ReplaySource:
             stats=self._stats(t), rsu_radius_m=self.rsu_radius_m, title=self.title,
             mode="replay", t_end_s=self.t_end, finished=index == len(self.states) - 1,
             signals=self.signals, signal_state=self._signal_state(t),
+            warned=(np.array(fr.cols["warned"], dtype=bool) if "warned" in fr.cols else None),
         )
         self._cache = (index, scene)
         return scene

@@ -147,6 +147,15 @@ class Scene:
     finished: bool = False  # the run (or the replay) reached its end
     signals: SignalLayer | None = None  # static: positions, axes, stop lines
     signal_state: NDArray[np.int8] | None = None  # (S, 2) axis / cross colour; None: unknown
+    #: Per vehicle row: under an emergency brake warning (EBW) at `t_s`; None: not recorded.
+    warned: NDArray[np.bool_] | None = None
+
+    def warned_rows(self) -> NDArray[np.bool_]:
+        """Per vehicle row: warned now (all False when not recorded or mis-sized)."""
+        w = self.warned
+        if w is None or len(w) != len(self.vehicles):
+            return np.zeros(len(self.vehicles), bool)
+        return w
 
     def transmitted(self) -> NDArray[np.bool_]:
         """Per vehicle row: sent at least one packet in the current batch."""

@@ -37,6 +37,7 @@ L3_MARK: RGB = (255, 255, 255)
 L4_MARK: RGB = (255, 60, 220)
 V2X_MARK: RGB = (0, 240, 240)
 TX_RING: RGB = (0, 220, 235)
+EBW_WARNING: RGB = (255, 176, 0)  # amber halo: under an emergency brake warning
 SELECTED: RGB = (255, 255, 255)  # with a dark rim: readable on every class colour
 
 RSU_FILL: RGB = (255, 140, 0)
