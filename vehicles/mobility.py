@@ -287,7 +287,7 @@ class Mobility:
             if signal_view is not None:
                 stop_idx, a_cap, stop_color = signal_view
                 cmd = np.minimum(cmd, a_cap)
-            warned = (t["warn_start_ms"] <= now_ms) & (now_ms < t["warn_end_ms"]) & (t["v_mps"] > 0.5)
+            warned = t.warned(now_ms) & (t["v_mps"] > 0.5)
             if warned.any():
                 cmd = np.where(warned, np.minimum(cmd, -self.ebw_decel_mps2), cmd)
             halted = t["halt_decel_mps2"] > 0

@@ -79,6 +79,10 @@ class VehicleTable:
         for name in self.cols:
             self.cols[name] = self.cols[name][mask]
 
+    def warned(self, now_ms: int) -> NDArray[np.bool_]:
+        """Vehicles whose EBW precautionary braking window is open at `now_ms`."""
+        return (self.cols["warn_start_ms"] <= now_ms) & (now_ms < self.cols["warn_end_ms"])
+
     def rows_of(self, ids: NDArray[np.int64]) -> NDArray[np.int64]:
         """Row index of each id, or -1 if the vehicle is gone."""
         rows = np.searchsorted(self.cols["id"], ids)

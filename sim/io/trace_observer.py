@@ -75,7 +75,7 @@ class TraceObserver:
             x_m=t["x_m"].astype(np.float32), y_m=t["y_m"].astype(np.float32),
             heading_rad=t["heading_rad"].astype(np.float32), v_mps=t["v_mps"].astype(np.float32),
             a_mps2=t["a_mps2"].astype(np.float32),
-            warned=(t["warn_start_ms"] <= now_ms) & (now_ms < t["warn_end_ms"]),
+            warned=t.warned(now_ms),
         )
 
     def on_end(self, world: World, now_ms: int, interrupted: bool) -> None:

@@ -87,9 +87,7 @@ def scene_from_world(world: World, roads: RoadLayer, now_ms: int,
         signals = signals_from_world(world)
     state = (world.signals.state_at(now_ms).astype(np.int8) if world.signals is not None
              else None)
-    cols = world.mobility.table.cols
-    warned = ((cols["warn_start_ms"] <= now_ms) & (now_ms < cols["warn_end_ms"])
-              if "warn_start_ms" in cols and "warn_end_ms" in cols else None)
+    warned = world.mobility.table.warned(now_ms)
     return Scene(
         t_s=now_ms / 1000.0, roads=roads, rsu_xy_m=np.array(world.rsus.xy_m).reshape(-1, 2),
         vehicles=Vehicles.from_columns(world.mobility.table.cols), tx_vehicle_ids=tx_ids,
