@@ -279,8 +279,12 @@ class Mobility:
             self._count_collisions(leader, gap)
             self._count_conflicts(leader, gap, dv, now_ms)
             gap_seen, dv_seen = self._perceive(leader, gap, dv, now_ms)
+            v0 = t["v0_mps"]
+            advised = t.advised(now_ms)
+            if advised.any():  # a speed advice lowers the desired speed; IDM approaches it smoothly
+                v0 = np.where(advised, np.minimum(v0, np.maximum(t["advice_speed_mps"], 0.1)), v0)
             cmd = idm_acceleration(
-                t["v_mps"], t["v0_mps"], gap_seen, dv_seen, t["headway_s"], t["a_max_mps2"],
+                t["v_mps"], v0, gap_seen, dv_seen, t["headway_s"], t["a_max_mps2"],
                 t["b_comf_mps2"], t["s0_m"],
             )
             signal_view = self._obey_signals(now_ms)
@@ -289,7 +293,8 @@ class Mobility:
                 cmd = np.minimum(cmd, a_cap)
             warned = t.warned(now_ms) & (t["v_mps"] > 0.5)
             if warned.any():
-                cmd = np.where(warned, np.minimum(cmd, -self.ebw_decel_mps2), cmd)
+                decel = np.where(t["warn_decel_mps2"] > 0, t["warn_decel_mps2"], self.ebw_decel_mps2)
+                cmd = np.where(warned, np.minimum(cmd, -decel), cmd)
             halted = t["halt_decel_mps2"] > 0
             applied = np.where(halted, -t["halt_decel_mps2"], cmd)
             hard = -self.hard_braking_mps2

@@ -37,8 +37,13 @@ COLUMNS: dict[str, type] = {
     "spawn_ms": np.int64,
     "halt_decel_mps2": np.float64,  # > 0: brakes at this rate to a standstill and stays (incidents)
     "last_lane_change_s": np.float64,
-    "warn_start_ms": np.int64,  # EBW: precautionary braking from here (after the reaction time)
-    "warn_end_ms": np.int64,  # ... until here  # time of the last MOBIL lane change, -inf if never
+    # V2X warnings act on driving through these columns (written by applications, read by mobility):
+    "warn_start_ms": np.int64,  # braking warning: precautionary braking from here (after reaction)
+    "warn_end_ms": np.int64,  # ... until here
+    "warn_decel_mps2": np.float64,  # ... at this rate (> 0)
+    "advice_speed_mps": np.float64,  # speed advice (SLW, GLOSA, TJW): desired speed capped to this
+    "advice_start_ms": np.int64,  # ... from here (after reaction)
+    "advice_end_ms": np.int64,  # ... until here
 }
 
 
@@ -80,8 +85,12 @@ class VehicleTable:
             self.cols[name] = self.cols[name][mask]
 
     def warned(self, now_ms: int) -> NDArray[np.bool_]:
-        """Vehicles whose EBW precautionary braking window is open at `now_ms`."""
+        """Vehicles whose precautionary braking window (a V2X warning) is open at `now_ms`."""
         return (self.cols["warn_start_ms"] <= now_ms) & (now_ms < self.cols["warn_end_ms"])
+
+    def advised(self, now_ms: int) -> NDArray[np.bool_]:
+        """Vehicles following a V2X speed advice at `now_ms`."""
+        return (self.cols["advice_start_ms"] <= now_ms) & (now_ms < self.cols["advice_end_ms"])
 
     def rows_of(self, ids: NDArray[np.int64]) -> NDArray[np.int64]:
         """Row index of each id, or -1 if the vehicle is gone."""

@@ -69,5 +69,6 @@ class EmergencyBrakeWarning:
         start = at_ms + table["reaction_steps"][rows] * self.step_ms
         table["warn_start_ms"][rows] = start
         table["warn_end_ms"][rows] = start + round(self.p.duration_s * 1000)
+        table["warn_decel_mps2"][rows] = self.p.decel_mps2
         self.stats.warnings += len(rows)
         self.stats.warning_latency_ms_sum += float((at_ms - batch.tx.gen_ms[t_first]).sum())
