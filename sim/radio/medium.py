@@ -13,6 +13,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from roadside.rsu import RsuTable
+from sim.radio.messages import MsgType
 from sim.radio.scheduler import RandomScheduler
 from sim.radio.sidelink import (
     BatchResult,
@@ -46,8 +47,10 @@ class RadioBatch:
     node_vehicle_id: IntArray  # vehicle id per node row, -1 for RSUs
     node_rsu: IntArray  # RSU index per node row, -1 for vehicles
     node_xy_m: NDArray[np.float64]
-    tx_vehicle_id: IntArray
+    tx_vehicle_id: IntArray  # sending vehicle per transmission, -1 for an RSU
     tx_brake_flag: NDArray[np.bool_]  # the BSM carries the hard-braking event flag
+    tx_msg_type: IntArray  # `MsgType` code per transmission (sim.radio.messages)
+    tx_rsu: IntArray  # sending RSU index per transmission, -1 for a vehicle
     tx: Transmissions
     result: BatchResult
     generated: int
@@ -171,6 +174,8 @@ class SidelinkMedium:
             node_xy_m=nodes.xy_m,
             tx_vehicle_id=now["vid"],
             tx_brake_flag=now["brake"].astype(bool),
+            tx_msg_type=np.full(len(now["vid"]), int(MsgType.BSM), dtype=np.int64),
+            tx_rsu=np.full(len(now["vid"]), -1, dtype=np.int64),
             tx=tx,
             result=result,
             generated=len(gen_vid),

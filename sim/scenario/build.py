@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from roadside.rsu import RsuTable
+from roadside.rsu import RsuTable, serving_signal
 from roadside.signals import SignalTable, StopLines, group_for_heading
 from sim.core.errors import ScenarioError
 from sim.core.polyline import (
@@ -396,6 +396,8 @@ def build_world(loaded: LoadedScenario) -> World:
     step_ms = s_to_ms(spec.step_s)
     bsm_period_ms = max(1, s_to_ms(1.0 / spec.messages.bsm.rate_hz))
     signals, stop_lines = _signals(loaded, projection, geometry)
+    rsus = replace(rsus, signal_idx=serving_signal(
+        rsus.xy_m.reshape(-1, 2), signals.xy_m if signals is not None else np.zeros((0, 2))))
     _check_incidents(spec, geometry, source)
     mobility = Mobility(geometry, list(spec.routes), spec.fleet, bsm_period_ms, step_ms,
                         rng.generator("traffic"), signals, stop_lines, list(spec.incidents),
