@@ -19,7 +19,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from sim.core.rng import hash_uniform
-from sim.radio.bler import bler_from_sinr_db
+from sim.radio import kernel as fused
+from sim.radio.bler import BLER_ABOVE_CURVE, BLER_BELOW_CURVE, BLER_CURVES, bler_from_sinr_db
 from sim.radio.channel import ChannelModel
 from sim.radio.neighbours import pairs_within
 from sim.radio.phy import noise_power_dbm as noise_dbm
@@ -46,6 +47,7 @@ class SidelinkConfig:
     decode_key: int  # key of the counter-based BLER draws
     min_sci_sinr_db: float = 0.0  # PSCCH (SCI) decoding threshold (WiLab minSCIsinr)
     wrap_m: float | None = None  # periodic x (a ring road unrolled), for calibration layouts
+    kernel: str = "auto"  # "numba" (sim.radio.kernel), "numpy" (this module), "auto": numba if installed
 
 
 @dataclass(frozen=True)
@@ -115,9 +117,22 @@ def decode_ok(
     return u >= bler_from_sinr_db(sinr_db, cfg.bler_curve)
 
 
+def use_numba(cfg: SidelinkConfig) -> bool:
+    """Whether `evaluate_batch` runs the fused numba kernel for this configuration."""
+    if cfg.kernel not in ("auto", "numba", "numpy"):
+        raise ValueError(f"unknown radio kernel {cfg.kernel!r}; allowed: auto, numba, numpy")
+    if cfg.kernel == "numba" and not fused.HAVE_NUMBA:
+        raise ValueError("radio kernel 'numba' requested but numba is not installed")
+    return cfg.kernel != "numpy" and fused.HAVE_NUMBA
+
+
 def evaluate_batch(
     nodes: Nodes, tx: Transmissions, sf0_ms: int, n_subframes: int, cfg: SidelinkConfig
 ) -> BatchResult:
+    """Every link of the batch [sf0_ms, sf0_ms + n_subframes), its SINR and fate, and each node's
+    CBR; by the fused numba kernel when available (`cfg.kernel`), else by numpy columns."""
+    if len(tx) and len(nodes) and use_numba(cfg):
+        return _evaluate_numba(nodes, tx, sf0_ms, n_subframes, cfg)
     n_nodes = len(nodes)
     n_sc = cfg.n_subchannels
     grid = np.zeros(n_subframes * n_sc * n_nodes)
@@ -195,6 +210,32 @@ def evaluate_batch(
     reason[half_duplex] = REASON_HALF_DUPLEX
     links = LinkResults(i_tx, j_rx, dist, rx_dbm, sinr_db, reason, audible & sci_sinr_ok)
     return result(links)
+
+
+def _movement_margin_m(nodes: Nodes, n_subframes: int) -> float:
+    """How much closer two nodes can get within the batch (both at the top speed), plus 1 m."""
+    speed_max = float(np.abs(nodes.vel_mps).max(initial=0.0))
+    return 2.0 * speed_max * n_subframes / 1000.0 + 1.0
+
+
+def _evaluate_numba(
+    nodes: Nodes, tx: Transmissions, sf0_ms: int, n_subframes: int, cfg: SidelinkConfig
+) -> BatchResult:
+    nf = np.asarray(nodes.noise_figure_db, dtype=np.float64)
+    n_prb = np.arange(1, cfg.n_subchannels + 1)[:, None] * cfg.subchannel_size_prb
+    noise_mw = np.ones((cfg.n_subchannels + 1, len(nodes)))
+    noise_mw[1:] = 10.0 ** (noise_dbm(n_prb, nf[None, :]) / 10.0)
+    if cfg.decoding_mode == "bler":
+        xs, ys = BLER_CURVES[cfg.bler_curve]
+    else:
+        xs, ys = np.zeros(1), np.zeros(1)
+    t, r, d, dbm, sinr, reason, sci, grid, busy = fused.fused_links(
+        nodes, tx, sf0_ms, n_subframes, cfg, _movement_margin_m(nodes, n_subframes),
+        noise_mw, noise_mw[1], (np.ascontiguousarray(xs), np.ascontiguousarray(ys)),
+        (BLER_BELOW_CURVE, BLER_ABOVE_CURVE),
+    )
+    links = LinkResults(t, r, d, dbm, sinr, reason, sci)
+    return BatchResult(links, _cbr(grid.reshape(-1), nodes, cfg, n_subframes), grid, busy)
 
 
 def wrapped_dx(dx_m: FloatArray, wrap_m: float | None) -> FloatArray:
