@@ -68,6 +68,7 @@ _TAG_LOS = np.uint64(0x4C4F53)
 _TAG_NLOSV = np.uint64(0x4E4C5356)
 _TAG_SHADOW = np.uint64(0x534841)
 _ZERO = np.uint64(0)
+_LN10_OVER_10 = math.log(10.0) / 10.0
 
 
 @_njit()
@@ -100,14 +101,15 @@ def _tagged(link, tag):  # type: ignore[no-untyped-def]
 
 @_njit()
 def _winner_b1_los_db(d_m, fc_ghz, h_tx, h_rx, floor):  # type: ignore[no-untyped-def]
+    """`pathloss.winner_b1_los_db` for one distance."""
     d = max(d_m, 3.0)
     d_bp = 4.0 * h_tx * h_rx * fc_ghz * 1e9 / _C_MPS
     lg = math.log10(d)
+    lf = math.log10(fc_ghz)
     if d < d_bp:
-        pl = 22.7 * lg + 27.0 + 20.0 * math.log10(fc_ghz)
+        pl = 22.7 * lg + 27.0 + 20.0 * lf
     else:
-        pl = (40.0 * lg + 7.56 - 17.3 * math.log10(h_tx) - 17.3 * math.log10(h_rx)
-              + 2.7 * math.log10(fc_ghz))
+        pl = 40.0 * lg + 7.56 - 17.3 * math.log10(h_tx) - 17.3 * math.log10(h_rx) + 2.7 * lf
     if floor:
         pl = max(pl, 46.4 + 20.0 * lg + 20.0 * math.log10(fc_ghz / 5.0))
     return pl
@@ -121,6 +123,7 @@ def _link_loss_db(code, d2_m, h_tx, h_rx, key_a, key_b, sf_ms, chan_key, fc_ghz,
     hi = max(key_a, key_b)
     epoch = np.uint64(sf_ms // coherence_ms)
     link = _splitmix64(_splitmix64(_splitmix64(_splitmix64(_ZERO ^ chan_key) ^ lo) ^ hi) ^ epoch)
+    lf = math.log10(fc_ghz)  # hoisted out of the loop by LLVM (fc is loop-invariant)
     if code == 2:
         loss = _winner_b1_los_db(d2_m, fc_ghz, 0.5, 0.5, False)
     elif code == 3:
@@ -133,10 +136,10 @@ def _link_loss_db(code, d2_m, h_tx, h_rx, key_a, key_b, sf_ms, chan_key, fc_ghz,
                 p_los = min(1.0, 2.1013e-6 * d2_m * d2_m - 0.002 * d2_m + 1.0193)
             else:
                 p_los = max(0.0, 0.54 - 0.001 * (d2_m - 475.0))
-            loss = 32.4 + 20.0 * math.log10(d3) + 20.0 * math.log10(fc_ghz)
+            loss = 32.4 + 20.0 * math.log10(d3) + 20.0 * lf
         else:
             p_los = min(1.0, 1.05 * math.exp(-0.0114 * d2_m))
-            loss = 38.77 + 16.7 * math.log10(d3) + 18.2 * math.log10(fc_ghz)
+            loss = 38.77 + 16.7 * math.log10(d3) + 18.2 * lf
         if not _uniform(_tagged(link, _TAG_LOS)) < p_los:
             # TR 37.885 NLOSv blockage: A = max(0, N(mu, sigma)).
             excess = max(0.0, 15.0 * math.log10(max(d2_m, 1.0)) - 41.0)
@@ -282,7 +285,7 @@ def _channel_pass(xy, vel, height, txp_dbm, gain_dbi, key, tx_node, tx_sf, sf0, 
                         out_rx[i] = r
                         out_d[i] = d
                         out_dbm[i] = dbm
-                        out_mw[i] = 10.0 ** (dbm / 10.0)
+                        out_mw[i] = math.exp(dbm * _LN10_OVER_10)
                         i += 1
 
 
@@ -302,6 +305,8 @@ def _sinr_pass(out_tx, out_rx, out_dbm, out_mw, tx_sf, tx_start, tx_nsub, tx_pid
                grid, busy, noise_mw, sci_noise_mw, bler_mode, gamma_min_db, curve_x, curve_y,
                bler_left, bler_right, sens_dbm, has_sens, decode_key, min_sci_db, out_sinr,
                out_reason, out_sci):  # type: ignore[no-untyped-def]
+    gamma_min_lin = 10.0 ** (gamma_min_db / 10.0)
+    min_sci_lin = 10.0 ** (min_sci_db / 10.0)
     for i in prange(len(out_tx)):
         t = out_tx[i]
         r = out_rx[i]
@@ -314,20 +319,24 @@ def _sinr_pass(out_tx, out_rx, out_dbm, out_mw, tx_sf, tx_start, tx_nsub, tx_pid
             band += grid[s, x0 + j, r]
         interference = max(band - p, 0.0)
         noise = noise_mw[L, r]
-        sinr = 10.0 * math.log10(p / (interference + noise))
-        snr = 10.0 * math.log10(p / noise)
+        sinr_lin = p / (interference + noise)
+        sinr = 10.0 * math.log10(sinr_lin)
+        snr_lin = p / noise
         share = p / L
         first_i = max(grid[s, x0, r] - share, 0.0)
-        sci_sinr_ok = 10.0 * math.log10(share / (first_i + sci_noise_mw[r])) >= min_sci_db
-        sci_snr_ok = 10.0 * math.log10(share / sci_noise_mw[r]) >= min_sci_db
+        # SCI and threshold checks compare linear ratios with 10^(threshold/10): one log10 per
+        # link instead of four (equal to the dB comparison up to rounding at the threshold).
+        sci_sinr_ok = share / (first_i + sci_noise_mw[r]) >= min_sci_lin
+        sci_snr_ok = share / sci_noise_mw[r] >= min_sci_lin
         if bler_mode:
             h = _splitmix64(_splitmix64(_splitmix64(_ZERO ^ decode_key) ^ tx_pid[t]) ^ node_key[r])
             u = _uniform(h)
             dec_sinr = u >= _interp(sinr, curve_x, curve_y, bler_left, bler_right)
-            dec_snr = u >= _interp(snr, curve_x, curve_y, bler_left, bler_right)
+            dec_snr = u >= _interp(10.0 * math.log10(snr_lin), curve_x, curve_y, bler_left,
+                                   bler_right)
         else:
-            dec_sinr = sinr >= gamma_min_db
-            dec_snr = snr >= gamma_min_db
+            dec_sinr = sinr_lin >= gamma_min_lin
+            dec_snr = snr_lin >= gamma_min_lin
         reason = 0
         if not (dec_sinr and sci_sinr_ok):
             reason = 4
@@ -343,6 +352,22 @@ def _sinr_pass(out_tx, out_rx, out_dbm, out_mw, tx_sf, tx_start, tx_nsub, tx_pid
         out_sinr[i] = sinr
         out_reason[i] = reason
         out_sci[i] = audible and sci_sinr_ok
+
+
+@_njit(parallel=True)
+def cbr(grid, noise_mw, threshold_mw):  # type: ignore[no-untyped-def]
+    """Per node, the share of (subframe, subchannel) cells whose S-RSSI (grid + noise) exceeds
+    the threshold: `sidelink._cbr` without its (subframes x subchannels x nodes) temporaries."""
+    n_sf, n_sc, n = grid.shape
+    out = np.empty(n)
+    for r in prange(n):
+        busy = 0
+        for s in range(n_sf):
+            for c in range(n_sc):
+                if grid[s, c, r] + noise_mw[r] > threshold_mw:
+                    busy += 1
+        out[r] = busy / (n_sf * n_sc)
+    return out
 
 
 def fused_links(nodes, tx, sf0_ms: int, n_subframes: int, cfg, margin_m: float,  # type: ignore[no-untyped-def]

@@ -235,7 +235,8 @@ def _evaluate_numba(
         (BLER_BELOW_CURVE, BLER_ABOVE_CURVE),
     )
     links = LinkResults(t, r, d, dbm, sinr, reason, sci)
-    return BatchResult(links, _cbr(grid.reshape(-1), nodes, cfg, n_subframes), grid, busy)
+    cbr = fused.cbr(grid, noise_mw[1], 10.0 ** (cfg.cbr_threshold_dbm / 10.0))
+    return BatchResult(links, cbr, grid, busy)
 
 
 def wrapped_dx(dx_m: FloatArray, wrap_m: float | None) -> FloatArray:

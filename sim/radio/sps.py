@@ -28,6 +28,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numpy.typing import NDArray
 
+from sim.radio import sensing_kernel
+from sim.radio.kernel import HAVE_NUMBA
+
 if TYPE_CHECKING:
     from sim.radio.sidelink import BatchResult, Transmissions
 
@@ -67,11 +70,14 @@ class SpsParams:
 class SpsScheduler:
     """Semi-persistent scheduling for every equipped vehicle, as columns."""
 
-    def __init__(self, params: SpsParams, rng: np.random.Generator, capacity: int = 256) -> None:
+    def __init__(self, params: SpsParams, rng: np.random.Generator, capacity: int = 256,
+                 use_numba: bool | None = None) -> None:
         if params.rri_ms > P_STEP_MS or P_STEP_MS % params.rri_ms:
             raise ValueError("rri_ms must divide 100 (20, 50 or 100 ms)")
         self.p = params
         self.rng = rng
+        # Sensing updates through sim.radio.sensing_kernel (bit-identical to the numpy code below).
+        self.use_numba = HAVE_NUMBA if use_numba is None else use_numba and HAVE_NUMBA
         self.vid = np.empty(0, np.int64)  # owners of the slots in use, ascending
         self.slot_of = np.empty(0, np.int64)  # slot of each entry of `vid`
         self._alloc(capacity)
@@ -95,8 +101,12 @@ class SpsScheduler:
         grow("res_len", (), np.int64, 0)
         grow("counter", (), np.int64, 0)
         # Latest SCI per cell, packed as time_ms * 1000 + (rsrp_dbm + 500): one np.maximum.at keeps
-        # the latest (and, within a subframe, the strongest) SCI without sorting.
-        grow("sci_key", (P_STEP_MS, n_sc), np.float64, -np.inf)
+        # the latest (and, within a subframe, the strongest) SCI without sorting. Stored
+        # [offset, subch, slot]: one transmission's SCI lands in one contiguous row of receivers.
+        sci = np.full((P_STEP_MS, n_sc, c), -np.inf)
+        if old:
+            sci[:, :, :old] = self.sci_key
+        self.sci_key = sci
         grow("rssi_mw", (P_STEP_MS, n_sc), np.float32, 0.0)
         grow("own_tx_ms", (P_STEP_MS,), np.int64, never)
         grow("free", (), bool, True)
@@ -106,7 +116,7 @@ class SpsScheduler:
         never = np.iinfo(np.int64).min // 2
         self.res_sf[slots] = -1
         self.counter[slots] = 0
-        self.sci_key[slots] = -np.inf
+        self.sci_key[:, :, slots] = -np.inf
         self.rssi_mw[slots] = 0.0
         self.own_tx_ms[slots] = never
 
@@ -207,7 +217,7 @@ class SpsScheduler:
         fresh_after = (n_ms - p.sensing_window_ms)[:, None, None]
         rows = slots[:, None]
         # Candidate RSRP: strongest fresh SCI over the subchannels each candidate covers.
-        key = self.sci_key[rows, off]
+        key = self.sci_key[off, :, rows]  # (K, W, n_sc): the separated advanced indices go first
         sci_ms = np.floor(key / 1000.0)
         with np.errstate(invalid="ignore"):  # -inf keys (never heard) unpack to NaN: masked out
             rsrp = np.where(sci_ms >= fresh_after, key - sci_ms * 1000.0 - 500.0, -np.inf)
@@ -259,6 +269,22 @@ class SpsScheduler:
         own = tx.node < n_v
         self.record_own(slots[tx.node[own]], tx.subframe_ms[own])
         links = result.links
+        if self.use_numba:
+            n_sc = self.p.n_subchannels
+            offset_db = np.zeros(n_sc + 1)  # PSSCH-RSRP per RE: minus 10 log10(REs per symbol)
+            if self.p.rsrp_per_re:
+                n_re = 12.0 * np.arange(1, n_sc + 1) * self.p.subchannel_size_prb
+                offset_db[1:] = 10.0 * np.log10(n_re)
+            sensing_kernel.observe_sci(
+                self.sci_key, np.ascontiguousarray(slots, np.int64), n_v, links.tx, links.rx,
+                links.rx_power_dbm, links.sci_ok, np.ascontiguousarray(tx.node, np.int64),
+                np.ascontiguousarray(tx.subframe_ms, np.int64),
+                np.ascontiguousarray(tx.subch_start, np.int64),
+                np.ascontiguousarray(tx.n_subch, np.int64), offset_db, P_STEP_MS, self.p.rri_ms)
+            sensing_kernel.record_rssi(self.rssi_mw, np.ascontiguousarray(slots, np.int64), t0_ms,
+                                       P_STEP_MS, result.power_mw, noise_subch_mw,
+                                       result.transmitting, 0.1)
+            return
         heard = links.sci_ok & (links.rx < n_v) & (tx.node[links.tx] < n_v)
         t = links.tx[heard]
         rsrp = links.rx_power_dbm[heard]
@@ -277,26 +303,36 @@ class SpsScheduler:
         """Remembers decoded SCIs (their reservation every RRI, projected on the 100 ms grid)."""
         if len(rx_slots) == 0:
             return
+        if self.use_numba:
+            sensing_kernel.record_sci(
+                self.sci_key, np.ascontiguousarray(rx_slots, np.int64),
+                np.ascontiguousarray(subframe_ms, np.int64), np.ascontiguousarray(start, np.int64),
+                np.ascontiguousarray(n_subch, np.int64), np.ascontiguousarray(rsrp_dbm, np.float64),
+                P_STEP_MS, self.p.rri_ms)
+            return
         n_sc = self.p.n_subchannels
         reps = P_STEP_MS // self.p.rri_ms
         packed = subframe_ms * 1000.0 + (np.clip(rsrp_dbm, -499.0, 499.0) + 500.0)
         flat = self.sci_key.reshape(-1)
+        cap = self.capacity
         for j in range(int(n_subch.max())):
             m = n_subch > j
             for r in range(reps):
                 off = (subframe_ms[m] + r * self.p.rri_ms) % P_STEP_MS
-                np.maximum.at(flat, (rx_slots[m] * P_STEP_MS + off) * n_sc + start[m] + j, packed[m])
+                np.maximum.at(flat, (off * n_sc + start[m] + j) * cap + rx_slots[m], packed[m])
 
     def record_rssi(self, slots: IntArray, t0_ms: int, rssi_mw: NDArray[np.float64],
                     transmitted: NDArray[np.bool_], alpha: float = 0.1) -> None:
         """S-RSSI of a batch, `rssi_mw[subframe, subch, i]` for UE i, except where it transmitted."""
-        n_sf = rssi_mw.shape[0]
-        for s in range(n_sf):
-            off = (t0_ms + s) % P_STEP_MS
-            upd = ~transmitted[s]
-            sl = slots[upd]
+        # Up to 100 subframes have distinct offsets mod P_STEP_MS, so each (slot, offset) cell is
+        # written once per chunk and the whole chunk updates in one gather/scatter.
+        for c0 in range(0, rssi_mw.shape[0], P_STEP_MS):
+            chunk = slice(c0, c0 + P_STEP_MS)
+            sf_i, ue_i = np.nonzero(~transmitted[chunk])
+            sl = slots[ue_i]
+            off = (t0_ms + c0 + sf_i) % P_STEP_MS
             old = self.rssi_mw[sl, off, :]
-            new = rssi_mw[s][:, upd].T.astype(np.float32)
+            new = rssi_mw[chunk][sf_i, :, ue_i].astype(np.float32)
             first = old.sum(axis=1) == 0.0
             self.rssi_mw[sl, off, :] = np.where(first[:, None], new, (1 - alpha) * old + alpha * new)
 

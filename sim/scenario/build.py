@@ -329,7 +329,7 @@ def _radio(spec: ScenarioSpec, rng: RngTree, source: str) -> tuple[SidelinkConfi
         gamma_min_db=gamma, bler_curve=r.decoding.bler_curve,
         sensitivity_dbm=r.decoding.sensitivity_dbm, cbr_threshold_dbm=r.cbr_threshold_dbm,
         channel=channel, decode_key=rng.key("decoding"),
-        min_sci_sinr_db=r.decoding.min_sci_sinr_db,
+        min_sci_sinr_db=r.decoding.min_sci_sinr_db, kernel=r.kernel,
     )
     return cfg, l_sub
 
@@ -349,6 +349,7 @@ def make_scheduler(spec: ScenarioSpec, cfg: SidelinkConfig, rng: RngTree) -> Ran
             latency_budget_ms=s.t2_ms,
         ),
         gen,
+        use_numba=cfg.kernel != "numpy",
     )
 
 

@@ -216,6 +216,11 @@ class RadioSpec(Spec):
         "Must divide step_s. 20 ms matches the packet-level GM-2019 collision rates; 100 ms "
         "overstates collisions (see README).",
     )
+    kernel: Literal["auto", "numba", "numpy"] = Field(
+        default="auto",
+        description="Radio step implementation: the fused numba kernel, the numpy columns, or "
+        "numba when installed. Same model; results agree to floating-point rounding.",
+    )
 
 
 class BsmSpec(Spec):

@@ -1,0 +1,106 @@
+"""The fused numba radio kernel and sensing loops against the numpy path and the scalar oracle."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from sim.radio import kernel
+from sim.radio.sidelink import evaluate_batch, noise_dbm
+from sim.radio.sps import SpsParams, SpsScheduler
+from tests.test_sidelink import compare, config, random_world
+
+pytestmark = pytest.mark.skipif(not kernel.HAVE_NUMBA, reason="numba not installed")
+
+
+def both(nodes, tx, n_sf, cfg):  # type: ignore[no-untyped-def]
+    fast = evaluate_batch(nodes, tx, 1000, n_sf, dataclasses.replace(cfg, kernel="numba"))
+    slow = evaluate_batch(nodes, tx, 1000, n_sf, dataclasses.replace(cfg, kernel="numpy"))
+    return fast, slow
+
+
+def sorted_links(res):  # type: ignore[no-untyped-def]
+    order = np.lexsort((res.links.rx, res.links.tx))
+    return {f.name: getattr(res.links, f.name)[order] for f in dataclasses.fields(res.links)}
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    seed=st.integers(0, 10_000),
+    n_nodes=st.integers(2, 60),
+    n_tx=st.integers(1, 80),
+    n_sf=st.integers(1, 12),
+    pathloss=st.sampled_from(["tr37885-highway", "tr37885-urban", "winner-b1", "winner-b1-gm2019"]),
+    mode=st.sampled_from(["threshold", "bler"]),
+    sensitivity=st.sampled_from([None, -95.0]),
+    wrap=st.sampled_from([None, 1700.0]),
+)
+def test_numba_kernel_matches_numpy_path(seed, n_nodes, n_tx, n_sf, pathloss, mode, sensitivity,
+                                         wrap) -> None:  # type: ignore[no-untyped-def]
+    """Same links, same distances and powers, SINR to rounding, same fates, same CBR and grid."""
+    nodes, tx = random_world(seed, n_nodes, n_tx, n_sf, 5)
+    cfg = config(pathloss, mode, 5, sensitivity, wrap_m=wrap)
+    fast, slow = both(nodes, tx, n_sf, cfg)
+    a, b = sorted_links(fast), sorted_links(slow)
+    assert np.array_equal(a["tx"], b["tx"]) and np.array_equal(a["rx"], b["rx"])
+    np.testing.assert_allclose(a["distance_m"], b["distance_m"], rtol=0, atol=1e-9)
+    np.testing.assert_allclose(a["rx_power_dbm"], b["rx_power_dbm"], rtol=0, atol=1e-9)
+    np.testing.assert_allclose(a["sinr_db"], b["sinr_db"], rtol=0, atol=1e-6)
+    assert np.array_equal(a["reason"], b["reason"])
+    assert np.array_equal(a["sci_ok"], b["sci_ok"])
+    assert np.array_equal(fast.cbr, slow.cbr)
+    np.testing.assert_allclose(fast.power_mw, slow.power_mw, rtol=1e-12, atol=0)
+    assert np.array_equal(fast.transmitting, slow.transmitting)
+
+
+@pytest.mark.parametrize("kernel_name", ["numba", "numpy"])
+def test_both_paths_match_the_scalar_reference_on_a_dense_world(kernel_name: str) -> None:
+    nodes, tx = random_world(7, 40, 160, 4, 3)
+    cfg = dataclasses.replace(config(n_sc=3, mode="bler"), kernel=kernel_name)
+    assert compare(nodes, tx, 4, cfg) > 200
+
+
+def test_kernel_reruns_are_byte_identical() -> None:
+    nodes, tx = random_world(3, 60, 90, 10, 5)
+    cfg = config("tr37885-highway", "bler", 5, None)
+    r1 = evaluate_batch(nodes, tx, 1000, 10, cfg)
+    r2 = evaluate_batch(nodes, tx, 1000, 10, cfg)
+    for f in dataclasses.fields(r1.links):
+        assert getattr(r1.links, f.name).tobytes() == getattr(r2.links, f.name).tobytes()
+    assert r1.power_mw.tobytes() == r2.power_mw.tobytes() and r1.cbr.tobytes() == r2.cbr.tobytes()
+
+
+def test_kernel_numpy_is_forced_and_unknown_kernel_rejected() -> None:
+    nodes, tx = random_world(1, 5, 4, 2, 5)
+    with pytest.raises(ValueError, match="unknown radio kernel"):
+        evaluate_batch(nodes, tx, 1000, 2, dataclasses.replace(config(), kernel="fortran"))
+
+
+@pytest.mark.parametrize("rri_ms, per_re", [(100, True), (50, False), (20, True)])
+def test_numba_sensing_equals_numpy_sensing(rri_ms: int, per_re: bool) -> None:
+    """observe() through sim.radio.sensing_kernel leaves the sensing memory bit-for-bit as numpy."""
+    n_v, n_sf = 50, 20
+    cfg = config("tr37885-highway", "threshold", 5, None)
+    params = SpsParams(n_subchannels=5, rri_ms=rri_ms, rsrp_per_re=per_re)
+    fast = SpsScheduler(params, np.random.default_rng(0), use_numba=True)
+    slow = SpsScheduler(params, np.random.default_rng(0), use_numba=False)
+    slots_f = fast.sync(np.arange(n_v))
+    slots_s = slow.sync(np.arange(n_v))
+    assert np.array_equal(slots_f, slots_s)
+    for b in range(12):  # 240 ms: cells are first written, then averaged; SCIs overwrite
+        nodes, tx = random_world(100 + b, n_v + 8, 70, n_sf, 5)
+        nodes = dataclasses.replace(nodes, is_vehicle=np.arange(n_v + 8) < n_v)
+        t0 = 1000 + b * n_sf
+        tx = dataclasses.replace(tx, subframe_ms=tx.subframe_ms - 1000 + t0)
+        res = evaluate_batch(nodes, tx, t0, n_sf, cfg)
+        noise = 10.0 ** (noise_dbm(10, nodes.noise_figure_db) / 10.0)
+        fast.observe(slots_f, res, tx, t0, noise)
+        slow.observe(slots_s, res, tx, t0, noise)
+    assert fast.sci_key.tobytes() == slow.sci_key.tobytes()
+    assert fast.rssi_mw.tobytes() == slow.rssi_mw.tobytes()
+    assert fast.own_tx_ms.tobytes() == slow.own_tx_ms.tobytes()
+    assert np.isfinite(fast.sci_key).sum() > 100 and (fast.rssi_mw > 0).sum() > 1000
