@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import time
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 from sim.radio.medium import SidelinkMedium
+from sim.radio.reference import reference_links
 from sim.radio.sidelink import Nodes, Transmissions
 from sim.scenario.build import build_world
 from sim.scenario.loader import load_scenario
+
+#: Rows of the scale benchmark, printed as one table at the end of the session.
+RESULTS: list[dict[str, object]] = []
 
 
 def place_on_expressway(n: int, seed: int = 0, overrides: list[str] | None = None):  # type: ignore[no-untyped-def]
@@ -46,6 +53,53 @@ def expressway_batch(n_vehicles: int, seed: int = 0, n_subframes: int = 100):  #
     return nodes, tx, medium.cfg
 
 
+def one_subframe(tx: Transmissions, sf: int) -> Transmissions:
+    m = tx.subframe_ms == sf
+    return Transmissions(tx.node[m], tx.subframe_ms[m], tx.subch_start[m], tx.n_subch[m],
+                         tx.packet_id[m], tx.gen_ms[m])
+
+
 @pytest.fixture(scope="session")
 def batch_1000():  # type: ignore[no-untyped-def]
     return expressway_batch(1000)
+
+
+@pytest.fixture(scope="session")
+def reference_speed(batch_1000) -> float:  # type: ignore[no-untyped-def]
+    """Link evaluations per second of the scalar reference, on the busiest subframe at N = 1,000
+    (it is too slow for a whole batch); the baseline of every speedup reported in this session."""
+    nodes, tx, cfg = batch_1000
+    one = one_subframe(tx, int(np.bincount(tx.subframe_ms).argmax()))
+    t = time.perf_counter()
+    links = reference_links(nodes, one, 0, 100, cfg)
+    return len(links) / (time.perf_counter() - t)
+
+
+def reset_peak_rss() -> None:
+    """Resets the kernel's peak-RSS mark of this process (Linux clear_refs 5), if possible."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+    except OSError:
+        pass
+
+
+def peak_rss_mb() -> float:
+    """Peak resident set size since the last reset (VmHWM), in MB; NaN off Linux."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
+    return float("nan")
+
+
+def pytest_terminal_summary(terminalreporter) -> None:  # type: ignore[no-untyped-def]
+    if not RESULTS:
+        return
+    cols = ["vehicles", "kernel", "links_per_s_wall", "real_time_factor", "peak_traced_mb",
+            "peak_rss_mb", "speedup_over_scalar_reference"]
+    terminalreporter.write_sep("=", "radio scale (1 simulated second, full SPS + SINR)")
+    terminalreporter.write_line(" | ".join(cols))
+    for row in RESULTS:
+        terminalreporter.write_line(" | ".join(str(row[c]) for c in cols))

@@ -21,14 +21,17 @@ Peak memory is the link outputs (~42 B/link) plus the grid; no cut beyond `inter
 is applied, so results agree with the scalar reference `sim.radio.reference` link for link
 (tests/test_sidelink.py, tests/test_radio_kernel.py). Floating-point sums run in a different order
 than numpy's bincount, so received powers agree exactly and SINRs to ~1e-12 dB; reruns of the
-kernel itself are byte-identical (no thread writes a value another thread reads in the same pass).
+kernel itself are byte-identical, serial or parallel (no thread writes a value another thread
+reads in the same pass).
 
+Serial by default; `V2XSIM_NUMBA_PARALLEL=1` runs the link and SINR passes multi-threaded.
 `HAVE_NUMBA` is False when numba is not installed; `evaluate_batch` then uses the numpy path.
 """
 
 from __future__ import annotations
 
 import math
+import os
 
 import numpy as np
 
@@ -43,11 +46,20 @@ except ImportError:  # pragma: no cover - exercised only on installs without num
     HAVE_NUMBA = False
 
 
+#: Multi-threaded kernels (numba `parallel=True`) only on request: on a machine whose cores are
+#: shared with other jobs, each of the ~250 parallel regions per simulated second waits at its
+#: barrier for a descheduled worker, and 2 threads ran 2-7x *slower* than 1 in our benchmarks.
+#: Results are identical either way (every parallel loop writes disjoint cells).
+PARALLEL = os.environ.get("V2XSIM_NUMBA_PARALLEL", "0") == "1"
+
+
 def _njit(parallel: bool = False):  # type: ignore[no-untyped-def]
     def wrap(fn):  # type: ignore[no-untyped-def]
         if not HAVE_NUMBA:
             return fn
-        return numba.njit(cache=True, nogil=True, parallel=parallel, error_model="numpy")(fn)
+        par = parallel and PARALLEL
+        # The on-disk cache is for the default (serial) build only, so the two never mix.
+        return numba.njit(cache=not par, nogil=True, parallel=par, error_model="numpy")(fn)
 
     return wrap
 
