@@ -158,3 +158,34 @@ def test_slots_are_reused_and_reset_when_vehicles_leave() -> None:
     assert b[0] == a[1] and s.capacity >= 3
     reused = b[1] if b[1] == a[0] else b[2]
     assert np.all(s.own_tx_ms[reused] < 0)
+
+
+def test_sci_older_than_one_reservation_period_no_longer_excludes() -> None:
+    """Step 6: an SCI reserves its sender's next period only; if the next SCI was not heard (the
+    sender reselected), the resource is free again. The legacy 'window' memory keeps it out."""
+    hit = lambda p: np.any((p[:, 0] % P_STEP_MS == 37) & (p[:, 1] == 2))  # noqa: E731
+    s = sched(rssi_ranking=False)
+    sci(s, 0, 1837, 2, 1, -80.0)  # 163 ms before n = 2000; nothing heard there at 1937
+    assert hit(picks(s, n=4000))
+    s = sched(rssi_ranking=False, sci_memory="window")
+    sci(s, 0, 1837, 2, 1, -80.0)
+    assert not hit(picks(s, n=4000))
+
+
+def test_reservation_period_counts_back_from_the_last_observed_subframe() -> None:
+    """Batches: memory complete up to 1980 when selecting at 2000, so an SCI at 1890 is the
+    latest one heard of a live reservation (its 1990 repetition is not observed yet)."""
+    hit = lambda p: np.any((p[:, 0] % P_STEP_MS == 90) & (p[:, 1] == 2))  # noqa: E731
+    s = sched(rssi_ranking=False)
+    sci(s, 0, 1890, 2, 1, -80.0)
+    assert hit(picks(s, n=4000))  # complete memory: 110 ms old, the sender has moved
+    s.sensed_until_ms = 1980
+    assert not hit(picks(s, n=4000))
+
+
+def test_rri_50_reservations_exclude_both_halves_of_the_100_ms_grid() -> None:
+    s = sched(rssi_ranking=False, rri_ms=50, t2_ms=50, latency_budget_ms=50)
+    sci(s, 0, 1960, 1, 1, -80.0)  # reserved at 2010, 2060, ...: offsets 10 and 60
+    p = picks(s, n=4000)
+    assert not np.any((p[:, 0] % 50 == 10) & (p[:, 1] == 1))
+    assert p[:, 0].max() <= 2050

@@ -3,21 +3,28 @@
 Each equipped vehicle owns a *slot* in fixed-capacity state arrays (slots are reused when vehicles
 leave), holding its reservation, its reselection counter and its sensing memory over the last
 `sensing_window_ms`:
-- `rsrp_dbm[slot, offset, subch]` / `rsrp_ms`: the strongest PSSCH-RSRP of an SCI decoded at that
-  subframe offset (mod 100 ms, the P_step of the projection) and subchannel, and when;
-- `rssi_mw[slot, offset, subch]`: S-RSSI, an exponential average over the last ~10 periods (the
-  "linear average over past subframes y - 100 j" of step 5);
+- `sci_key[offset, subch, slot]`: the latest (and then strongest) SCI decoded at that subframe
+  offset (mod 100 ms, the P_step of the projection) and subchannel, packed as
+  time_ms * 1000 + PSSCH-RSRP + 500 in one float64 (slot last: one SCI updates a contiguous row);
+- `rssi_mw[slot, offset, subch]` (float32): S-RSSI, an exponential average over the last ~10
+  periods (the "linear average over past subframes y - 100 j" of step 5);
 - `own_tx_ms[slot, offset]`: when the UE itself transmitted at that offset (it could not sense
   there: half-duplex, step 2).
 
 Selection (steps 1-6) is vectorized over all UEs that reselect in a batch: candidate grids of
 (window subframe x start subchannel), RSRP exclusion with +3 dB relaxation until X = 20 % remain,
 S-RSSI ranking to the best 20 % (LTE) or none (NR Mode 2), then a uniform pick. Counters (step 7),
-P_keep (step 8) and the latency-budget trigger (step 9) run on whole columns.
+P_keep (step 8) and the latency-budget trigger (step 9) run on whole columns. Sensing updates
+(`observe`) run in `sim.radio.sensing_kernel` (numba) when available, bit-identical to the numpy
+code kept here. Memory per UE: 100 x n_subch x 12 B (about 6 kB at 5 subchannels).
+
+Exclusion (step 6) uses the SCIs of the last reservation period only (`sci_memory`): an SCI
+projects its sender's reservation forward, and a resource the sender has since left is free again.
 
 Known simplification: sensing memory is updated once per radio batch, so a selection made inside
-a batch does not yet see the SCIs of that same batch (at most `batch_ms` of staleness in a 1000 ms
-window).
+a batch does not yet see the SCIs of that same batch (at most `batch_ms` of staleness); the
+exclusion's reservation period is counted back from the last observed subframe, so a reservation
+heard just before the batch still excludes its resource.
 """
 
 from __future__ import annotations
@@ -65,6 +72,11 @@ class SpsParams:
     subchannel_size_prb: int = 10
     overlap_allowed: bool = False  # may resources start at any subchannel, or only at multiples of L
     latency_budget_ms: int = 100
+    # Which decoded SCIs exclude a candidate (step 6). "reservation" (TS 36.213 §14.1.1.6): an SCI
+    # received at m reserves m + q P_rsvp, q = 1..Q (Q = 100/P_rsvp if n - m <= P_rsvp, else 1), so
+    # only SCIs of the last reservation period reach the selection window. "window": any SCI of the
+    # last sensing_window_ms keeps its resource excluded (also resources its sender has left).
+    sci_memory: str = "reservation"
 
 
 class SpsScheduler:
@@ -83,6 +95,7 @@ class SpsScheduler:
         self._alloc(capacity)
         self.reselections = 0
         self.threshold_raises = 0
+        self.sensed_until_ms: int | None = None  # sensing memory complete up to here (observe)
 
     # ------------------------------------------------------------------ slots
     def _alloc(self, capacity: int) -> None:
@@ -214,7 +227,13 @@ class SpsScheduler:
         win = np.arange(p.t1_ms, p.t2_ms + 1)
         cand_sf = n_ms[:, None] + win[None, :]  # (K, W) absolute subframes
         off = cand_sf % P_STEP_MS
-        fresh_after = (n_ms - p.sensing_window_ms)[:, None, None]
+        if p.sci_memory == "window":
+            fresh_after = (n_ms - p.sensing_window_ms)[:, None, None]
+        else:
+            # The last reservation period before what the memory has seen: SCIs after the batch
+            # start are not observed yet, and a reservation heard just before it still holds.
+            seen = n_ms if self.sensed_until_ms is None else np.minimum(n_ms, self.sensed_until_ms)
+            fresh_after = (seen - p.rri_ms)[:, None, None]
         rows = slots[:, None]
         # Candidate RSRP: strongest fresh SCI over the subchannels each candidate covers.
         key = self.sci_key[off, :, rows]  # (K, W, n_sc): the separated advanced indices go first
@@ -266,6 +285,7 @@ class SpsScheduler:
         """Learns from one evaluated batch; `slots` are the SPS slots of the batch's first nodes
         (the vehicles; RSU nodes after them do not run SPS)."""
         n_v = len(slots)
+        self.sensed_until_ms = t0_ms + result.power_mw.shape[0]
         own = tx.node < n_v
         self.record_own(slots[tx.node[own]], tx.subframe_ms[own])
         links = result.links
