@@ -97,7 +97,8 @@ def peak_rss_mb() -> float:
 def pytest_terminal_summary(terminalreporter) -> None:  # type: ignore[no-untyped-def]
     if not RESULTS:
         return
-    cols = ["vehicles", "kernel", "links_per_s_wall", "real_time_factor", "peak_traced_mb",
+    cols = ["vehicles", "kernel", "links_per_s_wall", "real_time_factor", "real_time_factor_cpu",
+            "peak_traced_mb",
             "peak_rss_mb", "speedup_over_scalar_reference"]
     terminalreporter.write_sep("=", "radio scale (1 simulated second, full SPS + SINR)")
     terminalreporter.write_line(" | ".join(cols))

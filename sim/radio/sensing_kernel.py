@@ -11,27 +11,26 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.radio.kernel import _njit, prange
+from sim.radio.kernel import _njit
 
 
-@_njit(parallel=True)
+@_njit()
 def record_rssi(state_mw, slots, t0_ms, p_step_ms, power_mw, noise_mw, transmitted,
                 alpha):  # type: ignore[no-untyped-def]
     """state_mw[slot, (t0 + s) % P_step, :] <- exponential average of grid + noise, except where
     the UE transmitted (half-duplex); the first sample of a cell replaces the empty cell.
 
-    UE-major (each UE's cells are one contiguous run of its slot's row) and parallel over UEs:
-    slots are distinct, so no two threads touch the same cell and the result is deterministic.
+    Subframe-major, so the batch's power grid (subframe, subch, node) is read in memory order.
     """
     n_sf, n_sc = power_mw.shape[0], power_mw.shape[1]
     keep = np.float32(1.0 - alpha)
     gain = np.float32(alpha)
-    for i in prange(len(slots)):
-        sl = slots[i]
-        for s in range(n_sf):
+    for s in range(n_sf):
+        off = (t0_ms + s) % p_step_ms
+        for i in range(len(slots)):
             if transmitted[s, i]:
                 continue
-            off = (t0_ms + s) % p_step_ms
+            sl = slots[i]
             total = np.float32(0.0)
             for c in range(n_sc):
                 total += state_mw[sl, off, c]
