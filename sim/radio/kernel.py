@@ -229,8 +229,8 @@ def _cells(xy, cell_m):  # type: ignore[no-untyped-def]
 
 
 @_njit(parallel=True)
-def _count_pairs(xy, vel, tx_node, tx_sf, sf0, range_m, cell_m, wrap_m, order, skeys, ox, oy,
-                 width):  # type: ignore[no-untyped-def]
+def _count_pairs(xy, vel, sxy, svel, tx_node, tx_sf, sf0, range_m, cell_m, wrap_m, order, skeys,
+                 ox, oy, width):  # type: ignore[no-untyped-def]
     m = len(tx_node)
     counts = np.zeros(m, np.int64)
     n_img = 3 if wrap_m > 0.0 else 1
@@ -252,7 +252,7 @@ def _count_pairs(xy, vel, tx_node, tx_sf, sf0, range_m, cell_m, wrap_m, order, s
                     hi = np.searchsorted(skeys, k, side="right")
                     for q in range(lo, hi):
                         r = order[q]
-                        if r != a and _distance(xy, vel, r, ax, ay, shift, dt, r2, range_m,
+                        if r != a and _distance(sxy, svel, q, ax, ay, shift, dt, r2, range_m,
                                                 wrap_m) >= 0.0:
                             c += 1
         counts[t] = c
@@ -260,7 +260,8 @@ def _count_pairs(xy, vel, tx_node, tx_sf, sf0, range_m, cell_m, wrap_m, order, s
 
 
 @_njit(parallel=True)
-def _channel_pass(xy, vel, height, txp_dbm, gain_dbi, key, tx_node, tx_sf, sf0, range_m, cell_m,
+def _channel_pass(xy, vel, sxy, svel, height, txp_dbm, gain_dbi, key, tx_node, tx_sf, sf0, range_m,
+                  cell_m,
                   wrap_m, order, skeys, ox, oy, width, offsets, code, chan_key, fc_ghz, sigma_db,
                   coherence_ms, blocker_m, out_tx, out_rx, out_d, out_dbm,
                   out_mw):  # type: ignore[no-untyped-def]
@@ -287,7 +288,7 @@ def _channel_pass(xy, vel, height, txp_dbm, gain_dbi, key, tx_node, tx_sf, sf0, 
                         r = order[q]
                         if r == a:
                             continue
-                        d = _distance(xy, vel, r, ax, ay, shift, dt, r2, range_m, wrap_m)
+                        d = _distance(sxy, svel, q, ax, ay, shift, dt, r2, range_m, wrap_m)
                         if d < 0.0:
                             continue
                         loss = _link_loss_db(code, d, height[a], height[r], key[a], key[r], sf,
@@ -404,7 +405,11 @@ def fused_links(nodes, tx, sf0_ms: int, n_subframes: int, cfg, margin_m: float, 
     key = np.ascontiguousarray(nodes.key, dtype=np.uint64)
     rng = float(cfg.interference_range_m)
     order, skeys, ox, oy, width = _cells(xy, cell_m)
-    counts = _count_pairs(xy, vel, node, sf, sf0_ms, rng, cell_m, wrap, order, skeys, ox, oy, width)
+    # Positions in cell order: the candidate scans below read them sequentially.
+    sxy = np.ascontiguousarray(xy[order])
+    svel = np.ascontiguousarray(vel[order])
+    counts = _count_pairs(xy, vel, sxy, svel, node, sf, sf0_ms, rng, cell_m, wrap, order, skeys,
+                          ox, oy, width)
     offsets = np.zeros(len(node), np.int64)
     np.cumsum(counts[:-1], out=offsets[1:])
     total = int(counts.sum())
@@ -415,7 +420,7 @@ def fused_links(nodes, tx, sf0_ms: int, n_subframes: int, cfg, margin_m: float, 
     out_mw = np.empty(total)
     ch = cfg.channel
     sigma = 3.0 if ch.shadowing_sigma_db is None else float(ch.shadowing_sigma_db)
-    _channel_pass(xy, vel, np.ascontiguousarray(nodes.height_m, dtype=np.float64),
+    _channel_pass(xy, vel, sxy, svel, np.ascontiguousarray(nodes.height_m, dtype=np.float64),
                   np.ascontiguousarray(nodes.tx_power_dbm, dtype=np.float64),
                   np.ascontiguousarray(nodes.gain_dbi, dtype=np.float64), key, node, sf, sf0_ms,
                   rng, cell_m, wrap, order, skeys, ox, oy, width, offsets,
