@@ -25,6 +25,7 @@ CLASS_COLOURS: dict[str, RGB] = {
     "truck": (235, 70, 60),
     "logistics": (185, 110, 255),
     "sanitation": (70, 210, 110),
+    "emergency": (255, 140, 150),
 }
 UNKNOWN_CLASS: RGB = (200, 200, 200)
 #: Index = class code.
