@@ -476,11 +476,16 @@ class Mobility:
         np.minimum.at(soonest, idx[has], reach_s[has])
         vru.count_conflicts(t["route"], t["lane"], t["s_m"], t["v_mps"], t["length_m"], t["width_m"],
                             t["id"], self.near_miss_ttc_s, now_ms >= self.safety_from_ms)
-        vru.step(now_ms, self.dt_s, soonest)
-        occupied = vru.occupied()
+        n_lanes = int(self.geo.lanes.max()) + 1
+        cw_any, body_gap = cw.next_ahead(t["route"], t["s_m"] - t["length_m"] - 2.0)
+        on_cw = (cw_any >= 0) & (body_gap <= t["length_m"] + 4.0)  # body within 2 m of its line
+        lane_blocked = np.zeros((len(cw), n_lanes), bool)
+        lane_blocked[cw_any[on_cw], np.minimum(t["lane"][on_cw], n_lanes - 1)] = True
+        vru.step(now_ms, self.dt_s, soonest, lane_blocked)
+        occupied = vru.occupied(n_lanes)
         stop_gap = gap - 3.0  # front bumper ~1 m before a 4 m wide crosswalk
         can_stop = t["v_mps"] ** 2 / (2.0 * np.maximum(stop_gap, 0.1)) <= YIELD_MAX_DECEL_MPS2
-        yielding = has & occupied[np.maximum(idx, 0)] & (stop_gap > -1.0) & can_stop
+        yielding = has & occupied[np.maximum(idx, 0), t["lane"]] & (stop_gap > -1.0) & can_stop
         self.stats.vru_yields += int(yielding.sum())
         a = idm_acceleration(t["v_mps"], t["v0_mps"], np.where(yielding, np.maximum(stop_gap, 0.0)
                              + t["s0_m"], np.inf), t["v_mps"], t["headway_s"], t["a_max_mps2"],

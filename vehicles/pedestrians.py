@@ -8,7 +8,7 @@ pedestrians the green of the parallel traffic) and walk straight across. A `viol
 them crosses on arrival whatever the signal once the nearest approaching vehicle is at least
 `accepted_gap_s` away (jaywalking with a short accepted gap), which is where conflicts come from.
 
-Vehicles yield to any VRU on the carriageway of a crosswalk ahead (Road Traffic Safety Law of the
+Vehicles yield to a VRU in or next to their lane on a crosswalk ahead (Road Traffic Safety Law of the
 PRC, Art. 47: stop and give way to pedestrians crossing) when they can still stop at
 `YIELD_MAX_DECEL_MPS2`; closer vehicles drive on. Safety KPIs count vehicle-VRU conflicts (a VRU
 in the vehicle's lane on the crosswalk that the vehicle reaches within the near-miss TTC) and
@@ -35,8 +35,9 @@ IntArray = NDArray[np.int64]
 PEDESTRIAN, CYCLIST = 0, 1
 KIND_NAMES = ("pedestrian", "cyclist")
 WAITING, CROSSING = 0, 1
-#: Vehicles yield to a VRU on the crosswalk if they can still stop at this deceleration.
-YIELD_MAX_DECEL_MPS2 = 5.0
+#: Vehicles yield to a VRU in their lane (or the next) on the crosswalk if they can still stop at
+#: this deceleration (an emergency stop, ~0.8 g on dry asphalt); closer ones cannot avoid it.
+YIELD_MAX_DECEL_MPS2 = 8.0
 #: A VRU's body half width for the collision test (shoulder / handlebar).
 VRU_HALF_WIDTH_M = 0.3
 
@@ -160,13 +161,25 @@ class VruProcess:
         other = self.signals.colors(now_ms, c.signal, 1 - c.group)
         return (own == RED) & (other == GREEN)
 
-    def step(self, now_ms: int, dt_s: float, time_to_crosswalk_s: FloatArray) -> None:
+    def step(self, now_ms: int, dt_s: float, time_to_crosswalk_s: FloatArray,
+             lane_blocked: NDArray[np.bool_] | None = None) -> None:
         """Moves VRUs over dt, lets waiting ones start, removes those across, adds arrivals.
-        `time_to_crosswalk_s[c]`: time until the nearest vehicle reaches crosswalk c (inf: none)."""
+        `time_to_crosswalk_s[c]`: time until the nearest vehicle reaches crosswalk c (inf: none);
+        `lane_blocked[c, lane]`: a vehicle stands on the crosswalk there, and a VRU about to step
+        into that lane waits for it (walks around it, in effect, once it has gone)."""
         t, c, p = self.table, self.crosswalks, self.params
         if len(t):
             crossing = t["state"] == CROSSING
-            t["u_m"] = t["u_m"] + np.where(crossing, t["dir"] * t["speed_mps"] * dt_s, 0.0)
+            u_new = t["u_m"] + np.where(crossing, t["dir"] * t["speed_mps"] * dt_s, 0.0)
+            if lane_blocked is not None and lane_blocked.size:
+                lw = c.lane_width_m[t["crosswalk"]]
+                old_lane = np.floor(t["u_m"] / lw).astype(np.int64)
+                new_lane = np.floor(u_new / lw).astype(np.int64)
+                inside = (new_lane >= 0) & (new_lane < lane_blocked.shape[1])
+                blocked = inside & (new_lane != old_lane) & lane_blocked[
+                    t["crosswalk"], np.clip(new_lane, 0, lane_blocked.shape[1] - 1)]
+                u_new = np.where(blocked, t["u_m"], u_new)
+            t["u_m"] = u_new
             far = c.width_m[t["crosswalk"]] + p.sidewalk_m / 2
             across = crossing & (((t["dir"] > 0) & (t["u_m"] >= far))
                                  | ((t["dir"] < 0) & (t["u_m"] <= -p.sidewalk_m / 2)))
@@ -206,13 +219,19 @@ class VruProcess:
         moving = np.where(t["state"] == CROSSING, t["dir"] * t["speed_mps"], 0.0)
         t["vx_mps"], t["vy_mps"] = moving * nx, moving * ny
 
-    def occupied(self) -> NDArray[np.bool_]:
-        """Per crosswalk: a VRU is crossing on its carriageway (or about to step onto it)."""
+    def occupied(self, max_lanes: int) -> NDArray[np.bool_]:
+        """(crosswalk, lane): a crossing VRU is in that lane or the next one it walks into
+        (the lane beside it either way, so a vehicle yields before the VRU reaches its lane)."""
         t, c = self.table, self.crosswalks
-        out = np.zeros(len(c), bool)
-        on = (t["state"] == CROSSING) & (t["u_m"] > -1.0) & (t["u_m"] < c.width_m[t["crosswalk"]] + 1.0)
-        out[t["crosswalk"][on]] = True
-        return out
+        out = np.zeros((len(c), max_lanes + 2), bool)
+        on = np.flatnonzero((t["state"] == CROSSING) & (t["u_m"] > -1.0)
+                            & (t["u_m"] < c.width_m[t["crosswalk"]] + 1.0))
+        cw = t["crosswalk"][on]
+        lane = np.floor(t["u_m"][on] / c.lane_width_m[cw]).astype(np.int64)
+        for d in (-1, 0, 1):  # three offsets, not a loop over VRUs
+            k = np.clip(lane + d, -1, max_lanes) + 1
+            out[cw, k] = True
+        return out[:, 1:-1]
 
     def count_conflicts(self, route: IntArray, lane: IntArray, s_m: FloatArray, v_mps: FloatArray,
                         length_m: FloatArray, width_m: FloatArray, vehicle_id: IntArray,

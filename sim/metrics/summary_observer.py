@@ -108,7 +108,7 @@ class SummaryObserver:
                 "missed_exits": st.missed_exits,
                 "emergency_red_passes": st.emergency_red_passes,
             },
-            "pedestrians": self._pedestrians(world),
+
             "collisions": st.collisions,
             "red_light_violations": st.red_light_violations,
             "safety": {
@@ -117,6 +117,7 @@ class SummaryObserver:
                 "hard_braking_events": st.hard_braking_events,
                 "incidents": st.incidents_applied,
                 **self._vru_safety(world),
+                "vru": self._pedestrians(world),
             },
             "applications": {
                 "ebw": None if world.ebw is None else {

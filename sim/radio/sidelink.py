@@ -14,6 +14,7 @@ the one loop runs over subchannel offsets (at most the number of subchannels).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -46,6 +47,7 @@ class SidelinkConfig:
     decode_key: int  # key of the counter-based BLER draws
     min_sci_sinr_db: float = 0.0  # PSCCH (SCI) decoding threshold (WiLab minSCIsinr)
     wrap_m: float | None = None  # periodic x (a ring road unrolled), for calibration layouts
+    buildings: Any = None  # sim.radio.buildings.Buildings: urban NLOS behind buildings
 
 
 @dataclass(frozen=True)
@@ -154,6 +156,9 @@ def evaluate_batch(
     loss_db, _ = cfg.channel.link_loss_db(
         dist, nodes.height_m[node_tx], nodes.height_m[j_rx], nodes.key[node_tx], nodes.key[j_rx], sf
     )
+    if cfg.buildings is not None:  # building-blocked links: urban NLOS (sim/radio/buildings.py)
+        loss_db = cfg.buildings.apply(loss_db, p_tx[keep], p_rx[keep], nodes.height_m[node_tx],
+                                      nodes.height_m[j_rx], nodes.key[node_tx], nodes.key[j_rx], sf)
     rx_dbm = nodes.tx_power_dbm[node_tx] + nodes.gain_dbi[node_tx] + nodes.gain_dbi[j_rx] - loss_db
     p_mw = 10.0 ** (rx_dbm / 10.0)
 

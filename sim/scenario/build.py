@@ -36,6 +36,7 @@ from sim.radio.scheduler import RandomScheduler
 from sim.radio.sidelink import SidelinkConfig
 from sim.radio.sps import SpsParams, SpsScheduler
 from sim.scenario.fleet_build import build_fleet_plan, check_speed_limit_roads, road_speed_limits_mps
+from sim.scenario.environment import buildings_from_map
 from sim.scenario.geo import LocalProjection
 from sim.scenario.loader import LoadedScenario
 from sim.scenario.schema import ScenarioSpec
@@ -400,6 +401,7 @@ def build_world(loaded: LoadedScenario) -> World:
     rng = RngTree(spec.seed)
     rsus = _rsus(loaded, projection, routes, hashes)
     cfg, l_sub = _radio(spec, rng, source)
+    cfg = replace(cfg, buildings=buildings_from_map(spec, data, map_path, projection, rng, source))
     step_ms = s_to_ms(spec.step_s)
     bsm_period_ms = max(1, s_to_ms(1.0 / spec.messages.bsm.rate_hz))
     signals, stop_lines = _signals(loaded, projection, geometry)
