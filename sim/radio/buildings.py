@@ -6,8 +6,8 @@ the urban NLOS path loss PL = 36.85 + 30 log10(d_3D) + 18.9 log10(fc) with 4 dB 
 shadowing (Table 6.2.1-1), replacing the LOS/NLOSv loss the channel model computed. Buildings are
 taller than every antenna (no over-the-roof path); footprints are polygons in local metres.
 
-The test is a vectorized segment-segment intersection of every link against every building edge
-(links in chunks to bound memory). The shadowing draw is counter-based on the unordered node pair
+The test is a vectorized segment-segment intersection of links against building edges, per
+building after a bounding-box cull (links in chunks to bound memory). The shadowing draw is counter-based on the unordered node pair
 and a coherence epoch, as in `sim.radio.channel`, so the channel stays reciprocal and deterministic.
 """
 
@@ -33,6 +33,8 @@ _CHUNK_LINKS = 20_000
 class Buildings:
     edge_a_m: FloatArray  # (E, 2) start of each footprint edge
     edge_b_m: FloatArray  # (E, 2) end
+    edge_building: NDArray[np.int64]  # (E,) footprint of each edge
+    bbox_m: FloatArray  # (B, 4) xmin, ymin, xmax, ymax of each footprint
     fc_ghz: float
     key: int
     coherence_ms: int
@@ -40,29 +42,38 @@ class Buildings:
     @staticmethod
     def from_polygons(polygons: list[FloatArray], fc_ghz: float, key: int, coherence_ms: int
                       ) -> Buildings:
-        a = [p for p in polygons]
-        b = [np.roll(p, -1, axis=0) for p in polygons]
-        return Buildings(np.concatenate(a).reshape(-1, 2), np.concatenate(b).reshape(-1, 2),
-                         fc_ghz, key, coherence_ms)
+        a = np.concatenate(polygons).reshape(-1, 2)
+        b = np.concatenate([np.roll(p, -1, axis=0) for p in polygons]).reshape(-1, 2)
+        which = np.repeat(np.arange(len(polygons)), [len(p) for p in polygons])
+        bbox = np.array([[*p.min(axis=0), *p.max(axis=0)] for p in polygons]).reshape(-1, 4)
+        return Buildings(a, b, which, bbox, fc_ghz, key, coherence_ms)
 
     def __len__(self) -> int:
         return len(self.edge_a_m)
 
     def blocked(self, p_m: FloatArray, q_m: FloatArray) -> NDArray[np.bool_]:
-        """Whether each segment p->q crosses any footprint edge (proper intersection)."""
+        """Whether each segment p->q properly crosses an edge of any footprint. Per footprint (a
+        loop over buildings, not links), only links whose bounding box overlaps the footprint's
+        are tested against its edges."""
         out = np.zeros(len(p_m), bool)
-        a, b = self.edge_a_m[None], self.edge_b_m[None]
+        lo, hi = np.minimum(p_m, q_m), np.maximum(p_m, q_m)
 
         def cross(o: FloatArray, u: FloatArray, v: FloatArray) -> FloatArray:
             return (u[..., 0] - o[..., 0]) * (v[..., 1] - o[..., 1]) - (
                 u[..., 1] - o[..., 1]) * (v[..., 0] - o[..., 0])
 
-        for i in range(0, len(p_m), _CHUNK_LINKS):  # chunks of links, for memory
-            p, q = p_m[i:i + _CHUNK_LINKS, None], q_m[i:i + _CHUNK_LINKS, None]
-            d1, d2 = cross(a, b, p), cross(a, b, q)
-            d3, d4 = cross(p, q, a), cross(p, q, b)
-            hit = (d1 * d2 < 0) & (d3 * d4 < 0)
-            out[i:i + _CHUNK_LINKS] = hit.any(axis=1)
+        for k, (x0, y0, x1, y1) in enumerate(self.bbox_m):
+            cand = np.flatnonzero(~out & (hi[:, 0] >= x0) & (lo[:, 0] <= x1)
+                                  & (hi[:, 1] >= y0) & (lo[:, 1] <= y1))
+            if len(cand) == 0:
+                continue
+            mine = self.edge_building == k
+            a, b = self.edge_a_m[mine][None], self.edge_b_m[mine][None]
+            for i in range(0, len(cand), _CHUNK_LINKS):  # chunks of links, for memory
+                rows = cand[i:i + _CHUNK_LINKS]
+                p, q = p_m[rows, None], q_m[rows, None]
+                hit = (cross(a, b, p) * cross(a, b, q) < 0) & (cross(p, q, a) * cross(p, q, b) < 0)
+                out[rows] = hit.any(axis=1)
         return out
 
     def apply(self, loss_db: FloatArray, p_tx_m: FloatArray, p_rx_m: FloatArray,
