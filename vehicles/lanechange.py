@@ -119,7 +119,8 @@ def lane_change_decisions(
     Otherwise, if both sides pass, the larger incentive wins, ties right (keep right).
     `forced` (per vehicle LEFT/RIGHT, 0 = free) is an obligation to that side (merging off an
     acceleration lane, reaching the kerb lane before a stop or an exit): no incentive, only
-    safety, and never the other side. `max_lane` (per vehicle) bounds the target lane below the
+    safety (for the new follower and for the changer behind its new leader), never the other
+    side. `max_lane` (per vehicle) bounds the target lane below the
     route's lane count (main-lane vehicles never enter an acceleration lane).
 
     Simultaneous changes are resolved in one deterministic, conservative pass over the vehicles
@@ -214,7 +215,10 @@ def lane_change_decisions(
         others = (acc_n_new - acc_n) if side == LEFT else (acc_o_new - acc_o)
         gain = acc_c_new - acc_c + p * others + side * params.bias_right_mps2
         wants = np.where(forced_ != 0, forced_ == side, blocked_ | (gain >= params.threshold_mps2))
-        passes[side] = eligible & valid & fits & safe & wants
+        # An obliged change skips the incentive, so it must also be safe for the changer itself:
+        # no harder braking than b_safe behind its new leader (the incentive covers this otherwise).
+        own_safe = (forced_ == 0) | (acc_c_new >= -params.safe_decel_mps2)
+        passes[side] = eligible & valid & fits & safe & wants & own_safe
         score[side] = gain
         room[side] = np.minimum(room_front, room_rear)
         new_lead[side] = np.where(has_nl, nl, -1)

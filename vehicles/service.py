@@ -115,8 +115,10 @@ def service_step(t: VehicleTable, now_ms: int, kerb_lane: IntArray, params: Serv
         on_line = t["line"][rows] >= 0
         served_on_line = int(on_line.sum())
         li = np.maximum(t["line"][rows], 0)
-        mean = np.where(on_line, lines.dwell_ms[li], params.dwell_ms[t["cls"][rows]])
-        sd = np.where(on_line, lines.dwell_sd_ms[li], params.dwell_sd_ms[t["cls"][rows]])
+        line_mean = lines.dwell_ms[li] if len(lines.dwell_ms) else 0
+        line_sd = lines.dwell_sd_ms[li] if len(lines.dwell_sd_ms) else 0
+        mean = np.where(on_line, line_mean, params.dwell_ms[t["cls"][rows]])
+        sd = np.where(on_line, line_sd, params.dwell_sd_ms[t["cls"][rows]])
         dwell = np.maximum(mean + sd * rng.standard_normal(len(rows)), MIN_DWELL_MS)
         t["dwell_until_ms"][rows] = now_ms + np.round(dwell).astype(np.int64)
         t["stops_made"][rows] += 1

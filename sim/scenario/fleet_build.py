@@ -102,12 +102,12 @@ def _ramps(spec: ScenarioSpec, geometry: RouteGeometry, plan: FleetPlan, source:
         length = float(geometry.length_m[i])
         spans = []
         for j, ramp in enumerate(rs.ramps):
-            end = ramp.position_m + (ramp.length_m if ramp.kind == "on" else 0.0)
+            end = ramp.position_m + (ramp.length_m if ramp.kind == "on-ramp" else 0.0)
             if end > length:
                 raise ScenarioError(source, f"routes[{i}].ramps[{j}].position_m",
                                     f"the ramp ends at {end:.0f} m, beyond route {rs.id!r} "
                                     f"({length:.0f} m long)")
-            if ramp.kind == "on":
+            if ramp.kind == "on-ramp":
                 if any(a < end and ramp.position_m < b for a, b in spans):
                     raise ScenarioError(source, f"routes[{i}].ramps[{j}]",
                                         "acceleration lanes of one route must not overlap")

@@ -47,12 +47,12 @@ class MapSpec(Spec):
 
 
 class RampSpec(Spec):
-    """An expressway ramp modelled on the main route. `on`: an acceleration lane to the right of
+    """An expressway ramp modelled on the main route. `on-ramp`: an acceleration lane to the right of
     the main lanes from `position_m` over `length_m`, fed by `flow_veh_h`, whose vehicles must
-    merge left before it ends. `off`: a diverge at `position_m` taken by `share` of the route's
+    merge left before it ends. `off-ramp`: a diverge at `position_m` taken by `share` of the route's
     vehicles, which move to the right lane beforehand and leave there."""
 
-    kind: Literal["on", "off"]
+    kind: Literal["on-ramp", "off-ramp"]
     position_m: Annotated[float, Field(ge=0.0)] = Field(description="Arc position along the route")
     length_m: Annotated[float, Field(gt=20.0, le=2000.0)] = Field(
         default=230.0, description="Acceleration lane length (on-ramp)"
