@@ -28,6 +28,7 @@ CLASS_COLOURS: dict[str, RGB] = {
     "emergency": (255, 140, 150),
 }
 UNKNOWN_CLASS: RGB = (200, 200, 200)
+PEDESTRIAN: RGB = (255, 255, 140)  # VRU dots (pedestrians, cyclists)
 #: Index = class code.
 CLASS_COLOUR_BY_CODE: tuple[RGB, ...] = tuple(
     CLASS_COLOURS.get(CLASS_BY_CODE[c].name, UNKNOWN_CLASS) for c in range(len(CLASS_BY_CODE))
