@@ -87,8 +87,9 @@ def test_buses_leave_at_the_line_headway(tmp_path: Path) -> None:
     ({"position": {"lat": LAT + 0.002, "lon": LON + 0.005}}, "bus_lines[0].stops[1].position",
      "from route 'east', off line 'b'"),
 ])
-def test_bus_stop_off_its_line_is_one_line_error(tmp_path: Path, stop: dict, key: str,  # type: ignore[type-arg]
-                                                 words: str) -> None:
+def test_bus_stop_off_its_line_is_one_line_error(
+    tmp_path: Path, stop: dict, key: str, words: str,  # type: ignore[type-arg]
+) -> None:
     msg = error_of(tmp_path, bus_lines=[{"id": "b", "route": "east",
                                          "stops": [{"position_m": 100}, stop]}])
     assert key in msg and words in msg
@@ -103,7 +104,8 @@ def test_bus_stop_off_line_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture
 
 
 def test_bus_line_on_unknown_route(tmp_path: Path) -> None:
-    msg = error_of(tmp_path, bus_lines=[{"id": "b", "route": "north", "stops": [{"position_m": 1}]}])
+    msg = error_of(tmp_path, bus_lines=[{"id": "b", "route": "north",
+                                         "stops": [{"position_m": 1}]}])
     assert "bus_lines[0].route" in msg and "east, west" in msg
 
 
@@ -178,7 +180,9 @@ def test_off_ramp_share_leaves_from_the_right_lane(tmp_path: Path) -> None:
     ({"kind": "on-ramp", "position_m": 1900, "length_m": 230}, "routes[0].ramps[0].position_m"),
     ({"kind": "off-ramp", "position_m": 2500}, "routes[0].ramps[0].position_m"),
 ])
-def test_ramp_beyond_the_route_is_an_error(tmp_path: Path, ramp: dict, key: str) -> None:  # type: ignore[type-arg]
+def test_ramp_beyond_the_route_is_an_error(
+    tmp_path: Path, ramp: dict, key: str,  # type: ignore[type-arg]
+) -> None:
     msg = error_of(tmp_path, routes=[{"id": "east", "roads": ["test road"], "ramps": [ramp]}])
     assert key in msg and "beyond route 'east'" in msg
 
@@ -189,7 +193,8 @@ def two_road_map(tmp_path: Path) -> Path:
     def road(name: str, lon0: float, kmh: float) -> dict:  # type: ignore[type-arg]
         return {"type": "Feature", "properties": {"name": name, "lanes_per_direction_assumed": 1,
                                                   "speed_limit_kmh_assumed": kmh},
-                "geometry": {"type": "LineString", "coordinates": [[lon0, LAT], [lon0 + dlon, LAT]]}}
+                "geometry": {"type": "LineString",
+                             "coordinates": [[lon0, LAT], [lon0 + dlon, LAT]]}}
 
     data = {"type": "FeatureCollection",
             "features": [road("fast road", LON, 100), road("slow road", LON + dlon, 50)]}
@@ -199,7 +204,8 @@ def two_road_map(tmp_path: Path) -> Path:
 
 def test_speed_limits_per_road(tmp_path: Path) -> None:
     spec = {"name": "two", "duration_s": 1, "map": {"geojson": "road.geojson"},
-            "routes": [{"id": "r", "roads": ["fast road", "slow road"], "flow_veh_h_per_lane": 600}],
+            "routes": [{"id": "r", "roads": ["fast road", "slow road"],
+                        "flow_veh_h_per_lane": 600}],
             "fleet": {"human": {"reaction_time_s": 0.9, "time_headway_s": 1.5}}}
     two_road_map(tmp_path)
     path = tmp_path / "two.yaml"
@@ -213,12 +219,12 @@ def test_speed_limits_per_road(tmp_path: Path) -> None:
     assert late.any() and np.all(t["v_mps"][late] <= 50 / 3.6 + 0.2)
     assert world.mobility.stats.collisions == 0
     # A per-road override replaces the map's value; a route-level limit overrides both.
-    path.write_text(json.dumps({**spec, "map": {**spec["map"], "speed_limits_kmh": {"slow road": 70}}}),
-                    encoding="utf-8")
+    override = {**spec["map"], "speed_limits_kmh": {"slow road": 70}}
+    path.write_text(json.dumps({**spec, "map": override}), encoding="utf-8")
     world = build_world(load_scenario(str(path)))
     assert world.geometry.limit_at(np.array([0]), np.array([1500.0]))[0] == pytest.approx(70 / 3.6)
-    path.write_text(json.dumps({**spec, "map": {**spec["map"], "speed_limits_kmh": {"no road": 70}}}),
-                    encoding="utf-8")
+    unknown = {**spec["map"], "speed_limits_kmh": {"no road": 70}}
+    path.write_text(json.dumps({**spec, "map": unknown}), encoding="utf-8")
     with pytest.raises(ScenarioError, match=r"map\.speed_limits_kmh\.no road"):
         build_world(load_scenario(str(path)))
 

@@ -51,7 +51,8 @@ def test_compliant_vrus_cross_only_in_their_walk_phase_and_are_not_hit(tmp_path:
         # Positions follow their crosswalk straight across the east-west road (north-south).
         cw = vru.crosswalks
         on_line = np.abs(t["x_m"] - cw.origin_xy_m[t["crosswalk"], 0]) < 1e-6
-        near = np.abs(t["y_m"] - cw.origin_xy_m[t["crosswalk"], 1]) <= cw.width_m[t["crosswalk"]] + 3.0
+        across = np.abs(t["y_m"] - cw.origin_xy_m[t["crosswalk"], 1])
+        near = across <= cw.width_m[t["crosswalk"]] + 3.0
         positions_ok.append(bool(np.all(on_line & near)))
 
     run_mobility(world, 180, watch)

@@ -53,7 +53,7 @@ class MobilityStats:
     bus_stops: int = 0  # of which at bus stops
     ramp_exits: int = 0
     missed_exits: int = 0
-    emergency_red_passes: int = 0  # red signals passed by emergency vehicles (allowed, not violations)
+    emergency_red_passes: int = 0  # red signals passed on duty (allowed, not violations)
     vru_yields: int = 0  # vehicle-steps held before a crosswalk for a VRU
 
 
@@ -320,11 +320,12 @@ class Mobility:
     def _add_scripted(self, now_ms: int) -> None:
         """Scripted single vehicles due by now (placed as given; no room check: a script may
         deliberately set up a conflict)."""
-        while self._next_scripted < len(self._scripted) and self._scripted[self._next_scripted].at_ms <= now_ms:
+        while (self._next_scripted < len(self._scripted)
+               and self._scripted[self._next_scripted].at_ms <= now_ms):
             sv: ScriptedVehicle = self._scripted[self._next_scripted]
             self._next_scripted += 1
-            attrs = self._draw_attributes(1, np.array([sv.route], dtype=np.int64), np.array([sv.s_m]),
-                                          np.array([sv.cls]), np.array([sv.automation]),
+            attrs = self._draw_attributes(1, np.array([sv.route], dtype=np.int64),
+                                          np.array([sv.s_m]), np.array([sv.cls]), np.array([sv.automation]),
                                           np.array([sv.equipped]))
             v = attrs["v0_mps"] if sv.v_mps is None else np.array([sv.v_mps])
             self._add(attrs, np.array([sv.lane]), np.array([sv.s_m]), v, now_ms)
@@ -474,8 +475,9 @@ class Mobility:
         reach_s = np.where(has, gap / np.maximum(t["v_mps"], 0.1), np.inf)
         soonest = np.full(len(cw), np.inf)
         np.minimum.at(soonest, idx[has], reach_s[has])
-        vru.count_conflicts(t["route"], t["lane"], t["s_m"], t["v_mps"], t["length_m"], t["width_m"],
-                            t["id"], self.near_miss_ttc_s, now_ms >= self.safety_from_ms)
+        vru.count_conflicts(t["route"], t["lane"], t["s_m"], t["v_mps"], t["length_m"],
+                            t["width_m"], t["id"], self.near_miss_ttc_s,
+                            now_ms >= self.safety_from_ms)
         n_lanes = int(self.geo.lanes.max()) + 1
         cw_any, body_gap = cw.next_ahead(t["route"], t["s_m"] - t["length_m"] - 2.0)
         on_cw = (cw_any >= 0) & (body_gap <= t["length_m"] + 4.0)  # body within 2 m of its line
@@ -562,7 +564,8 @@ class Mobility:
         color = np.full(len(t), -1)
         sl = self.stop_lines
         color[has] = self.signals.colors(now_ms, sl.signal[idx[has]], sl.group[idx[has]])
-        wall = has & must_stop(color, gap, t["v_mps"]) & ~class_table("ignores_signals")[t["cls"]].astype(bool)
+        on_duty = class_table("ignores_signals")[t["cls"]].astype(bool)  # emergency vehicles
+        wall = has & must_stop(color, gap, t["v_mps"]) & ~on_duty
         a_stop = idm_acceleration(
             t["v_mps"], t["v0_mps"], np.where(wall, gap, np.inf), t["v_mps"], t["headway_s"],
             t["a_max_mps2"], t["b_comf_mps2"], t["s0_m"],

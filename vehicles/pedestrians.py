@@ -8,8 +8,8 @@ pedestrians the green of the parallel traffic) and walk straight across. A `viol
 them crosses on arrival whatever the signal once the nearest approaching vehicle is at least
 `accepted_gap_s` away (jaywalking with a short accepted gap), which is where conflicts come from.
 
-Vehicles yield to a VRU in or next to their lane on a crosswalk ahead (Road Traffic Safety Law of the
-PRC, Art. 47: stop and give way to pedestrians crossing) when they can still stop at
+Vehicles yield to a VRU in or next to their lane on a crosswalk ahead (Road Traffic Safety Law
+of the PRC, Art. 47: stop and give way to pedestrians crossing) when they can still stop at
 `YIELD_MAX_DECEL_MPS2`; closer vehicles drive on. Safety KPIs count vehicle-VRU conflicts (a VRU
 in the vehicle's lane on the crosswalk that the vehicle reaches within the near-miss TTC) and
 collisions (the vehicle's footprint covers the VRU), each pair once.

@@ -57,7 +57,8 @@ class Ramps:
         ok = (i >= 0) & (self.on_route[i_c] == route) & (s_m <= self.on_end_m[i_c] + 50.0)
         return np.where(ok, self.on_end_m[i_c], np.inf)
 
-    def assign_exits(self, route: IntArray, s_m: FloatArray, rng: np.random.Generator) -> FloatArray:
+    def assign_exits(self, route: IntArray, s_m: FloatArray, rng: np.random.Generator
+                     ) -> FloatArray:
         """Off-ramp position each new vehicle will take (inf: none); ramps in route order, each
         taken with its share by vehicles that have not chosen an earlier one."""
         exit_s = np.full(len(route), np.inf)
@@ -65,7 +66,8 @@ class Ramps:
             return exit_s
         u = rng.random((len(route), len(self.off_route)))
         for k in np.argsort(self.off_s_m, kind="stable"):  # a few ramps, not vehicles
-            take = (route == self.off_route[k]) & (s_m < self.off_s_m[k] - 1.0) & ~np.isfinite(exit_s)
+            take = ((route == self.off_route[k]) & (s_m < self.off_s_m[k] - 1.0)
+                    & ~np.isfinite(exit_s))
             exit_s = np.where(take & (u[:, k] < self.off_share[k]), self.off_s_m[k], exit_s)
         return exit_s
 

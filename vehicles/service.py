@@ -82,8 +82,8 @@ def first_stops(table_cls: IntArray, line: IntArray, s_m: FloatArray, params: Se
     """Next stop of newly added vehicles: the line's next stop, or an exponential spacing ahead."""
     every = params.every_m[table_cls]
     draws = rng.exponential(1.0, len(s_m))
-    random_stop = np.where(np.isfinite(every), s_m + draws * np.where(np.isfinite(every), every, 0.0),
-                           np.inf)
+    finite = np.isfinite(every)
+    random_stop = np.where(finite, s_m + draws * np.where(finite, every, 0.0), np.inf)
     return np.where(line >= 0, lines.next_after(line, s_m), random_stop)
 
 
@@ -129,8 +129,8 @@ def service_step(t: VehicleTable, now_ms: int, kerb_lane: IntArray, params: Serv
     needed = v**2 / (2.0 * np.maximum(gap, 0.1))
     target = has & ~dwelling & at_kerb & (gap > -ARRIVED_M) & (needed <= MAX_STOP_DECEL_MPS2)
     if target.any():
-        a_stop = idm_acceleration(v, t["v0_mps"], np.maximum(gap, 0.0) + t["s0_m"], v, t["headway_s"],
-                                  t["a_max_mps2"], t["b_comf_mps2"], t["s0_m"])
+        a_stop = idm_acceleration(v, t["v0_mps"], np.maximum(gap, 0.0) + t["s0_m"], v,
+                                  t["headway_s"], t["a_max_mps2"], t["b_comf_mps2"], t["s0_m"])
         a_cap = np.where(target, a_stop, a_cap)
     a_cap = np.where(dwelling, -t["b_comf_mps2"], a_cap)
     keep_right = has & ~dwelling & (gap < KEEP_RIGHT_M) & (lane < kerb_lane)

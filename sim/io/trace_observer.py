@@ -80,7 +80,8 @@ class TraceObserver:
         p = world.pedestrians
         if p is not None:  # VRUs (vehicles/pedestrians.py): kind 0 pedestrian, 1 cyclist
             self.writer.write(
-                "pedestrians", now_ms / 1000.0, vru_id=p["id"], vru_kind=p["kind"], state=p["state"],
+                "pedestrians", now_ms / 1000.0, vru_id=p["id"], vru_kind=p["kind"],
+                state=p["state"],
                 x_m=p["x_m"].astype(np.float32), y_m=p["y_m"].astype(np.float32),
             )
 

@@ -35,7 +35,11 @@ from sim.radio.phy import gamma_min_db, pssch_prbs_for_payload, resource_grid, s
 from sim.radio.scheduler import RandomScheduler
 from sim.radio.sidelink import SidelinkConfig
 from sim.radio.sps import SpsParams, SpsScheduler
-from sim.scenario.fleet_build import build_fleet_plan, check_speed_limit_roads, road_speed_limits_mps
+from sim.scenario.fleet_build import (
+    build_fleet_plan,
+    check_speed_limit_roads,
+    road_speed_limits_mps,
+)
 from sim.scenario.environment import buildings_from_map
 from sim.scenario.geo import LocalProjection
 from sim.scenario.loader import LoadedScenario

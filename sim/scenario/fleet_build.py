@@ -50,12 +50,14 @@ def _bus_lines(spec: ScenarioSpec, geometry: RouteGeometry, projection: LocalPro
                 if stop.position_m > route.length_m:
                     raise ScenarioError(
                         source, f"bus_lines[{i}].stops[{j}].position_m",
-                        f"stop at {stop.position_m:.0f} m is off line {bl.id!r}: route {bl.route!r} "
+                        f"stop at {stop.position_m:.0f} m is off line {bl.id!r}: "
+                        f"route {bl.route!r} "
                         f"is {route.length_m:.0f} m long")
                 s = stop.position_m
             else:
                 assert stop.position is not None
-                xy = projection.to_local(np.array([stop.position.lon]), np.array([stop.position.lat]))
+                xy = projection.to_local(np.array([stop.position.lon]),
+                                         np.array([stop.position.lat]))
                 d, s_arr = project_to_polyline(xy.reshape(1, 2), route.xy_m)
                 if d[0] > bl.max_offset_m:
                     raise ScenarioError(
@@ -74,7 +76,8 @@ def _bus_lines(spec: ScenarioSpec, geometry: RouteGeometry, projection: LocalPro
     )
     plan.line_route = np.array(routes, dtype=np.int64)
     plan.line_headway_ms = np.array([round(b.headway_s * 1000) for b in spec.bus_lines], np.int64)
-    plan.line_next_ms = np.array([round(b.first_departure_s * 1000) for b in spec.bus_lines], np.int64)
+    plan.line_next_ms = np.array([round(b.first_departure_s * 1000) for b in spec.bus_lines],
+                                 np.int64)
     plan.line_automation = np.array([AUTOMATION_LEVELS.index(b.automation) for b in spec.bus_lines],
                                     np.int64)
 
@@ -118,7 +121,8 @@ def _ramps(spec: ScenarioSpec, geometry: RouteGeometry, plan: FleetPlan, source:
     on.sort()
     off.sort()
 
-    def col(rows: list[tuple[int, float, float, float]], k: int, dtype: type = np.float64) -> np.ndarray:
+    def col(rows: list[tuple[int, float, float, float]], k: int,
+            dtype: type = np.float64) -> np.ndarray:
         return np.array([row[k] for row in rows], dtype=dtype)
 
     plan.ramps = Ramps(col(on, 0, np.int64), col(on, 1), col(on, 2), col(on, 3),
@@ -131,7 +135,8 @@ def _crosswalks(spec: ScenarioSpec, geometry: RouteGeometry, signals: SignalTabl
     if ped is None:
         return
     if signals is None or stop_lines is None:
-        raise ScenarioError(source, "pedestrians", "VRUs cross at signals, but the scenario has none")
+        raise ScenarioError(source, "pedestrians",
+                            "VRUs cross at signals, but the scenario has none")
     chosen = set(range(len(signals)))
     if ped.signals is not None:
         chosen = set()

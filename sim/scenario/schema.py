@@ -47,8 +47,8 @@ class MapSpec(Spec):
 
 
 class RampSpec(Spec):
-    """An expressway ramp modelled on the main route. `on-ramp`: an acceleration lane to the right of
-    the main lanes from `position_m` over `length_m`, fed by `flow_veh_h`, whose vehicles must
+    """An expressway ramp modelled on the main route. `on-ramp`: an acceleration lane to the right
+    of the main lanes from `position_m` over `length_m`, fed by `flow_veh_h`, whose vehicles must
     merge left before it ends. `off-ramp`: a diverge at `position_m` taken by `share` of the route's
     vehicles, which move to the right lane beforehand and leave there."""
 
@@ -60,7 +60,9 @@ class RampSpec(Spec):
     flow_veh_h: Annotated[float, Field(ge=0.0, le=3000.0)] = Field(
         default=0.0, description="Poisson inflow from the on-ramp, vehicles per hour"
     )
-    share: Probability = Field(default=0.0, description="Share of the route's vehicles leaving here")
+    share: Probability = Field(
+        default=0.0, description="Share of the route's vehicles leaving here"
+    )
     prepare_m: Annotated[float, Field(gt=0.0, le=5000.0)] = Field(
         default=800.0, description="Exiting vehicles keep right from this far before the diverge"
     )
@@ -173,7 +175,8 @@ class FleetSpec(Spec):
     automated: DriverSpec = Field(default_factory=_automated)
     lane_changing: LaneChangeSpec = Field(default_factory=LaneChangeSpec)
     service: dict[VehicleClassName, ServiceSpec] = Field(
-        default_factory=dict, description="Service behaviour (working speed, kerb-side stops) per class"
+        default_factory=dict,
+        description="Service behaviour (working speed, kerb-side stops) per class",
     )
 
     @model_validator(mode="after")
@@ -346,7 +349,8 @@ class BusLineSpec(Spec):
     dwell_sd_s: Annotated[float, Field(ge=0.0, le=120.0)] = 5.0
     automation: AutomationLevel = "L4"
     max_offset_m: Annotated[float, Field(gt=0.0, le=200.0)] = Field(
-        default=30.0, description="A stop given as a point further than this from the route is off the line"
+        default=30.0,
+        description="A stop given as a point further than this from the route is off the line",
     )
 
 
@@ -387,7 +391,8 @@ class PedestrianSpec(Spec):
     )
     sidewalk_m: Annotated[float, Field(ge=0.0, le=10.0)] = 3.0
     accepted_gap_s: Annotated[float, Field(ge=0.0, le=30.0)] = Field(
-        default=2.0, description="A jaywalker starts once the nearest vehicle is this far (in time) away"
+        default=2.0,
+        description="A jaywalker starts once the nearest vehicle is this far (in time) away",
     )
 
 
@@ -478,7 +483,9 @@ class ScenarioSpec(Spec):
     signals: list[SignalSpec] = Field(default_factory=list)
     incidents: list[IncidentSpec] = Field(default_factory=list)
     bus_lines: list[BusLineSpec] = Field(default_factory=list)
-    vehicles: list[VehicleSpec] = Field(default_factory=list, description="Scripted single vehicles")
+    vehicles: list[VehicleSpec] = Field(
+        default_factory=list, description="Scripted single vehicles"
+    )
     pedestrians: PedestrianSpec | None = Field(default=None, description="VRUs crossing at signals")
     applications: ApplicationsSpec = Field(default_factory=ApplicationsSpec)
     metrics: MetricsSpec = Field(default_factory=MetricsSpec)
