@@ -10,7 +10,13 @@ from sim.runner import run_scenario
 from sim.scenario.loader import builtin_names, load_scenario
 
 #: Long enough for the warm-up, the scripted events and stable statistics; short for the suite.
-BRIEF_S = {"airport-expressway-hazard": 9.0, "airport-expressway-peak": 4.0}
+BRIEF_S = {
+    "airport-expressway-hazard": 9.0, "airport-expressway-peak": 4.0,
+    "airport-expressway-interchange": 8.0,  # exits near the route end, merges at its start
+    "auto-city-smart-services": 40.0,  # first kerb-side stops, VRU arrivals at 8 crosswalks
+    "auto-city-intersection-nlos": 26.0,  # the whole approach (two vehicles: cheap)
+    "calibration/3gpp-urban-grid": 3.0,  # 800 vehicles: warm-up plus 1 s of statistics
+}
 
 
 @pytest.mark.parametrize("name", builtin_names())

@@ -389,3 +389,32 @@ def test_many_vehicles_decide_fast(n: int) -> None:
     d = decide(w, [3, 3, 3])
     assert time.perf_counter() - t0 < 0.5
     assert len(d) == n
+
+
+def test_forced_change_needs_no_incentive_and_never_takes_the_other_side() -> None:
+    # A lone car in the middle lane of an empty road: no incentive to the left (keep-right malus).
+    w = world(("car", 0, 1, 100.0, 20.0, 20.0))
+    last = np.full(1, -np.inf)
+    left = lane_change_decisions(*(w[c] for c in COLUMNS), np.array([3]), last, 100.0, PARAMS,
+                                 forced=np.array([LEFT]))
+    assert left[0] == LEFT
+    right = lane_change_decisions(*(w[c] for c in COLUMNS), np.array([3]), last, 100.0, PARAMS,
+                                  forced=np.array([RIGHT]))
+    assert right[0] == RIGHT
+    # max_lane keeps a main-lane vehicle out of the (acceleration) lane beyond it.
+    capped = lane_change_decisions(*(w[c] for c in COLUMNS), np.array([3]), last, 100.0, PARAMS,
+                                   forced=np.array([RIGHT]), max_lane=np.array([1]))
+    assert capped[0] == STAY
+
+
+def test_forced_change_is_safe_for_the_changer_too() -> None:
+    # Merging left right behind a much slower car would need braking beyond b_safe: wait.
+    w = world(("car", 0, 1, 100.0, 30.0), ("car", 0, 0, 110.0, 5.0))
+    last = np.full(2, -np.inf)
+    d = lane_change_decisions(*(w[c] for c in COLUMNS), np.array([2]), last, 100.0, PARAMS,
+                              forced=np.array([LEFT, 0]))
+    assert d[0] == STAY
+    w = world(("car", 0, 1, 100.0, 30.0), ("car", 0, 0, 300.0, 30.0))
+    d = lane_change_decisions(*(w[c] for c in COLUMNS), np.array([2]), last, 100.0, PARAMS,
+                              forced=np.array([LEFT, 0]))
+    assert d[0] == LEFT

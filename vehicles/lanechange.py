@@ -105,6 +105,8 @@ def lane_change_decisions(
     params: MobilParams,
     blocked: ArrayLike | None = None,
     allowed: ArrayLike | None = None,
+    forced: ArrayLike | None = None,
+    max_lane: ArrayLike | None = None,
 ) -> IntArray:
     """Per vehicle: -1 change left (lane - 1), 0 stay, +1 change right (lane + 1).
 
@@ -115,6 +117,11 @@ def lane_change_decisions(
     oscillate step after step. `blocked` vehicles must leave their lane: no incentive, only safety,
     and the side with more room (the smaller of the front and rear bumper gaps) wins, ties right.
     Otherwise, if both sides pass, the larger incentive wins, ties right (keep right).
+    `forced` (per vehicle LEFT/RIGHT, 0 = free) is an obligation to that side (merging off an
+    acceleration lane, reaching the kerb lane before a stop or an exit): no incentive, only
+    safety (for the new follower and for the changer behind its new leader), never the other
+    side. `max_lane` (per vehicle) bounds the target lane below the
+    route's lane count (main-lane vehicles never enter an acceleration lane).
 
     Simultaneous changes are resolved in one deterministic, conservative pass over the vehicles
     entering each target lane, ordered by front position (equal fronts: the lower row, i.e. the
@@ -142,6 +149,9 @@ def lane_change_decisions(
         "s0": np.asarray(s0_m, dtype=np.float64),
     }
     n_lanes = np.asarray(lanes_per_route, dtype=np.int64)[route_]
+    if max_lane is not None:
+        n_lanes = np.minimum(n_lanes, np.asarray(max_lane, dtype=np.int64) + 1)
+    forced_ = np.zeros(n, np.int64) if forced is None else np.asarray(forced, dtype=np.int64)
     blocked_ = np.zeros(n, bool) if blocked is None else np.asarray(blocked, dtype=bool)
     eligible = np.ones(n, bool) if allowed is None else np.asarray(allowed, dtype=bool).copy()
     eligible &= (now_s - np.asarray(last_change_s, dtype=np.float64)) >= params.min_interval_s
@@ -204,8 +214,11 @@ def lane_change_decisions(
         # Asymmetric politeness: left weighs the new follower, right the old one (see above).
         others = (acc_n_new - acc_n) if side == LEFT else (acc_o_new - acc_o)
         gain = acc_c_new - acc_c + p * others + side * params.bias_right_mps2
-        wants = blocked_ | (gain >= params.threshold_mps2)
-        passes[side] = eligible & valid & fits & safe & wants
+        wants = np.where(forced_ != 0, forced_ == side, blocked_ | (gain >= params.threshold_mps2))
+        # An obliged change skips the incentive, so it must also be safe for the changer itself:
+        # no harder braking than b_safe behind its new leader (the incentive covers this otherwise).
+        own_safe = (forced_ == 0) | (acc_c_new >= -params.safe_decel_mps2)
+        passes[side] = eligible & valid & fits & safe & wants & own_safe
         score[side] = gain
         room[side] = np.minimum(room_front, room_rear)
         new_lead[side] = np.where(has_nl, nl, -1)

@@ -20,8 +20,13 @@ from roadside.signals import GREEN, RED, SignalTable, StopLines, must_stop
 from sim.core.road import RouteGeometry
 from sim.scenario.schema import FleetSpec, IncidentSpec, RouteSpec
 from vehicles.classes import AUTOMATED_FROM_LEVEL, AUTOMATION_LEVELS, VEHICLE_CLASSES, class_table
+from vehicles.fleetplan import FleetPlan, ScriptedVehicle
 from vehicles.idm import ballistic_update, equilibrium_speed_mps, idm_acceleration
-from vehicles.lanechange import MobilParams, apply_lane_changes, lane_change_decisions
+from vehicles.lanechange import (
+    LEFT, RIGHT, MobilParams, apply_lane_changes, lane_change_decisions,
+)
+from vehicles.pedestrians import YIELD_MAX_DECEL_MPS2
+from vehicles.service import KEEP_RIGHT_M, first_stops, service_step
 from vehicles.table import VehicleTable
 
 #: Lanes per route are capped well below this; it only keys (route, lane) pairs into one integer.
@@ -43,6 +48,13 @@ class MobilityStats:
     hard_braking_events: int = 0
     incidents_applied: int = 0
     lane_changes: int = 0
+    service_stops: int = 0  # kerb-side stops served (bus stops, deliveries, sanitation work)
+    service_stops_skipped: int = 0
+    bus_stops: int = 0  # of which at bus stops
+    ramp_exits: int = 0
+    missed_exits: int = 0
+    emergency_red_passes: int = 0  # red signals passed on duty (allowed, not violations)
+    vru_yields: int = 0  # vehicle-steps held before a crosswalk for a VRU
 
 
 class Mobility:
@@ -64,7 +76,11 @@ class Mobility:
         mobil: MobilParams | None = MobilParams(),
         safety_from_ms: int = 0,
         ebw_decel_mps2: float = 3.0,
+        plan: FleetPlan | None = None,
     ) -> None:
+        self.plan = plan or FleetPlan()
+        self._scripted = sorted(self.plan.scripted, key=lambda v: v.at_ms)
+        self._next_scripted = 0
         self.ebw_decel_mps2 = ebw_decel_mps2
         #: Safety counters (violations, hard braking, near misses, TTC) start here, after the
         #: t = 0 placement has settled; collisions always count.
@@ -99,10 +115,15 @@ class Mobility:
         self.step_index = 0
         self._colliding: set[tuple[int, int]] = set()
         n_lanes = [int(geometry.lanes[i]) for i in range(len(route_specs))]
-        # Per (route, lane): time of the next Poisson arrival and how many wait to enter.
-        self._lanes = [(r, lane) for r, n in enumerate(n_lanes) for lane in range(n)]
+        # Per entry (route, lane, entry position, rate): the route starts' lanes, then the on-ramps'
+        # acceleration lanes; time of the next Poisson arrival and how many wait to enter.
+        self._lanes = [(r, lane, 0.0, route_specs[r].flow_veh_s_per_lane)
+                       for r, n in enumerate(n_lanes) for lane in range(n)]
+        ramps = self.plan.ramps
+        self._lanes += [(int(r), n_lanes[int(r)], float(s0), float(q))
+                        for r, s0, q in zip(ramps.on_route, ramps.on_start_m, ramps.on_flow_veh_s)]
         self._next_arrival_ms = np.array(
-            [self._draw_headway_ms(route_specs[r]) for r, _ in self._lanes], dtype=np.float64
+            [self._draw_headway_ms(q) for _, _, _, q in self._lanes], dtype=np.float64
         )
         self._waiting = np.zeros(len(self._lanes), dtype=np.int64)
         cls_names = list(fleet.classes)
@@ -115,15 +136,22 @@ class Mobility:
         self._lvl_p /= self._lvl_p.sum()
 
     # ---------------------------------------------------------------- spawning
-    def _draw_headway_ms(self, route: RouteSpec) -> float:
-        rate = route.flow_veh_s_per_lane
-        return float("inf") if rate <= 0 else float(self.rng.exponential(1000.0 / rate))
+    def _draw_headway_ms(self, rate_per_s: float) -> float:
+        return float("inf") if rate_per_s <= 0 else float(self.rng.exponential(1000.0 / rate_per_s))
 
-    def _draw_attributes(self, n: int, route: NDArray[np.int64]) -> dict[str, NDArray]:
+    def _draw_attributes(self, n: int, route: NDArray[np.int64], s_m: NDArray | None = None,
+                         cls: NDArray | None = None, level: NDArray | None = None,
+                         equipped: NDArray | None = None) -> dict[str, NDArray]:
+        """Attributes of n new vehicles; class, level and equipment are drawn unless given."""
         rng = self.rng
-        cls = rng.choice(self._cls_codes, size=n, p=self._cls_p)
-        level = rng.choice(self._lvl_codes, size=n, p=self._lvl_p)
-        equipped = rng.random(n) < self.fleet.v2x_penetration
+        if cls is None:
+            cls = rng.choice(self._cls_codes, size=n, p=self._cls_p)
+        if level is None:
+            level = rng.choice(self._lvl_codes, size=n, p=self._lvl_p)
+            forced = self.plan.service_automation[cls]
+            level = np.where(forced >= 0, forced, level)
+        if equipped is None:
+            equipped = rng.random(n) < self.fleet.v2x_penetration
         automated = level >= AUTOMATED_FROM_LEVEL
 
         def per_group(get) -> NDArray[np.float64]:  # type: ignore[no-untyped-def]
@@ -135,8 +163,13 @@ class Mobility:
 
         reaction_s = drawn(lambda d: d.reaction_time_s, lambda d: d.reaction_time_sd_s, 0.0)
         factor = drawn(lambda d: d.desired_speed_factor, lambda d: d.desired_speed_factor_sd, 0.5)
-        v0 = np.minimum(self.geo.speed_limit_mps[route] * factor, class_table("max_speed_mps")[cls])
+        factor = factor * class_table("limit_factor")[cls]
+        cap = np.minimum(class_table("max_speed_mps")[cls], self.plan.service_speed_mps[cls])
+        s = np.zeros(n) if s_m is None else s_m
+        v0 = np.minimum(self.geo.limit_at(route, s) * factor, cap)
         return {
+            "speed_factor": factor,
+            "v_cap_mps": cap,
             "cls": cls,
             "automation": level,
             "equipped": equipped,
@@ -160,6 +193,13 @@ class Mobility:
         n = len(s_m)
         if n == 0:
             return
+        plan = self.plan
+        line = attrs.get("line", np.full(n, -1, dtype=np.int64))
+        if (line >= 0).any() or np.isfinite(plan.service.every_m[attrs["cls"]]).any():
+            attrs["next_stop_s_m"] = first_stops(attrs["cls"], line, s_m, plan.service, plan.lines,
+                                                 self.rng)
+        if len(plan.ramps.off_route):
+            attrs["exit_s_m"] = plan.ramps.assign_exits(attrs["route"], s_m, self.rng)
         self.table.append(n, lane=lane, s_m=s_m, v_mps=v_mps, spawn_ms=now_ms,
                           last_lane_change_s=-np.inf, **attrs)
         self.gap_hist = np.concatenate([self.gap_hist, np.zeros((n, self.hist_len))])
@@ -190,7 +230,7 @@ class Mobility:
                 s = s[s > 0.0][::-1]
                 if len(s) == 0:
                     continue
-                attrs = self._draw_attributes(len(s), np.full(len(s), r, dtype=np.int64))
+                attrs = self._draw_attributes(len(s), np.full(len(s), r, dtype=np.int64), s)
                 gap = np.append(np.diff(s), np.inf) - np.append(attrs["length_m"][1:], 0.0)
                 keep = gap > attrs["s0_m"]
                 attrs = {k: v[keep] for k, v in attrs.items()}
@@ -209,6 +249,7 @@ class Mobility:
                     v = np.where(bad, 0.9 * v, v)
                 v = self._stoppable_at_red(r, s, v)
                 self._add(attrs, np.full(len(s), lane), s, v, 0)
+        self._add_scripted(0)
 
     def _stoppable_at_red(self, r: int, s_m: NDArray[np.float64], v_mps: NDArray[np.float64]
                           ) -> NDArray[np.float64]:
@@ -224,33 +265,70 @@ class Mobility:
         stoppable = np.sqrt(2.0 * 2.5 * np.maximum(gap - 2.0, 0.0))
         return np.where(has & (color != GREEN), np.minimum(v_mps, stoppable), v_mps)
 
+    def _entry_speed(self, r: int, lane: int, s_entry: float, attrs: dict[str, NDArray]
+                     ) -> NDArray[np.float64] | None:
+        """Speed a new vehicle can enter with at (r, lane, s_entry), None if there is no room."""
+        t = self.table
+        in_lane = (t["route"] == r) & (t["lane"] == lane) & (t["s_m"] >= s_entry)
+        v0 = attrs["v0_mps"]
+        if not in_lane.any():
+            return v0
+        last = np.flatnonzero(in_lane)[np.argmin(t["s_m"][in_lane])]
+        gap = t["s_m"][last] - t["length_m"][last] - s_entry
+        if gap < attrs["s0_m"][0] + 2.0:
+            return None  # no room yet: the vehicle keeps waiting at the entry
+        v = np.minimum(v0, np.maximum((gap - attrs["s0_m"]) / attrs["headway_s"], 0.0))
+        return np.minimum(v, t["v_mps"][last] + 5.0)
+
     def _spawn(self, now_ms: int) -> None:
+        self._dispatch_buses(now_ms)
+        self._add_scripted(now_ms)
         due = self._next_arrival_ms <= now_ms
         if not due.any() and not self._waiting.any():
             return
         for k in np.flatnonzero(due):
             while self._next_arrival_ms[k] <= now_ms:
                 self._waiting[k] += 1
-                self._next_arrival_ms[k] += self._draw_headway_ms(self.route_specs[self._lanes[k][0]])
+                self._next_arrival_ms[k] += self._draw_headway_ms(self._lanes[k][3])
         self.stats.entry_queue_max = max(self.stats.entry_queue_max, int(self._waiting.sum()))
-        t = self.table
         for k in np.flatnonzero(self._waiting):
-            r, lane = self._lanes[k]
-            in_lane = (t["route"] == r) & (t["lane"] == lane)
-            attrs = self._draw_attributes(1, np.array([r], dtype=np.int64))
-            v0 = attrs["v0_mps"]
-            if in_lane.any():
-                last = np.flatnonzero(in_lane)[np.argmin(t["s_m"][in_lane])]
-                gap = t["s_m"][last] - t["length_m"][last]
-                v_last = t["v_mps"][last]
-                if gap < attrs["s0_m"][0] + 2.0:
-                    continue  # no room yet: the vehicle keeps waiting at the entry
-                v = np.minimum(v0, np.maximum((gap - attrs["s0_m"]) / attrs["headway_s"], 0.0))
-                v = np.minimum(v, v_last + 5.0)
-            else:
-                v = v0
+            r, lane, s_entry, _ = self._lanes[k]
+            attrs = self._draw_attributes(1, np.array([r], dtype=np.int64), np.array([s_entry]))
+            v = self._entry_speed(r, lane, s_entry, attrs)
+            if v is None:
+                continue
             self._waiting[k] -= 1
+            self._add(attrs, np.array([lane]), np.array([s_entry]), v, now_ms)
+
+    def _dispatch_buses(self, now_ms: int) -> None:
+        """Fixed-headway departures of each bus line at its route start, in the kerb lane; a
+        departure waits while the entry is occupied (loops over lines, not vehicles)."""
+        plan = self.plan
+        bus = VEHICLE_CLASSES["bus"].code
+        for k in np.flatnonzero(plan.line_next_ms <= now_ms):
+            r = int(plan.line_route[k])
+            lane = int(self.geo.lanes[r]) - 1
+            attrs = self._draw_attributes(1, np.array([r], dtype=np.int64), None, np.array([bus]),
+                                          np.array([plan.line_automation[k]]), np.array([True]))
+            v = self._entry_speed(r, lane, 0.0, attrs)
+            if v is None:
+                continue
+            attrs["line"] = np.array([k], dtype=np.int64)
             self._add(attrs, np.array([lane]), np.array([0.0]), v, now_ms)
+            plan.line_next_ms[k] += plan.line_headway_ms[k]
+
+    def _add_scripted(self, now_ms: int) -> None:
+        """Scripted single vehicles due by now (placed as given; no room check: a script may
+        deliberately set up a conflict)."""
+        while (self._next_scripted < len(self._scripted)
+               and self._scripted[self._next_scripted].at_ms <= now_ms):
+            sv: ScriptedVehicle = self._scripted[self._next_scripted]
+            self._next_scripted += 1
+            attrs = self._draw_attributes(1, np.array([sv.route], dtype=np.int64),
+                                          np.array([sv.s_m]), np.array([sv.cls]), np.array([sv.automation]),
+                                          np.array([sv.equipped]))
+            v = attrs["v0_mps"] if sv.v_mps is None else np.array([sv.v_mps])
+            self._add(attrs, np.array([sv.lane]), np.array([sv.s_m]), v, now_ms)
 
     # ---------------------------------------------------------------- motion
     def leaders(self) -> tuple[NDArray[np.int64], NDArray[np.float64], NDArray[np.float64]]:
@@ -273,8 +351,18 @@ class Mobility:
         """Advances all vehicles by one step ending at now_ms, then removes and adds vehicles."""
         self._apply_incidents(now_ms)
         t = self.table
+        plan = self.plan
+        if not len(t) and plan.vru is not None:
+            plan.vru.step(now_ms, self.dt_s, np.full(len(plan.vru.crosswalks), np.inf))
         if len(t):
-            self._change_lanes(now_ms)
+            self._update_desired_speed()
+            kerb = self.geo.lanes[t["route"]] - 1
+            svc = service_step(t, now_ms, kerb, plan.service, plan.lines, self.rng)
+            self.stats.service_stops += svc.served
+            self.stats.bus_stops += svc.served_on_line
+            self.stats.service_stops_skipped += svc.skipped
+            forced, hold = self._lane_obligations(now_ms, kerb, svc.keep_right)
+            self._change_lanes(now_ms, forced, hold)
             leader, gap, dv = self.leaders()
             self._count_collisions(leader, gap)
             self._count_conflicts(leader, gap, dv, now_ms)
@@ -291,6 +379,9 @@ class Mobility:
             if signal_view is not None:
                 stop_idx, a_cap, stop_color = signal_view
                 cmd = np.minimum(cmd, a_cap)
+            cmd = np.minimum(cmd, svc.a_cap_mps2)
+            cmd = np.minimum(cmd, self._accel_lane_end())
+            cmd = np.minimum(cmd, self._yield_to_vrus(now_ms))
             warned = t.warned(now_ms) & (t["v_mps"] > 0.5)
             if warned.any():
                 decel = np.where(t["warn_decel_mps2"] > 0, t["warn_decel_mps2"], self.ebw_decel_mps2)
@@ -308,8 +399,18 @@ class Mobility:
                 after, _ = self.stop_lines.next_ahead(t["route"], t["s_m"])  # type: ignore[union-attr]
                 crossed = (stop_idx >= 0) & (after != stop_idx)
                 if now_ms >= self.safety_from_ms:
-                    self.stats.red_light_violations += int((crossed & (stop_color == RED)).sum())
+                    on_red = crossed & (stop_color == RED)
+                    exempt = class_table("ignores_signals")[t["cls"]].astype(bool)
+                    self.stats.red_light_violations += int((on_red & ~exempt).sum())
+                    self.stats.emergency_red_passes += int((on_red & exempt).sum())
             gone = t["s_m"] > self.geo.length_m[t["route"]]
+            at_exit = t["s_m"] >= t["exit_s_m"]
+            if at_exit.any():
+                took = at_exit & (t["lane"] == self.geo.lanes[t["route"]] - 1)
+                self.stats.ramp_exits += int(took.sum())
+                self.stats.missed_exits += int((at_exit & ~took).sum())
+                t["exit_s_m"] = np.where(at_exit & ~took, np.inf, t["exit_s_m"])
+                gone = gone | took
             if gone.any():
                 self.stats.exited += int(gone.sum())
                 self.stats.travel_time_s_sum += float(
@@ -323,22 +424,104 @@ class Mobility:
         self._spawn(now_ms)
         self.update_positions()
 
-    def _change_lanes(self, now_ms: int) -> None:
+    def _update_desired_speed(self) -> None:
+        """Desired speed from the limit of the road each vehicle is on (per-road limits); a drop
+        in the limit is approached at a bounded free-road deceleration (v0 at least v / 1.1, so
+        IDM's (v/v0)^4 term stays below 1.5) rather than IDM's abrupt braking above v0."""
+        t = self.table
+        v0 = self.geo.limit_at(t["route"], t["s_m"]) * t["speed_factor"]
+        t["v0_mps"] = np.minimum(np.maximum(v0, t["v_mps"] / 1.1), t["v_cap_mps"])
+
+    def _lane_obligations(self, now_ms: int, kerb: NDArray[np.int64], keep_right_for_stop: NDArray
+                          ) -> tuple[NDArray[np.int64], NDArray[np.bool_]]:
+        """Forced lane-change side per vehicle (acceleration lane: left; a stop or an exit ahead:
+        right) and vehicles that must hold their lane (at the kerb with a stop or exit ahead, or
+        dwelling at a stop)."""
+        t = self.table
+        on_accel_lane = t["lane"] > kerb
+        to_exit = t["exit_s_m"] - t["s_m"]
+        prepare = self.plan.ramps.prepare_m(t["route"], t["exit_s_m"]) if np.isfinite(
+            t["exit_s_m"]).any() else np.zeros(len(t))
+        exit_soon = np.isfinite(to_exit) & (to_exit < prepare)
+        stop_soon = (t["next_stop_s_m"] - t["s_m"]) < KEEP_RIGHT_M
+        dwelling = (t["dwell_until_ms"] >= 0) & (now_ms < t["dwell_until_ms"])
+        right = (keep_right_for_stop | exit_soon) & (t["lane"] < kerb)
+        forced = np.where(on_accel_lane, LEFT, np.where(right, RIGHT, 0)).astype(np.int64)
+        hold = dwelling | ((stop_soon | exit_soon) & (t["lane"] == kerb))
+        return forced, hold
+
+    def _accel_lane_end(self) -> NDArray[np.float64]:
+        """IDM cap of vehicles on an acceleration lane: stop at its end if no gap came."""
+        t = self.table
+        on = t["lane"] >= self.geo.lanes[t["route"]]
+        if not on.any():
+            return np.full(len(t), np.inf)
+        end = self.plan.ramps.accel_lane_end(t["route"], t["s_m"])
+        gap = np.where(on, np.maximum(end - t["s_m"], 0.0) + t["s0_m"], np.inf)
+        a = idm_acceleration(t["v_mps"], t["v0_mps"], gap, t["v_mps"], t["headway_s"],
+                             t["a_max_mps2"], t["b_comf_mps2"], t["s0_m"])
+        return np.where(on, a, np.inf)
+
+    def _yield_to_vrus(self, now_ms: int) -> NDArray[np.float64]:
+        """Steps the VRUs (who see how soon vehicles reach their crosswalk), counts conflicts,
+        and returns the IDM cap of vehicles yielding to a VRU on a crosswalk ahead."""
+        t = self.table
+        vru = self.plan.vru
+        if vru is None:
+            return np.full(len(t), np.inf)
+        cw = vru.crosswalks
+        idx, gap = cw.next_ahead(t["route"], t["s_m"])
+        has = idx >= 0
+        reach_s = np.where(has, gap / np.maximum(t["v_mps"], 0.1), np.inf)
+        soonest = np.full(len(cw), np.inf)
+        np.minimum.at(soonest, idx[has], reach_s[has])
+        vru.count_conflicts(t["route"], t["lane"], t["s_m"], t["v_mps"], t["length_m"],
+                            t["width_m"], t["id"], self.near_miss_ttc_s,
+                            now_ms >= self.safety_from_ms)
+        n_lanes = int(self.geo.lanes.max()) + 1
+        cw_any, body_gap = cw.next_ahead(t["route"], t["s_m"] - t["length_m"] - 2.0)
+        on_cw = (cw_any >= 0) & (body_gap <= t["length_m"] + 4.0)  # body within 2 m of its line
+        lane_blocked = np.zeros((len(cw), n_lanes), bool)
+        lane_blocked[cw_any[on_cw], np.minimum(t["lane"][on_cw], n_lanes - 1)] = True
+        vru.step(now_ms, self.dt_s, soonest, lane_blocked)
+        occupied = vru.occupied(n_lanes)
+        stop_gap = gap - 3.0  # front bumper ~1 m before a 4 m wide crosswalk
+        can_stop = t["v_mps"] ** 2 / (2.0 * np.maximum(stop_gap, 0.1)) <= YIELD_MAX_DECEL_MPS2
+        yielding = has & occupied[np.maximum(idx, 0), t["lane"]] & (stop_gap > -1.0) & can_stop
+        self.stats.vru_yields += int(yielding.sum())
+        a = idm_acceleration(t["v_mps"], t["v0_mps"], np.where(yielding, np.maximum(stop_gap, 0.0)
+                             + t["s0_m"], np.inf), t["v_mps"], t["headway_s"], t["a_max_mps2"],
+                             t["b_comf_mps2"], t["s0_m"])
+        return np.where(yielding, a, np.inf)
+
+    def _change_lanes(self, now_ms: int, forced: NDArray[np.int64] | None = None,
+                      hold: NDArray[np.bool_] | None = None) -> None:
         """MOBIL lane changes on the current state, before car following, so this step's IDM
         already follows the new leader (seen undelayed: `_perceive` only delays a known leader).
-        Halted vehicles and vehicles close before a stop line keep their lane."""
-        if self.mobil is None:
-            return
+        Halted vehicles, vehicles close before a stop line and `hold` keep their lane; `forced`
+        obliges a side (see `lane_change_decisions`)."""
         t = self.table
+        if self.mobil is None:
+            # Without MOBIL vehicles keep their lane, except that an acceleration lane must be left.
+            if forced is None or not (forced == LEFT).any():
+                return
+        mobil = self.mobil or MobilParams()
         now_s = now_ms / 1000.0
         allowed = t["halt_decel_mps2"] <= 0
+        if hold is not None:
+            allowed &= ~hold
+        if self.mobil is None and forced is not None:
+            allowed &= forced == LEFT
         if self.stop_lines is not None and len(self.stop_lines.route):
             idx, gap = self.stop_lines.next_ahead(t["route"], t["s_m"])
             allowed &= ~((idx >= 0) & (gap < NO_LANE_CHANGE_BEFORE_STOP_LINE_M))
+        has_accel_lane = self.plan.ramps.has_on_ramp(len(self.geo.lanes))
         decision = lane_change_decisions(
             t["route"], t["lane"], t["s_m"], t["v_mps"], t["length_m"], t["v0_mps"],
-            t["headway_s"], t["a_max_mps2"], t["b_comf_mps2"], t["s0_m"], self.geo.lanes,
-            t["last_lane_change_s"], now_s, self.mobil, allowed=allowed,
+            t["headway_s"], t["a_max_mps2"], t["b_comf_mps2"], t["s0_m"],
+            self.geo.lanes + has_accel_lane, t["last_lane_change_s"], now_s, mobil,
+            allowed=allowed, forced=forced,
+            max_lane=np.maximum(t["lane"], self.geo.lanes[t["route"]] - 1),
         )
         moved = decision != 0
         if moved.any():
@@ -381,7 +564,8 @@ class Mobility:
         color = np.full(len(t), -1)
         sl = self.stop_lines
         color[has] = self.signals.colors(now_ms, sl.signal[idx[has]], sl.group[idx[has]])
-        wall = has & must_stop(color, gap, t["v_mps"])
+        on_duty = class_table("ignores_signals")[t["cls"]].astype(bool)  # emergency vehicles
+        wall = has & must_stop(color, gap, t["v_mps"]) & ~on_duty
         a_stop = idm_acceleration(
             t["v_mps"], t["v0_mps"], np.where(wall, gap, np.inf), t["v_mps"], t["headway_s"],
             t["a_max_mps2"], t["b_comf_mps2"], t["s0_m"],

@@ -44,6 +44,19 @@ COLUMNS: dict[str, type] = {
     "advice_speed_mps": np.float64,  # speed advice (SLW, GLOSA, TJW): desired speed capped to this
     "advice_start_ms": np.int64,  # ... from here (after reaction)
     "advice_end_ms": np.int64,  # ... until here
+    # Desired speed and service behaviour (vehicles.service, vehicles.ramps):
+    "speed_factor": np.float64,  # desired speed = limit at s x this (driver factor x class factor)
+    "v_cap_mps": np.float64,  # ... capped to this (class maximum, service working speed)
+    "line": np.int64,  # bus line index (-1: not on a line)
+    "next_stop_s_m": np.float64,  # arc position of the next kerb-side stop (inf: none)
+    "dwell_until_ms": np.int64,  # stopped at a stop until then (-1: not dwelling)
+    "stops_made": np.int64,  # stops served so far
+    "exit_s_m": np.float64,  # leaves by an off-ramp at this arc position (inf: drives to the end)
+}
+#: Columns whose "absent" value is not zero.
+DEFAULTS: dict[str, float] = {
+    "speed_factor": 1.0, "v_cap_mps": np.inf, "line": -1, "next_stop_s_m": np.inf,
+    "dwell_until_ms": -1, "exit_s_m": np.inf,
 }
 
 
@@ -64,7 +77,7 @@ class VehicleTable:
         self.cols[name] = np.asarray(value, dtype=COLUMNS[name])
 
     def append(self, n: int, **values: NDArray) -> NDArray[np.int64]:
-        """Adds n rows; missing columns are zero. Returns the new ids."""
+        """Adds n rows; missing columns are zero (or their `DEFAULTS`). Returns the new ids."""
         unknown = set(values) - set(COLUMNS)
         if unknown:
             raise KeyError(f"unknown columns: {sorted(unknown)}")
@@ -76,7 +89,7 @@ class VehicleTable:
             elif name in values:
                 new = np.broadcast_to(np.asarray(values[name], dtype=dtype), (n,))
             else:
-                new = np.zeros(n, dtype=dtype)
+                new = np.full(n, DEFAULTS.get(name, 0), dtype=dtype)
             self.cols[name] = np.concatenate([self.cols[name], new])
         return ids
 

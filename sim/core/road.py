@@ -27,6 +27,9 @@ class Route:
     road_names: tuple[str, ...]
     sources: tuple[str, ...]  # provenance of each road: osm / synthetic / extrapolated
     junctions_s_m: tuple[float, ...] = ()  # where the route passes from one road to the next
+    #: Speed limit per road: the limit of road k applies from junction k-1 (0 for the first road)
+    #: on; empty = `speed_limit_mps` everywhere.
+    road_limits_mps: tuple[float, ...] = ()
 
     def __post_init__(self) -> None:
         if self.xy_m.ndim != 2 or self.xy_m.shape[0] < 2:
@@ -51,6 +54,8 @@ class RouteGeometry:
         self.lane_width_m = np.array([r.lane_width_m for r in routes])
         self.lanes = np.array([r.lanes for r in routes], dtype=np.int64)
         self.speed_limit_mps = np.array([r.speed_limit_mps for r in routes])
+        #: Piecewise-constant limits in the global arc coordinate (one searchsorted for all).
+        lim_key, lim_v = [], []
         # Concatenate all polylines; each route's arc length is offset so one searchsorted serves all.
         offsets, xs, ys, ss, headings = [], [], [], [], []
         base = 0.0
@@ -62,12 +67,24 @@ class RouteGeometry:
             ys.append(r.xy_m[:, 1])
             ss.append(s + base)
             headings.append(np.append(np.arctan2(d[:, 1], d[:, 0]), np.arctan2(d[-1, 1], d[-1, 0])))
+            limits = r.road_limits_mps or (r.speed_limit_mps,)
+            starts = (0.0, *r.junctions_s_m)[: len(limits)] if r.road_limits_mps else (0.0,)
+            lim_key += [base + st for st in starts]
+            lim_v += list(limits)
             base += s[-1] + 1.0  # a 1 m gap keeps routes apart in the global arc coordinate
         self._offset = np.array(offsets)
         self._x = np.concatenate(xs)
         self._y = np.concatenate(ys)
         self._s = np.concatenate(ss)
         self._heading = np.concatenate(headings)
+        self._limit_key = np.array(lim_key)
+        self._limit_mps = np.array(lim_v)
+
+    def limit_at(self, route: NDArray[np.int64], s_m: FloatArray) -> FloatArray:
+        """Speed limit in force at arc position s of each route (per road, vectorized)."""
+        s = np.clip(s_m, 0.0, self.length_m[route]) + self._offset[route]
+        i = np.searchsorted(self._limit_key, s, side="right") - 1
+        return self._limit_mps[np.clip(i, 0, len(self._limit_mps) - 1)]
 
     def positions(
         self, route: NDArray[np.int64], s_m: FloatArray, lane: NDArray[np.int64]

@@ -77,6 +77,13 @@ class TraceObserver:
             a_mps2=t["a_mps2"].astype(np.float32),
             warned=t.warned(now_ms),
         )
+        p = world.pedestrians
+        if p is not None:  # VRUs (vehicles/pedestrians.py): kind 0 pedestrian, 1 cyclist
+            self.writer.write(
+                "pedestrians", now_ms / 1000.0, vru_id=p["id"], vru_kind=p["kind"],
+                state=p["state"],
+                x_m=p["x_m"].astype(np.float32), y_m=p["y_m"].astype(np.float32),
+            )
 
     def on_end(self, world: World, now_ms: int, interrupted: bool) -> None:
         self.writer.close()

@@ -32,6 +32,7 @@ class SummaryObserver:
         self._class_counts: dict[str, int] = {}
         self._equipped = 0
         self._automated = 0
+        self._vru_max = 0
 
     def on_start(self, world: World) -> None:
         pass
@@ -40,6 +41,8 @@ class SummaryObserver:
         self.radio.on_radio_batch(batch)
 
     def on_step(self, world: World, now_ms: int) -> None:
+        if world.pedestrians is not None:
+            self._vru_max = max(self._vru_max, len(world.pedestrians))
         t = world.mobility.table
         n = len(t)
         self.steps += 1
@@ -56,6 +59,23 @@ class SummaryObserver:
                 self._class_counts[name] = self._class_counts.get(name, 0) + int(k)
             self._equipped += int(t["equipped"][new].sum())
             self._automated += int((t["automation"][new] >= AUTOMATED_FROM_LEVEL).sum())
+
+    @staticmethod
+    def _vru_safety(world: World) -> dict[str, int]:
+        """Vehicle-VRU conflicts (VRU in the lane ahead, reached within the near-miss TTC) and
+        collisions; 0 without VRUs so that expectations can always name them."""
+        vru = world.mobility.plan.vru
+        return {"vru_conflicts": 0 if vru is None else vru.stats.conflicts,
+                "vru_collisions": 0 if vru is None else vru.stats.collisions}
+
+    def _pedestrians(self, world: World) -> dict[str, Any] | None:
+        vru = world.mobility.plan.vru
+        if vru is None:
+            return None
+        st = vru.stats
+        return {"arrived": st.arrived, "crossed": st.crossed, "crosswalks": len(vru.crosswalks),
+                "alive_max": self._vru_max, "jaywalking_crossings": st.violations,
+                "vehicle_yield_steps": world.mobility.stats.vru_yields}
 
     def on_end(self, world: World, now_ms: int, interrupted: bool) -> None:
         self.end_ms = now_ms
@@ -81,7 +101,14 @@ class SummaryObserver:
                 if self.speed_samples else None,
                 "entry_queue_max": st.entry_queue_max,
                 "lane_changes": st.lane_changes,
+                "service_stops": st.service_stops,
+                "bus_stops": st.bus_stops,
+                "service_stops_skipped": st.service_stops_skipped,
+                "ramp_exits": st.ramp_exits,
+                "missed_exits": st.missed_exits,
+                "emergency_red_passes": st.emergency_red_passes,
             },
+
             "collisions": st.collisions,
             "red_light_violations": st.red_light_violations,
             "safety": {
@@ -89,6 +116,8 @@ class SummaryObserver:
                 "min_ttc_s": None if st.min_ttc_s == float("inf") else round(st.min_ttc_s, 3),
                 "hard_braking_events": st.hard_braking_events,
                 "incidents": st.incidents_applied,
+                **self._vru_safety(world),
+                "vru": self._pedestrians(world),
             },
             "applications": {
                 "ebw": None if world.ebw is None else {

@@ -14,6 +14,7 @@ the one loop runs over subchannel offsets (at most the number of subchannels).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -48,6 +49,7 @@ class SidelinkConfig:
     min_sci_sinr_db: float = 0.0  # PSCCH (SCI) decoding threshold (WiLab minSCIsinr)
     wrap_m: float | None = None  # periodic x (a ring road unrolled), for calibration layouts
     kernel: str = "auto"  # "numba" (sim.radio.kernel), "numpy" (this module), "auto": numba if installed
+    buildings: Any = None  # sim.radio.buildings.Buildings: urban NLOS behind buildings (numpy path)
 
 
 @dataclass(frozen=True)
@@ -118,12 +120,15 @@ def decode_ok(
 
 
 def use_numba(cfg: SidelinkConfig) -> bool:
-    """Whether `evaluate_batch` runs the fused numba kernel for this configuration."""
+    """Whether `evaluate_batch` runs the fused numba kernel for this configuration.
+
+    Building blockage is a polygon test the fused kernel does not do, so a map with buildings
+    always takes the numpy path (results are the same either way; only speed differs)."""
     if cfg.kernel not in ("auto", "numba", "numpy"):
         raise ValueError(f"unknown radio kernel {cfg.kernel!r}; allowed: auto, numba, numpy")
     if cfg.kernel == "numba" and not fused.HAVE_NUMBA:
         raise ValueError("radio kernel 'numba' requested but numba is not installed")
-    return cfg.kernel != "numpy" and fused.HAVE_NUMBA
+    return cfg.kernel != "numpy" and fused.HAVE_NUMBA and cfg.buildings is None
 
 
 def evaluate_batch(
@@ -169,6 +174,9 @@ def evaluate_batch(
     loss_db, _ = cfg.channel.link_loss_db(
         dist, nodes.height_m[node_tx], nodes.height_m[j_rx], nodes.key[node_tx], nodes.key[j_rx], sf
     )
+    if cfg.buildings is not None:  # building-blocked links: urban NLOS (sim/radio/buildings.py)
+        loss_db = cfg.buildings.apply(loss_db, p_tx[keep], p_rx[keep], nodes.height_m[node_tx],
+                                      nodes.height_m[j_rx], nodes.key[node_tx], nodes.key[j_rx], sf)
     rx_dbm = nodes.tx_power_dbm[node_tx] + nodes.gain_dbi[node_tx] + nodes.gain_dbi[j_rx] - loss_db
     p_mw = 10.0 ** (rx_dbm / 10.0)
 

@@ -35,12 +35,19 @@ from sim.radio.phy import gamma_min_db, pssch_prbs_for_payload, resource_grid, s
 from sim.radio.scheduler import RandomScheduler
 from sim.radio.sidelink import SidelinkConfig
 from sim.radio.sps import SpsParams, SpsScheduler
+from sim.scenario.fleet_build import (
+    build_fleet_plan,
+    check_speed_limit_roads,
+    road_speed_limits_mps,
+)
+from sim.scenario.environment import buildings_from_map
 from sim.scenario.geo import LocalProjection
 from sim.scenario.loader import LoadedScenario
 from sim.scenario.schema import ScenarioSpec
 from vehicles.lanechange import MobilParams
 from vehicles.warnings import EbwParams, EmergencyBrakeWarning
 from vehicles.mobility import Mobility
+from vehicles.pedestrians import PedestrianTable
 
 #: Consecutive roads of a route must meet within this distance (OSM simplification is ~10 m).
 MAX_JOIN_GAP_M = 50.0
@@ -62,6 +69,8 @@ class World:
     duration_ms: int
     radio_batch_ms: int
     ebw: EmergencyBrakeWarning | None = None
+    #: VRUs (pedestrians, cyclists) crossing at signals; None when the scenario has none.
+    pedestrians: PedestrianTable | None = None
     data_hashes: dict[str, str] = field(default_factory=dict)
 
 
@@ -360,6 +369,7 @@ def build_world(loaded: LoadedScenario) -> World:
     data, map_hash = _load_geojson(map_path, "map.geojson", source)
     hashes = {spec.map.geojson: map_hash}
     roads = _roads_by_name(data, map_path)
+    check_speed_limit_roads(spec, set(roads), source)
 
     road_parts = [_route_roads(spec, i, roads, map_path, source) for i in range(len(spec.routes))]
     if spec.map.origin is not None:
@@ -382,29 +392,33 @@ def build_world(loaded: LoadedScenario) -> World:
         lanes = rs.lanes or int(first.get("lanes_per_direction_assumed", 0) or 0)
         if lanes < 1:
             raise ScenarioError(source, f"routes[{i}].lanes", "must be >= 1 (the map gives no lane count)")
-        limit = rs.speed_limit_mps or float(first.get("speed_limit_kmh_assumed", 0) or 0) / 3.6
+        road_limits = road_speed_limits_mps(
+            spec, i, list(rs.roads)[::-1] if rs.reverse else list(rs.roads), props, source)
+        limit = rs.speed_limit_mps or (road_limits[0] if road_limits else 0.0)
         if limit <= 0:
             raise ScenarioError(source, f"routes[{i}].speed_limit_kmh", "must be > 0 (the map gives none)")
         routes.append(Route(
             id=rs.id, xy_m=xy, lanes=lanes, lane_width_m=rs.lane_width_m, speed_limit_mps=limit,
             road_names=tuple(rs.roads), sources=tuple(str(p.get("source", "")) for p in props),
-            junctions_s_m=tuple(junctions),
+            junctions_s_m=tuple(junctions), road_limits_mps=road_limits,
         ))
     geometry = RouteGeometry(routes)
     rng = RngTree(spec.seed)
     rsus = _rsus(loaded, projection, routes, hashes)
     cfg, l_sub = _radio(spec, rng, source)
+    cfg = replace(cfg, buildings=buildings_from_map(spec, data, map_path, projection, rng, source))
     step_ms = s_to_ms(spec.step_s)
     bsm_period_ms = max(1, s_to_ms(1.0 / spec.messages.bsm.rate_hz))
     signals, stop_lines = _signals(loaded, projection, geometry)
     rsus = replace(rsus, signal_idx=serving_signal(
         rsus.xy_m.reshape(-1, 2), signals.xy_m if signals is not None else np.zeros((0, 2))))
     _check_incidents(spec, geometry, source)
+    plan = build_fleet_plan(spec, geometry, projection, signals, stop_lines, rng, source)
     mobility = Mobility(geometry, list(spec.routes), spec.fleet, bsm_period_ms, step_ms,
                         rng.generator("traffic"), signals, stop_lines, list(spec.incidents),
                         spec.metrics.near_miss_ttc_s, spec.metrics.hard_braking_mps2,
                         _mobil(spec), s_to_ms(spec.metrics.warmup_s),
-                        spec.applications.ebw.decel_mps2)
+                        spec.applications.ebw.decel_mps2, plan)
     r = spec.radio
     medium = SidelinkMedium(
         cfg,
@@ -419,5 +433,6 @@ def build_world(loaded: LoadedScenario) -> World:
         spec=spec, loaded=loaded, projection=projection, geometry=geometry, mobility=mobility,
         rsus=rsus, medium=medium, rng=rng, signals=signals, stop_lines=stop_lines, step_ms=step_ms, duration_ms=s_to_ms(spec.duration_s),
         radio_batch_ms=spec.radio.batch_ms, ebw=ebw,
+        pedestrians=None if plan.vru is None else plan.vru.table,
         data_hashes=hashes,
     )

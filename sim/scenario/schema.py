@@ -34,6 +34,38 @@ class MapSpec(Spec):
     origin: LatLon | None = Field(
         default=None, description="Projection origin; default: centre of the routes' bounding box"
     )
+    speed_limits_kmh: dict[str, Annotated[float, Field(gt=0.0, le=200.0)]] = Field(
+        default_factory=dict,
+        description="Per-road speed limit overrides by road name (else the road's "
+        "speed_limit_kmh_assumed); a route's own speed_limit_kmh overrides both",
+    )
+    buildings_nlos: bool = Field(
+        default=False,
+        description="Polygon features of the map with properties.building: true block the direct "
+        "path of links through them (TR 37.885 urban NLOS path loss, 4 dB shadowing)",
+    )
+
+
+class RampSpec(Spec):
+    """An expressway ramp modelled on the main route. `on-ramp`: an acceleration lane to the right
+    of the main lanes from `position_m` over `length_m`, fed by `flow_veh_h`, whose vehicles must
+    merge left before it ends. `off-ramp`: a diverge at `position_m` taken by `share` of the route's
+    vehicles, which move to the right lane beforehand and leave there."""
+
+    kind: Literal["on-ramp", "off-ramp"]
+    position_m: Annotated[float, Field(ge=0.0)] = Field(description="Arc position along the route")
+    length_m: Annotated[float, Field(gt=20.0, le=2000.0)] = Field(
+        default=230.0, description="Acceleration lane length (on-ramp)"
+    )
+    flow_veh_h: Annotated[float, Field(ge=0.0, le=3000.0)] = Field(
+        default=0.0, description="Poisson inflow from the on-ramp, vehicles per hour"
+    )
+    share: Probability = Field(
+        default=0.0, description="Share of the route's vehicles leaving here"
+    )
+    prepare_m: Annotated[float, Field(gt=0.0, le=5000.0)] = Field(
+        default=800.0, description="Exiting vehicles keep right from this far before the diverge"
+    )
 
 
 class RouteSpec(Spec):
@@ -58,6 +90,7 @@ class RouteSpec(Spec):
     initial_density_veh_km_per_lane: Annotated[float, Field(ge=0.0, le=150.0)] = Field(
         default=0.0, description="Vehicles placed at t = 0, per km per lane (exponential spacing)"
     )
+    ramps: list[RampSpec] = Field(default_factory=list, description="On/off ramps of this route")
 
     @property
     def speed_limit_mps(self) -> float | None:
@@ -68,7 +101,7 @@ class RouteSpec(Spec):
         return per_hour_to_per_s(self.flow_veh_h_per_lane)
 
 
-VehicleClassName = Literal["car", "bus", "truck", "logistics", "sanitation"]
+VehicleClassName = Literal["car", "bus", "truck", "logistics", "sanitation", "emergency"]
 AutomationLevel = Literal["L0", "L1", "L2", "L3", "L4"]
 
 
@@ -115,6 +148,19 @@ class LaneChangeSpec(Spec):
     min_interval_s: Annotated[float, Field(ge=0.0, le=60.0)] = 3.0
 
 
+class ServiceSpec(Spec):
+    """Low-speed L4 service behaviour of a vehicle class (logistics, sanitation): a working speed
+    and kerb-side stops in the right lane, spaced exponentially with mean `stop_every_m`."""
+
+    desired_speed_kmh: Annotated[float, Field(gt=0.0, le=120.0)]
+    stop_every_m: Annotated[float, Field(gt=10.0, le=100_000.0)]
+    dwell_s: Annotated[float, Field(gt=0.0, le=3600.0)]
+    dwell_sd_s: Annotated[float, Field(ge=0.0, le=600.0)] = 0.0
+    automation: AutomationLevel | None = Field(
+        default="L4", description="Automation level of the whole class (None: the fleet's mix)"
+    )
+
+
 class FleetSpec(Spec):
     classes: dict[VehicleClassName, Probability] = Field(
         default_factory=lambda: {"car": 1.0},
@@ -128,6 +174,10 @@ class FleetSpec(Spec):
     human: DriverSpec = Field(default_factory=_human)
     automated: DriverSpec = Field(default_factory=_automated)
     lane_changing: LaneChangeSpec = Field(default_factory=LaneChangeSpec)
+    service: dict[VehicleClassName, ServiceSpec] = Field(
+        default_factory=dict,
+        description="Service behaviour (working speed, kerb-side stops) per class",
+    )
 
     @model_validator(mode="after")
     def _shares_positive(self) -> FleetSpec:
@@ -277,6 +327,80 @@ class SignalSpec(Spec):
     )
 
 
+class BusStopSpec(Spec):
+    """A stop of a bus line: an arc position on the line's route or a point next to it."""
+
+    name: str = ""
+    position_m: Annotated[float, Field(ge=0.0)] | None = None
+    position: LatLon | None = None
+
+    @model_validator(mode="after")
+    def _one_position(self) -> BusStopSpec:
+        if (self.position_m is None) == (self.position is None):
+            raise ValueError("give exactly one of position_m and position")
+        return self
+
+
+class BusLineSpec(Spec):
+    """A smart bus line: buses dispatched at a fixed headway along one route, stopping at each
+    stop in the right lane for `dwell_s`."""
+
+    id: str = Field(min_length=1)
+    route: str = Field(min_length=1, description="Route id the line runs on")
+    stops: list[BusStopSpec] = Field(min_length=1)
+    headway_s: Annotated[float, Field(gt=0.0, le=7200.0)] = 300.0
+    first_departure_s: Annotated[float, Field(ge=0.0)] = 0.0
+    dwell_s: Annotated[float, Field(gt=0.0, le=600.0)] = 20.0
+    dwell_sd_s: Annotated[float, Field(ge=0.0, le=120.0)] = 5.0
+    automation: AutomationLevel = "L4"
+    max_offset_m: Annotated[float, Field(gt=0.0, le=200.0)] = Field(
+        default=30.0,
+        description="A stop given as a point further than this from the route is off the line",
+    )
+
+
+class VehicleSpec(Spec):
+    """One scripted vehicle entering `route` at `at_s` (e.g. an ambulance, or two vehicles set
+    up to meet at an intersection)."""
+
+    vehicle_class: VehicleClassName = "car"
+    route: str = Field(min_length=1)
+    at_s: Annotated[float, Field(ge=0.0)] = 0.0
+    position_m: Annotated[float, Field(ge=0.0)] = 0.0
+    lane: Annotated[int, Field(ge=0, le=8)] = 0
+    speed_kmh: Annotated[float, Field(ge=0.0, le=250.0)] | None = Field(
+        default=None, description="Initial speed; default: its desired speed"
+    )
+    automation: AutomationLevel = "L0"
+    equipped: bool = True
+
+
+class PedestrianSpec(Spec):
+    """Vulnerable road users crossing at signalised intersections: each signal gets a crosswalk
+    across every route approaching it, just past the stop line. VRUs arrive at the kerb (Poisson),
+    cross during their walk phase (when the crossed approach is red and the other is green), and a
+    `violation_share` of them crosses at once whatever the signal (jaywalking)."""
+
+    signals: list[str] | None = Field(default=None, description="Signal ids; default: all")
+    arrivals_per_h: Annotated[float, Field(ge=0.0, le=5000.0)] = Field(
+        default=120.0, description="Arrivals per crosswalk per hour"
+    )
+    cyclist_share: Probability = 0.3
+    violation_share: Probability = 0.05
+    walk_speed_mps: Annotated[float, Field(gt=0.0, le=3.0)] = 1.2
+    walk_speed_sd_mps: Annotated[float, Field(ge=0.0, le=1.0)] = 0.2
+    cycle_speed_mps: Annotated[float, Field(gt=0.0, le=10.0)] = 4.0
+    cycle_speed_sd_mps: Annotated[float, Field(ge=0.0, le=3.0)] = 0.8
+    crosswalk_offset_m: Annotated[float, Field(ge=0.0, le=30.0)] = Field(
+        default=4.0, description="Crosswalk centre distance past the stop line"
+    )
+    sidewalk_m: Annotated[float, Field(ge=0.0, le=10.0)] = 3.0
+    accepted_gap_s: Annotated[float, Field(ge=0.0, le=30.0)] = Field(
+        default=2.0,
+        description="A jaywalker starts once the nearest vehicle is this far (in time) away",
+    )
+
+
 class IncidentSpec(Spec):
     """A scripted hazard: the vehicle nearest to `position_m` in `lane` brakes to a standstill and
     stays there: a breakdown (`stopped-vehicle`, 3 m/s2 by default) or an emergency stop
@@ -363,6 +487,11 @@ class ScenarioSpec(Spec):
     rsus: RsuSpec = Field(default_factory=RsuSpec)
     signals: list[SignalSpec] = Field(default_factory=list)
     incidents: list[IncidentSpec] = Field(default_factory=list)
+    bus_lines: list[BusLineSpec] = Field(default_factory=list)
+    vehicles: list[VehicleSpec] = Field(
+        default_factory=list, description="Scripted single vehicles"
+    )
+    pedestrians: PedestrianSpec | None = Field(default=None, description="VRUs crossing at signals")
     applications: ApplicationsSpec = Field(default_factory=ApplicationsSpec)
     metrics: MetricsSpec = Field(default_factory=MetricsSpec)
     output: OutputSpec = Field(default_factory=OutputSpec)

@@ -94,6 +94,8 @@ def scene_from_world(world: World, roads: RoadLayer, now_ms: int,
         links=tuple(links_from_batch(b) for b in batches), stats=stats,
         rsu_radius_m=rsu_radius_m, title=world.spec.name, mode="live", signals=signals,
         signal_state=state, warned=warned,
+        pedestrian_xy_m=None if world.pedestrians is None else np.column_stack(
+            [world.pedestrians["x_m"], world.pedestrians["y_m"]]),
     )
 
 

@@ -58,10 +58,23 @@ class Renderer:
         else:
             self.draw_vehicles(surface, scene, camera)
             self.draw_signal_heads(surface, scene, camera)
+        self.draw_pedestrians(surface, scene, camera)
         self.draw_rsus(surface, scene, camera)
         if selected is not None:
             self.draw_selection(surface, scene, camera, selected)
         self.overlay.draw(surface, scene, camera, hud)
+
+    def draw_pedestrians(self, surface: Any, scene: Scene, camera: Camera) -> None:
+        """VRUs as small dots (at least 2 px; ~0.6 m when zoomed in)."""
+        xy = scene.pedestrian_xy_m
+        if xy is None or not len(xy):
+            return
+        px, py = camera.to_screen(xy[:, 0], xy[:, 1])
+        vis = (px >= 0) & (px < camera.width_px) & (py >= 0) & (py < camera.height_px)
+        r = max(1, int(round(0.3 * camera.scale_px_per_m)))
+        circle = pygame().draw.circle
+        for x, y in np.column_stack([px[vis], py[vis]]).round().astype(np.int64).tolist():
+            circle(surface, style.PEDESTRIAN, (x, y), r)
 
     # ------------------------------------------------------------------ roads
     def draw_roads(self, surface: Any, scene: Scene, camera: Camera) -> None:

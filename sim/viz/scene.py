@@ -149,6 +149,8 @@ class Scene:
     signal_state: NDArray[np.int8] | None = None  # (S, 2) axis / cross colour; None: unknown
     #: Per vehicle row: under an emergency brake warning (EBW) at `t_s`; None: not recorded.
     warned: NDArray[np.bool_] | None = None
+    #: (P, 2) pedestrians and cyclists (World.pedestrians) at `t_s`; None: none in the scenario.
+    pedestrian_xy_m: FloatArray | None = None
 
     def warned_rows(self) -> NDArray[np.bool_]:
         """Per vehicle row: warned now (all False when not recorded or mis-sized)."""

@@ -25,8 +25,10 @@ CLASS_COLOURS: dict[str, RGB] = {
     "truck": (235, 70, 60),
     "logistics": (185, 110, 255),
     "sanitation": (70, 210, 110),
+    "emergency": (255, 140, 150),
 }
 UNKNOWN_CLASS: RGB = (200, 200, 200)
+PEDESTRIAN: RGB = (255, 255, 140)  # VRU dots (pedestrians, cyclists)
 #: Index = class code.
 CLASS_COLOUR_BY_CODE: tuple[RGB, ...] = tuple(
     CLASS_COLOURS.get(CLASS_BY_CODE[c].name, UNKNOWN_CLASS) for c in range(len(CLASS_BY_CODE))

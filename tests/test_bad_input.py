@@ -1,0 +1,39 @@
+"""The issue's bad-input list, end to end through the CLI: each is one line naming the key path,
+exit code 2 (`v2xsim validate` builds the world, so builder errors count too)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from sim.cli import main
+from tests.conftest import tiny_scenario
+
+FAR = "{lat: 44.5, lon: 125.5}"
+
+
+@pytest.mark.parametrize("scenario, overrides, key", [
+    ("airport-expressway", ["routes.0.roads=[东风大街 Dongfeng Street, 皓月大路 Haoyue Avenue]"],
+     "routes[0].roads[1]"),  # routes that do not connect
+    ("tiny", [f"signals=[{{id: s, position: {FAR}}}]"], "signals[0].position"),  # signal off-road
+    ("tiny", ["bus_lines=[{id: b, route: east, stops: [{position_m: 5000}]}]"],
+     "bus_lines[0].stops[0].position_m"),  # bus stop off its line
+    ("tiny", [f"bus_lines=[{{id: b, route: east, stops: [{{position: {FAR}}}]}}]"],
+     "bus_lines[0].stops[0].position"),
+    ("tiny", [f"rsus.positions=[{FAR}]"], "rsus.positions[0]"),  # RSU outside the map
+    ("tiny", ["routes.0.lanes=0"], "routes[0].lanes"),  # lanes < 1
+    ("tiny", ["routes.0.ramps=[{kind: on-ramp, position_m: 1990}]"], "routes[0].ramps[0]"),
+    ("tiny", ["vehicles=[{route: nowhere}]"], "vehicles[0].route"),
+])
+def test_bad_input_is_one_line_with_key_path_and_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], scenario: str, overrides: list[str],
+    key: str,
+) -> None:
+    name = str(tiny_scenario(tmp_path)) if scenario == "tiny" else scenario
+    args = ["validate", name]
+    for o in overrides:
+        args += ["--set", o]
+    assert main(args) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and key in err, err
