@@ -1,0 +1,84 @@
+"""RSU downlink over PC5: SPAT/MAP from RSUs serving signals, segmentation, RadioBatch columns."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+
+from sim.core.engine import Engine
+from sim.radio.medium import PATH_RSU, RadioBatch
+from sim.radio.messages import MsgType
+from sim.scenario.build import World, build_world
+from sim.scenario.loader import load_scenario
+
+
+class _Collect:
+    def __init__(self) -> None:
+        self.batches: list[RadioBatch] = []
+
+    def on_start(self, world: World) -> None: ...
+    def on_radio_batch(self, world: World, batch: RadioBatch) -> None:
+        self.batches.append(batch)
+    def on_step(self, world: World, now_ms: int) -> None: ...
+    def on_end(self, world: World, now_ms: int, interrupted: bool) -> None: ...
+
+
+@pytest.fixture(scope="module")
+def city() -> tuple[World, list[RadioBatch]]:
+    loaded = load_scenario("auto-city-loop", ["output.trace.states=false"], duration_s=3.0)
+    world = build_world(loaded)
+    col = _Collect()
+    Engine(world, [col]).run()
+    return world, col.batches
+
+
+def _cat(batches: list[RadioBatch], name: str) -> np.ndarray:
+    return np.concatenate([getattr(b, name) for b in batches])
+
+
+def test_rsus_serving_signals_send_spat_at_10_hz_and_map_at_1_hz(city: Any) -> None:
+    world, batches = city
+    serving = np.flatnonzero(world.rsus.signal_idx >= 0)
+    assert len(serving) > 0 and world.roadside is not None
+    mt, rsu = _cat(batches, "tx_msg_type"), _cat(batches, "tx_rsu")
+    vid = _cat(batches, "tx_vehicle_id")
+    spat = (mt == MsgType.SPAT) & (rsu >= 0)
+    assert (vid[rsu >= 0] == -1).all() and (rsu[vid >= 0] == -1).all()
+    # 3 s at 10 Hz (the first and last 100 ms may straddle the run edges).
+    per_rsu = np.bincount(rsu[spat], minlength=len(world.rsus))[serving]
+    assert per_rsu.min() >= 28 and per_rsu.max() <= 30
+    # MAP: 1000 B does not fit 5 subchannels at MCS 7, so each MAP is 2 segments of 500 B.
+    assert world.medium.segments(1000) == (2, 4)
+    m = (mt == MsgType.MAP) & (rsu >= 0)
+    assert np.bincount(rsu[m], minlength=len(world.rsus))[serving].min() >= 4
+    assert (_cat(batches, "tx_size_bytes")[m] == 500).all()
+    ref = _cat(batches, "tx_ref")
+    np.testing.assert_array_equal(ref[spat], world.rsus.signal_idx[rsu[spat]])
+    assert (_cat(batches, "tx_path")[spat] == PATH_RSU).all()
+
+
+def test_vehicles_receive_spat_from_the_rsus(city: Any) -> None:
+    _, batches = city
+    heard = 0
+    for b in batches:
+        links = b.result.links
+        from_rsu = b.tx_rsu[links.tx] >= 0
+        heard += int((links.success & from_rsu & (b.node_vehicle_id[links.rx] >= 0)
+                      & (b.tx_msg_type[links.tx] == MsgType.SPAT)).sum())
+    assert heard > 1000
+
+
+def test_sibling_streams_of_an_rsu_avoid_each_others_subframes(city: Any) -> None:
+    _, batches = city
+    rsu, sf = _cat(batches, "tx_rsu"), np.concatenate([b.tx.subframe_ms for b in batches])
+    key = rsu[rsu >= 0] * 10**7 + sf[rsu >= 0]
+    _, counts = np.unique(key, return_counts=True)
+    # Half-duplex sensing keeps an RSU's streams in different subframes (almost always).
+    assert (counts > 1).sum() <= 0.02 * len(counts)
+
+
+def test_scenarios_without_roadside_traffic_keep_rsus_listening_only() -> None:
+    world = build_world(load_scenario("airport-expressway", [], duration_s=1.0))
+    assert world.roadside is None and not world.medium.downlink
