@@ -440,7 +440,8 @@ class RoadsideNetwork:
 
     # ------------------------------------------------------------------ Uu
     def _uu(self, world: World, b: RadioBatch) -> None:
-        """Every BSM of the batch also goes over Uu to the nearest live edge (one task per edge)."""
+        """Every BSM sent in the batch also goes over Uu (one-way latency draw, loss) to the
+        nearest live edge; alerts come back over Uu to equipped vehicles within alert_radius_m."""
         uu = self.edge_spec.uu
         bsm = np.flatnonzero(b.tx_vehicle_id >= 0)
         if not len(bsm):
@@ -461,11 +462,15 @@ class RoadsideNetwork:
         d[:, ~alive] = np.inf
         edge_of = np.argmin(d, axis=1)
         self.hops.record("uu_edge", "uu_up", (up - gen)[~lost], gen[~lost])
-        for e in np.unique(edge_of[~lost]):
-            sel = np.flatnonzero((edge_of == e) & ~lost)
+        # One task per edge and arrival window of one radio batch (as for RSU bundles).
+        window = np.floor(up / b.n_subframes).astype(np.int64)
+        group = edge_of * (1 << 40) + window
+        for g in np.unique(group[~lost]):
+            sel = np.flatnonzero((group == g) & ~lost)
+            e = int(edge_of[sel[0]])
             payload = self._snapshot(world, b, bsm[sel], gen[sel], up[sel])
-            self.edges[int(e)].submit(Task("collision_risk", -1, float(up[sel].max()), len(sel),
-                                           float(gen[sel].min()), self._uu_done, payload))
+            self.edges[e].submit(Task("collision_risk", -1, float(up[sel].max()), len(sel),
+                                      float(gen[sel].min()), self._uu_done, payload))
 
     def _uu_done(self, task: Task, end_ms: float, queue_ms: float, service_ms: float) -> None:
         p = task.payload
