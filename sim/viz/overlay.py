@@ -145,6 +145,8 @@ class Overlay:
         self.draw_legend(surface, (MARGIN_PX, bottom - 34))
         if scene.signals is not None and len(scene.signals):
             self.draw_signal_legend(surface, (MARGIN_PX, bottom - 60))
+        if scene.edges is not None and len(scene.edges):
+            self.draw_edge_gauges(surface, scene.edges, (w - MARGIN_PX, MARGIN_PX))
         if scene.mode == "replay":
             self.draw_progress(surface, scene)
         if hud.selected is not None:
@@ -185,6 +187,30 @@ class Overlay:
             lines.append(("   ".join(state), style.TEXT_WARN, "body"))
         lines.append(("h: help    q: quit", style.TEXT_DIM, "small"))
         self.lines_box(surface, lines, (MARGIN_PX, MARGIN_PX))
+
+    def draw_edge_gauges(self, surface: Any, edges: Any, top_right: tuple[int, int]) -> None:
+        """Per edge server: a bar of busy cores (green) and one of waiting tasks (amber, scaled
+        to the core count), with the numbers, in a panel at the top right."""
+        pg = pygame()
+        bar_w, row_h = 80, 16
+        rows = [(f"{n}{'' if a else ' DOWN'}  {b}/{c} busy  q {q}", a, b, c, q)
+                for n, a, b, c, q in zip(edges.names, edges.alive.tolist(), edges.busy.tolist(),
+                                         edges.cores.tolist(), edges.queue.tolist())]
+        texts = [self.render_text(t, style.TEXT if a else style.EDGE_DOWN, "small")
+                 for t, a, *_ in rows]
+        width = max(t.get_width() for t in texts) + bar_w + 3 * MARGIN_PX
+        rect = pg.Rect(top_right[0] - width, top_right[1], width, row_h * len(rows) + 2 * MARGIN_PX)
+        self.panel(surface, rect)
+        y = rect.top + MARGIN_PX
+        for text, (_, alive, busy, cores, queue) in zip(texts, rows):
+            x = rect.left + MARGIN_PX
+            pg.draw.rect(surface, style.TEXT_DIM, pg.Rect(x, y + 2, bar_w, 5), 1)
+            pg.draw.rect(surface, style.GAUGE_BUSY,
+                         pg.Rect(x, y + 2, round(bar_w * min(busy / max(cores, 1), 1.0)), 5))
+            pg.draw.rect(surface, style.GAUGE_QUEUE,
+                         pg.Rect(x, y + 8, round(bar_w * min(queue / max(cores, 1), 1.0)), 4))
+            surface.blit(text, (x + bar_w + MARGIN_PX, y))
+            y += row_h
 
     def draw_scale_bar(self, surface: Any, camera: Camera, bottom_left: tuple[int, int]) -> None:
         pg = pygame()

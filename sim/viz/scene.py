@@ -9,7 +9,7 @@ viewer keeps drawing the same instant) and no pygame objects.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 from numpy.typing import NDArray
@@ -17,6 +17,9 @@ from numpy.typing import NDArray
 from sim.viz.roads import RoadLayer
 from sim.viz.signals import SignalLayer
 from vehicles.classes import class_table
+
+if TYPE_CHECKING:
+    from sim.viz.edges import EdgeLayer
 
 IntArray = NDArray[np.int64]
 FloatArray = NDArray[np.float64]
@@ -149,6 +152,8 @@ class Scene:
     signal_state: NDArray[np.int8] | None = None  # (S, 2) axis / cross colour; None: unknown
     #: Per vehicle row: under an emergency brake warning (EBW) at `t_s`; None: not recorded.
     warned: NDArray[np.bool_] | None = None
+    #: Edge (MEC) servers, their RSU links and queue state (None: no edge in the scenario).
+    edges: EdgeLayer | None = None
 
     def warned_rows(self) -> NDArray[np.bool_]:
         """Per vehicle row: warned now (all False when not recorded or mis-sized)."""
