@@ -752,3 +752,14 @@ def test_live_scene_of_an_edge_scenario_has_the_edge_layer(tmp_path: Path) -> No
     assert scene.edges is not None and len(scene.edges) == 4
     np.testing.assert_array_equal(scene.edges.rsu_edge, world.roadside.serving_edge)
     assert scene.edges.alive.all()
+
+
+def test_replay_shows_edges_and_the_failover(tmp_path: Path) -> None:
+    loaded = load_scenario("airport-expressway-edge-failover", ["output.trace.state_interval_s=0.5"],
+                           duration_s=3.2)
+    run_scenario(loaded, tmp_path / "run")
+    src = ReplaySource(tmp_path / "run")
+    before, after = src.scene_at(2.0).edges, src.scene_at(3.0).edges
+    assert before is not None and after is not None and len(before) == 4
+    assert before.alive.all() and not after.alive[1]  # mec-k7 failed at 2.5 s
+    assert (before.rsu_edge == 1).any() and not (after.rsu_edge == 1).any()  # its RSUs moved
