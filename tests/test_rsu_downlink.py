@@ -82,3 +82,54 @@ def test_sibling_streams_of_an_rsu_avoid_each_others_subframes(city: Any) -> Non
 def test_scenarios_without_roadside_traffic_keep_rsus_listening_only() -> None:
     world = build_world(load_scenario("airport-expressway", [], duration_s=1.0))
     assert world.roadside is None and not world.medium.downlink
+
+
+def test_periodic_times_follow_each_phase() -> None:
+    from roadside.downlink import periodic_times
+    i, t = periodic_times(np.array([5, 50]), 100, 0, 250)
+    assert list(zip(i.tolist(), t.tolist())) == [(0, 5), (1, 50), (0, 105), (1, 150), (0, 205)]
+
+
+def test_rsi_alert_is_sent_at_once_repeated_while_valid_and_refreshed() -> None:
+    from roadside.downlink import RsiTable
+    rsi = RsiTable()
+    ev = rsi.add_event("collision-risk", (0.0, 0.0), 300.0)
+    rsi.add_rows(ev, np.array([3]), start_ms=1010, until_ms=1300, period_ms=100, origin_ms=950,
+                 path=2, key=7)
+    e, r, gen, origin, path, hold = rsi.due(1020, repeat_path=4)
+    assert gen.tolist() == [1010] and origin.tolist() == [950] and path.tolist() == [2]
+    assert hold.tolist() == [0]
+    e, r, gen, origin, path, hold = rsi.due(1120, repeat_path=4)
+    assert gen.tolist() == [1110] and path.tolist() == [4]  # nothing new: a repetition
+    assert rsi.confirm(7, 3, at_ms=1150, valid_ms=300, origin_ms=1100)
+    e, r, gen, origin, path, hold = rsi.due(1220, repeat_path=4)
+    assert origin.tolist() == [1100] and path.tolist() == [2] and hold.tolist() == [60]
+    assert not rsi.confirm(8, 3, 1200, 300, 1100)  # unknown key: the caller adds a row
+    e, *_ = rsi.due(1500, repeat_path=4)
+    assert len(e) == 2  # 1310, 1410 (valid until 1450)
+    assert len(rsi.due(2000, repeat_path=4)[0]) == 0
+
+
+def test_uu_path_reports_its_hops(tmp_path: Any) -> None:
+    from sim.runner import run_scenario
+    loaded = load_scenario("airport-expressway-edge-failover",
+                           ["output.trace.states=false", "edge.uu.enabled=true",
+                            "edge.uu.technology=lte"], duration_s=3.5)
+    s = run_scenario(loaded, tmp_path / "run").summary
+    hops = s["messages"]["latency"]["hops"]["uu_edge"]
+    assert 10.0 <= hops["uu_up"]["p50_ms"] <= 20.0  # LTE Uu one way: 10-20 ms (§5.3)
+    assert 0 < hops["uu_up"]["samples"] <= s["edge"]["uu"]["bsms"]  # after the warm-up only
+    e2e = s["messages"]["latency"]["e2e"]["uu_edge"]
+    assert e2e["samples"] > 0 and e2e["p50_ms"] >= 20.0  # at least up + down
+
+
+def test_same_seed_gives_byte_identical_roadside_outputs(tmp_path: Any) -> None:
+    from sim.runner import run_scenario
+    outs = []
+    for k in range(2):
+        loaded = load_scenario("airport-expressway-edge-failover", ["output.trace.states=false"],
+                               duration_s=3.0)
+        run_scenario(loaded, tmp_path / f"r{k}")
+        outs.append([(tmp_path / f"r{k}" / f).read_bytes() for f in
+                     ("summary.json", "latency_per_hop.csv", "edge_nodes.csv", "trace.msgpack")])
+    assert outs[0] == outs[1]
