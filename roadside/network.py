@@ -55,6 +55,9 @@ IntArray = NDArray[np.int64]
 FloatArray = NDArray[np.float64]
 FRAME_HEADER_BYTES = 100  # sensor frame upload header (assumed)
 HAZARD_KEY = 1 << 32
+#: Age of information counts for a receiver while it heard the source within this time (a vehicle
+#: that left coverage stops counting); assumed.
+AOI_HORIZON_MS = 2000
 
 
 @dataclass
@@ -87,9 +90,9 @@ class RoadsideNetwork:
         self.edge_spec = spec.edge
         self.backhaul = Backhaul(spec.edge.backhaul, n_r, rng_backhaul)
         self.hops = HopRecorder(warmup_ms)
-        self.aoi = {int(MsgType.SPAT): AgeTracker(warmup_ms=warmup_ms),
-                    int(MsgType.RSM): AgeTracker(warmup_ms=warmup_ms),
-                    int(MsgType.RSI): AgeTracker(warmup_ms=warmup_ms)}
+        self.aoi = {int(m): AgeTracker(horizon_ms=AOI_HORIZON_MS, warmup_ms=warmup_ms)
+                    for m in (MsgType.SPAT, MsgType.RSM, MsgType.RSI)}
+        self._radio_until_ms = 0
         self.warmup_ms = warmup_ms
         self.rsu_down = np.zeros(n_r, np.int64)  # active outages per RSU
         self.rsu_down_since = np.full(n_r, -1.0)
@@ -157,6 +160,7 @@ class RoadsideNetwork:
         self._frames = self._perceive(world, up, t0_ms, t1)
 
     def after_batch(self, world: World, b: RadioBatch) -> None:
+        self._radio_until_ms = b.t0_ms + b.n_subframes
         links, tx = b.result.links, b.tx
         ok = links.success
         rx_vid = b.node_vehicle_id[links.rx]
@@ -200,8 +204,9 @@ class RoadsideNetwork:
     def on_step(self, world: World, now_ms: int) -> None:
         for e in self.edges:
             e.sample_queue()
+        # Ages at the end of the radio window just evaluated (receptions up to there are known).
         for tracker in self.aoi.values():
-            tracker.sample(now_ms)
+            tracker.sample(self._radio_until_ms)
 
     # ------------------------------------------------------------------ faults and assignment
     def _rsu_outage(self, idx: IntArray, delta: int) -> None:

@@ -106,8 +106,9 @@ ROWS_HEADER = ["path", "hop", "samples", "p50_ms", "p95_ms", "p99_ms", "mean_ms"
 
 
 class AgeTracker:
-    """Age of information at receivers: per (receiver, source kind) the origin time of the freshest
-    update received; sampled every step as now - origin (for receivers heard within `horizon_ms`)."""
+    """Age of information at receivers: per (receiver, message type) the origin time of the freshest
+    update received; sampled every step as now - origin, for receivers whose freshest update is
+    younger than `horizon_ms` (one that left coverage stops counting)."""
 
     def __init__(self, horizon_ms: int = 5000, warmup_ms: int = 0) -> None:
         self.horizon_ms = horizon_ms
