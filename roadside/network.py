@@ -263,10 +263,8 @@ class RoadsideNetwork:
         seen = np.linalg.norm(self.rsus.xy_m[r][:, None, :] - vxy[None, :, :], axis=2) <= self.perc.range_m
         listed = seen if self.perc.include_equipped else seen & ~tab["equipped"][None, :]
         n = listed.sum(axis=1).astype(np.int64)
-        peds = getattr(world, "pedestrians", None)
-        ped_xy = getattr(peds, "xy_m", None) if peds is not None else None
-        if ped_xy is not None and len(ped_xy):
-            pxy = np.asarray(ped_xy, dtype=np.float64).reshape(-1, 2)
+        pxy = _pedestrian_xy(world)
+        if len(pxy):
             n += (np.linalg.norm(self.rsus.xy_m[r][:, None, :] - pxy[None, :, :], axis=2)
                   <= self.perc.range_m).sum(axis=1)
         n = np.minimum(n, self.dl.rsm_max_participants)
@@ -538,6 +536,24 @@ class RoadsideNetwork:
                 "aoi": {MsgType(k).name.lower(): t.summary() for k, t in self.aoi.items()},
             },
         }
+
+
+def _pedestrian_xy(world: World) -> FloatArray:
+    """(P, 2) positions of `World.pedestrians` when the scenario has them: an object with an
+    `xy_m` array, or with `x_m` / `y_m` columns (attributes or items); else empty."""
+    peds = getattr(world, "pedestrians", None)
+    if peds is None:
+        return np.zeros((0, 2))
+    xy = getattr(peds, "xy_m", None)
+    if xy is not None:
+        return np.asarray(xy, dtype=np.float64).reshape(-1, 2)
+    for get in (getattr, lambda o, k: o[k]):
+        try:
+            return np.column_stack([np.asarray(get(peds, "x_m"), dtype=np.float64),
+                                    np.asarray(get(peds, "y_m"), dtype=np.float64)])
+        except (AttributeError, KeyError, TypeError, IndexError):
+            continue
+    return np.zeros((0, 2))
 
 
 def _empty_frames() -> _Frames:

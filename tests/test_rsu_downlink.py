@@ -133,3 +133,19 @@ def test_same_seed_gives_byte_identical_roadside_outputs(tmp_path: Any) -> None:
         outs.append([(tmp_path / f"r{k}" / f).read_bytes() for f in
                      ("summary.json", "latency_per_hop.csv", "edge_nodes.csv", "trace.msgpack")])
     assert outs[0] == outs[1]
+
+
+def test_roadside_sensors_list_pedestrians_when_the_world_has_them() -> None:
+    from types import SimpleNamespace
+
+    from roadside.network import _pedestrian_xy
+    world = build_world(load_scenario("airport-expressway-edge-failover", [], duration_s=1.0))
+    assert _pedestrian_xy(world).shape == (0, 2)
+    rsu_xy = world.rsus.xy_m[4]
+    world.pedestrians = SimpleNamespace(x_m=np.array([rsu_xy[0] + 5.0]),  # type: ignore[attr-defined]
+                                        y_m=np.array([rsu_xy[1]]))
+    np.testing.assert_allclose(_pedestrian_xy(world), [[rsu_xy[0] + 5.0, rsu_xy[1]]])
+    assert world.roadside is not None
+    frames = world.roadside._perceive(world, np.ones(len(world.rsus), bool), 0, 100)
+    k = np.flatnonzero(frames.rsu == 4)
+    assert len(k) == 1 and frames.participants[k[0]] >= 1
