@@ -106,3 +106,16 @@ def test_bad_fault_references_are_scenario_errors(override: list[str], key: str)
     with pytest.raises(ScenarioError) as err:
         build_world(load_scenario(NAME, override))
     assert key in str(err.value)
+
+
+def test_explicit_rsu_assignment_overrides_the_nearest_edge() -> None:
+    nodes = ("edge.nodes=[{id: a, position: {lat: 43.90344, lon: 125.48605}, rsus: %s},"
+             " {id: b, position: {lat: 43.95888, lon: 125.64681}}]")
+    world = build_world(load_scenario(NAME, [nodes % "[20, 21]", "faults=[]"], duration_s=1.0))
+    assert world.roadside is not None
+    home = world.roadside.home_edge
+    assert home[20] == 0 and home[21] == 0  # explicit, although b is nearer
+    assert home[19] == 1 and home[0] == 0  # the others: nearest
+    with pytest.raises(ScenarioError) as err:
+        build_world(load_scenario(NAME, [nodes % "[99]", "faults=[]"]))
+    assert "edge.nodes[0].rsus" in str(err.value)
