@@ -51,6 +51,13 @@ class GnssErrors:
         self.degraded_reports = 0
 
     def __call__(self, vid: NDArray[np.int64], t_ms: int) -> NDArray[np.float64]:
+        """The error added to reported BSM positions (counted as degraded reports)."""
+        err = self.error(vid, t_ms)
+        self.degraded_reports += int(np.any(err != 0.0, axis=1).sum())
+        return err
+
+    def error(self, vid: NDArray[np.int64], t_ms: int) -> NDArray[np.float64]:
+        """(n, 2) position error in m of vehicles `vid` at `t_ms` (zero for unaffected ones)."""
         err = np.zeros((len(vid), 2))
         for i, f in enumerate(self.faults):
             if not (f.at_s * 1000 <= t_ms and (f.until_s is None or t_ms < f.until_s * 1000)):
@@ -61,5 +68,4 @@ class GnssErrors:
                 n = hash_normal(self.key, np.uint64(100 + i), vid.astype(np.uint64), epoch,
                                 np.uint64(axis))
                 err[:, axis] += np.where(hit, f.sigma_m * n, 0.0)
-            self.degraded_reports += int(hit.sum())
         return err

@@ -45,6 +45,7 @@ from sim.radio.messages import MsgType
 from sim.scenario.schema_edge import (
     BackhaulFault, EdgeFailureFault, GnssErrorFault, RsuOutageFault,
 )
+from vehicles.obu import bsm_generation
 
 if TYPE_CHECKING:
     from sim.scenario.build import World
@@ -158,6 +159,8 @@ class RoadsideNetwork:
                 sel = path == code
                 self.hops.record(PATH_NAMES[code], "rsu_hold", hold[sel], gen[sel])
         self._frames = self._perceive(world, up, t0_ms, t1)
+        if self.edges and self.edge_spec.uu.enabled:
+            self._uu(world, t0_ms, t1)
 
     def after_batch(self, world: World, b: RadioBatch) -> None:
         self._radio_until_ms = b.t0_ms + b.n_subframes
@@ -198,8 +201,6 @@ class RoadsideNetwork:
         # RSU uplink -> backhaul -> edge.
         if self.edges:
             self._forward(world, b, links, ok, from_vehicle, sf, gen)
-            if self.edge_spec.uu.enabled:
-                self._uu(world, b)
 
     def on_step(self, world: World, now_ms: int) -> None:
         for e in self.edges:
@@ -351,7 +352,10 @@ class RoadsideNetwork:
                              arrive[mine][bsm_ok])
             if bsm_ok.any():
                 rows = mine[bsm_ok]
-                payload = self._snapshot(world, b, tx_i[rows], gen_m[rows], deliver[:n_b][bsm_ok])
+                assert b.tx_reported_xy_m is not None
+                t = tx_i[rows]
+                payload = self._snapshot(world, b.tx_vehicle_id[t], gen_m[rows], b.tx_reported_xy_m[t],
+                                         b.tx_brake_flag[t], deliver[:n_b][bsm_ok], b.t0_ms)
                 edge.submit(Task("collision_risk", r, float(deliver[:n_b][bsm_ok].max()), len(rows),
                                  float(gen_m[rows].min()), self._risk_done, payload), rerouted)
             for j, f in enumerate(fmine):
@@ -363,25 +367,26 @@ class RoadsideNetwork:
                                  self._fusion_done, (cap, int(fr.participants[f]), fr.hazards[f])),
                             rerouted)
 
-    def _snapshot(self, world: World, b: RadioBatch, tx_i: IntArray, gen: FloatArray,
-                  at_edge_ms: FloatArray) -> dict[str, Any]:
-        """What the edge knows from the bundle's BSMs, and the hazards it will flag."""
+    def _snapshot(self, world: World, vid: IntArray, gen: FloatArray, rep_xy: FloatArray,
+                  brake: NDArray[np.bool_], at_edge_ms: FloatArray, t_ms: int) -> dict[str, Any]:
+        """What the edge knows from a bundle of BSMs (vehicle, generation time, reported position,
+        hard-braking flag), and the vehicles it will flag. Map matching puts each report on its
+        lane; the GNSS error of the report shifts it along the lane."""
         tab = world.mobility.table
-        vid = b.tx_vehicle_id[tx_i]
-        # The latest report per vehicle.
-        order = np.lexsort((gen, vid))
+        order = np.lexsort((gen, vid))  # the latest report per vehicle
         last = np.ones(len(order), bool)
         last[:-1] = vid[order][1:] != vid[order][:-1]
         sel = order[last]
-        v_id, v_gen = vid[sel], gen[sel]
-        rows = tab.rows_of(v_id)
+        rows = tab.rows_of(vid[sel])
         live = rows >= 0
-        v_id, v_gen, rows = v_id[live], v_gen[live], rows[live]
-        assert b.tx_reported_xy_m is not None
-        rep = b.tx_reported_xy_m[tx_i[sel][live]]
-        h = tab["heading_rad"][rows]
-        err_along = (rep[:, 0] - tab["x_m"][rows]) * np.cos(h) + (rep[:, 1] - tab["y_m"][rows]) * np.sin(h)
-        hz = self._hazards(world, rows, err_along, b.tx_brake_flag[tx_i[sel][live]])
+        sel, rows = sel[live], rows[live]
+        v_id, v_gen, rep = vid[sel], gen[sel], rep_xy[sel]
+        err_along = np.zeros(len(sel))
+        if self.gnss is not None and len(sel):
+            err = self.gnss.error(v_id, t_ms)
+            h = tab["heading_rad"][rows]
+            err_along = err[:, 0] * np.cos(h) + err[:, 1] * np.sin(h)
+        hz = self._hazards(world, rows, err_along, brake[sel])
         return {"gen": gen, "at_edge": at_edge_ms, "hazard_vid": v_id[hz], "hazard_xy": rep[hz],
                 "hazard_origin": v_gen[hz]}
 
@@ -442,16 +447,26 @@ class RoadsideNetwork:
                                   int(o), path, key)
 
     # ------------------------------------------------------------------ Uu
-    def _uu(self, world: World, b: RadioBatch) -> None:
-        """Every BSM sent in the batch also goes over Uu (one-way latency draw, loss) to the
-        nearest live edge; alerts come back over Uu to equipped vehicles within alert_radius_m."""
+    def _uu(self, world: World, t0_ms: int, t1_ms: int) -> None:
+        """Every BSM generated in [t0, t1) also goes over Uu (one-way latency draw, loss) to the
+        nearest live edge (one task per edge and arrival window); alerts come back over Uu to
+        equipped vehicles within alert_radius_m."""
         uu = self.edge_spec.uu
-        bsm = np.flatnonzero(b.tx_vehicle_id >= 0)
-        if not len(bsm):
+        tab = world.mobility.table
+        vid, gen_i = bsm_generation(tab, t0_ms, t1_ms, world.medium.bsm_period_ms)
+        n = len(vid)
+        if not n:
             return
-        assert b.tx_reported_xy_m is not None
-        gen = b.tx.gen_ms[bsm]
-        n = len(bsm)
+        gen = gen_i.astype(np.float64)
+        rows = tab.rows_of(vid)
+        state_ms = t0_ms - t0_ms % world.step_ms  # the table's positions are at the step start
+        dt_s = (gen - state_ms) / 1000.0
+        h, v = tab["heading_rad"][rows], tab["v_mps"][rows]
+        xy = np.column_stack([tab["x_m"][rows] + v * np.cos(h) * dt_s,
+                              tab["y_m"][rows] + v * np.sin(h) * dt_s])
+        if self.gnss is not None:
+            xy = xy + self.gnss.error(vid, t0_ms)
+        brake = tab["a_mps2"][rows] < -self.spec.metrics.hard_braking_mps2
         self.counts["uu_bsms"] += n
         up = gen + draw_delay_ms(uu.latency("uplink"), self.rng, n)
         lost = self.rng.random(n) < uu.loss_probability
@@ -460,20 +475,18 @@ class RoadsideNetwork:
         if not alive.any():
             self.counts["no_edge"] += 1
             return
-        xy = b.tx_reported_xy_m[bsm]
         d = np.linalg.norm(xy[:, None, :] - self.edge_xy_m[None, :, :], axis=2)
         d[:, ~alive] = np.inf
         edge_of = np.argmin(d, axis=1)
         self.hops.record("uu_edge", "uu_up", (up - gen)[~lost], gen[~lost])
-        # One task per edge and arrival window of one radio batch (as for RSU bundles).
-        window = np.floor(up / b.n_subframes).astype(np.int64)
+        window = np.floor(up / (t1_ms - t0_ms)).astype(np.int64)
         group = edge_of * (1 << 40) + window
-        for g in np.unique(group[~lost]):
+        for g in np.unique(group[~lost]):  # a few tasks per batch (edges x windows)
             sel = np.flatnonzero((group == g) & ~lost)
-            e = int(edge_of[sel[0]])
-            payload = self._snapshot(world, b, bsm[sel], gen[sel], up[sel])
-            self.edges[e].submit(Task("collision_risk", -1, float(up[sel].max()), len(sel),
-                                      float(gen[sel].min()), self._uu_done, payload))
+            payload = self._snapshot(world, vid[sel], gen[sel], xy[sel], brake[sel], up[sel], t0_ms)
+            self.edges[int(edge_of[sel[0]])].submit(Task(
+                "collision_risk", -1, float(up[sel].max()), len(sel), float(gen[sel].min()),
+                self._uu_done, payload))
 
     def _uu_done(self, task: Task, end_ms: float, queue_ms: float, service_ms: float) -> None:
         p = task.payload

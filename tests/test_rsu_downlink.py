@@ -146,6 +146,8 @@ def test_roadside_sensors_list_pedestrians_when_the_world_has_them() -> None:
                                         y_m=np.array([rsu_xy[1]]))
     np.testing.assert_allclose(_pedestrian_xy(world), [[rsu_xy[0] + 5.0, rsu_xy[1]]])
     assert world.roadside is not None
+    import simpy
+    world.roadside.start(simpy.Environment(), world)  # the edges exist once the engine starts
     frames = world.roadside._perceive(world, np.ones(len(world.rsus), bool), 0, 100)
     k = np.flatnonzero(frames.rsu == 4)
     assert len(k) == 1 and frames.participants[k[0]] >= 1
