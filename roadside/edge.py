@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import simpy
@@ -130,7 +131,7 @@ class EdgeServer:
         self.stats.queue_sum += q
         self.stats.queue_max = max(self.stats.queue_max, q)
 
-    def summary(self, sim_ms: float) -> dict[str, object]:
+    def summary(self, sim_ms: float) -> dict[str, Any]:
         st = self.stats
         down = st.down_ms + (sim_ms - self.failed_at_ms if self.failed_at_ms is not None else 0.0)
         up_ms = max(sim_ms - down, 0.0)

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -39,11 +40,20 @@ from roadside.rsu import RsuTable
 from sim.core.errors import ScenarioError
 from sim.metrics.hops import AgeTracker, HopRecorder
 from sim.radio.medium import (
-    PATH_NAMES, PATH_REPEAT, PATH_RSU, PATH_RSU_EDGE, PATH_SENSOR_EDGE, RadioBatch, SidelinkMedium,
+    PATH_NAMES,
+    PATH_REPEAT,
+    PATH_RSU,
+    PATH_RSU_EDGE,
+    PATH_SENSOR_EDGE,
+    RadioBatch,
+    SidelinkMedium,
 )
 from sim.radio.messages import MsgType
 from sim.scenario.schema_edge import (
-    BackhaulFault, EdgeFailureFault, GnssErrorFault, RsuOutageFault,
+    BackhaulFault,
+    EdgeFailureFault,
+    GnssErrorFault,
+    RsuOutageFault,
 )
 from vehicles.obu import bsm_generation
 
@@ -125,12 +135,12 @@ class RoadsideNetwork:
         for f in self.spec.faults:
             if isinstance(f, RsuOutageFault):
                 idx = np.array(f.rsus, np.int64)
-                schedule(env, f.at_s, f.until_s, lambda i=idx: self._rsu_outage(i, +1),
-                         lambda i=idx: self._rsu_outage(i, -1))
+                schedule(env, f.at_s, f.until_s, partial(self._rsu_outage, idx, +1),
+                         partial(self._rsu_outage, idx, -1))
             elif isinstance(f, BackhaulFault):
                 idx = np.arange(len(self.rsus)) if f.rsus is None else np.array(f.rsus, np.int64)
-                schedule(env, f.at_s, f.until_s, lambda i=idx, f=f: self._degrade(i, f, +1),
-                         lambda i=idx, f=f: self._degrade(i, f, -1))
+                schedule(env, f.at_s, f.until_s, partial(self._degrade, idx, f, +1),
+                         partial(self._degrade, idx, f, -1))
             elif isinstance(f, EdgeFailureFault):
                 e = self.edges[ids.index(f.edge)]
                 schedule(env, f.at_s, f.until_s, e.fail, e.recover)
@@ -412,7 +422,10 @@ class RoadsideNetwork:
         self._alerts(r, t_rsu, p["hazard_vid"], p["hazard_xy"], p["hazard_origin"], PATH_RSU_EDGE)
 
     def _fusion_done(self, task: Task, end_ms: float, queue_ms: float, service_ms: float) -> None:
-        cap, n, (hz_vid, hz_xy) = task.payload  # type: ignore[misc]
+        assert isinstance(task.payload, tuple)
+        cap: float = task.payload[0]
+        n: int = task.payload[1]
+        hz_vid, hz_xy = task.payload[2]
         self.hops.record("sensor_edge", "edge_queue", [queue_ms], cap)
         self.hops.record("sensor_edge", "edge_processing", [service_ms], cap)
         r, e = task.rsu, int(self.serving_edge[task.rsu])
@@ -426,7 +439,7 @@ class RoadsideNetwork:
         t_rsu = float(d.deliver_ms[0])
         self.hops.record("sensor_edge", "backhaul_down", [t_rsu - end_ms], cap)
         if n:
-            self.medium.submit_downlink(np.array([r]), int(MsgType.RSM), int(math.ceil(t_rsu)),
+            self.medium.submit_downlink(np.array([r]), int(MsgType.RSM), math.ceil(t_rsu),
                                         int(size), n, int(cap), PATH_SENSOR_EDGE)
             self.hops.record("sensor_edge", "rsu_hold", [0.0], cap)  # an RSM goes out at once
         self._alerts(r, t_rsu, hz_vid, hz_xy, np.full(len(hz_vid), cap), PATH_SENSOR_EDGE)
@@ -436,7 +449,7 @@ class RoadsideNetwork:
         """Collision-risk RSIs at RSU r: a new alert per flagged vehicle, or a refresh."""
         self.counts["hazards_flagged"] += len(vid)
         cr = self.edge_spec.collision_risk
-        at = int(math.ceil(t_rsu))
+        at = math.ceil(t_rsu)
         valid = round(cr.alert_valid_s * 1000)
         for v, p, o in zip(vid, xy, origin):  # flagged vehicles: a handful per task
             key = r * HAZARD_KEY + int(v)

@@ -96,13 +96,13 @@ def test_rsi_alert_is_sent_at_once_repeated_while_valid_and_refreshed() -> None:
     ev = rsi.add_event("collision-risk", (0.0, 0.0), 300.0)
     rsi.add_rows(ev, np.array([3]), start_ms=1010, until_ms=1300, period_ms=100, origin_ms=950,
                  path=2, key=7)
-    e, r, gen, origin, path, hold = rsi.due(1020, repeat_path=4)
+    _, _, gen, origin, path, hold = rsi.due(1020, repeat_path=4)
     assert gen.tolist() == [1010] and origin.tolist() == [950] and path.tolist() == [2]
     assert hold.tolist() == [0]
-    e, r, gen, origin, path, hold = rsi.due(1120, repeat_path=4)
+    _, _, gen, origin, path, hold = rsi.due(1120, repeat_path=4)
     assert gen.tolist() == [1110] and path.tolist() == [4]  # nothing new: a repetition
     assert rsi.confirm(7, 3, at_ms=1150, valid_ms=300, origin_ms=1100)
-    e, r, gen, origin, path, hold = rsi.due(1220, repeat_path=4)
+    _, _, gen, origin, path, hold = rsi.due(1220, repeat_path=4)
     assert origin.tolist() == [1100] and path.tolist() == [2] and hold.tolist() == [60]
     assert not rsi.confirm(8, 3, 1200, 300, 1100)  # unknown key: the caller adds a row
     e, *_ = rsi.due(1500, repeat_path=4)

@@ -26,6 +26,7 @@ from sim.viz._pygame import pygame
 from sim.viz.camera import Camera
 from sim.viz.cli import add_view_parser, cmd_view
 from sim.viz.controls import SPEEDS, Controls
+from sim.viz.edges import EdgeLayer
 from sim.scenario.build import build_world
 from sim.viz.live import LiveViewer, roads_from_world, scene_from_world
 from sim.viz.overlay import HudState, inspector_lines
@@ -720,8 +721,7 @@ def test_live_scene_takes_warnings_from_the_vehicle_table(tiny: Path) -> None:
 
 
 # ---------------------------------------------------------------------- edge servers (issue #5)
-def _edge_layer(xy: list[tuple[float, float]], rsu_edge: list[int], alive: list[bool]) -> "EdgeLayer":
-    from sim.viz.edges import EdgeLayer
+def _edge_layer(xy: list[tuple[float, float]], rsu_edge: list[int], alive: list[bool]) -> EdgeLayer:
     n = len(xy)
     return EdgeLayer(xy_m=np.array(xy, dtype=float), names=tuple(f"mec-{i}" for i in range(n)),
                      cores=np.full(n, 4), rsu_edge=np.array(rsu_edge), alive=np.array(alive),

@@ -22,6 +22,8 @@ for the hops it made), end to end per successful vehicle reception. `air` is the
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from numpy.typing import ArrayLike
 
@@ -76,7 +78,7 @@ class HopRecorder:
             out["mean_ms"] = None
         if hop == "e2e":
             for b in BUDGETS_MS:
-                k = int(round(b / BIN_MS))
+                k = round(b / BIN_MS)
                 out[f"within_{int(b)}ms"] = None if h is None or n == 0 else round(
                     float(h[:k].sum()) / n, 6)
         return out
@@ -84,13 +86,13 @@ class HopRecorder:
     def paths(self) -> list[str]:
         return [p for p in PATH_HOPS if any(k[0] == p for k in self.hist)]
 
-    def summary(self) -> dict[str, dict[str, dict[str, float | int | None]]]:
+    def summary(self) -> dict[str, dict[str, Any]]:
         """{"e2e": {path: stats}, "hops": {path: {hop: stats}}}."""
         e2e = {p: self.stats(p, "e2e") for p in self.paths()}
         hops = {p: {h: self.stats(p, h) for h in PATH_HOPS[p]} for p in self.paths()}
         return {"e2e": e2e, "hops": hops}
 
-    def rows(self) -> list[tuple[object, ...]]:
+    def rows(self) -> list[tuple[Any, ...]]:
         """CSV rows: path, hop, samples, p50, p95, p99, mean, within 100, within 20."""
         out = []
         for p in self.paths():

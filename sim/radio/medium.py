@@ -24,7 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from numpy.typing import NDArray
+from numpy.typing import ArrayLike, NDArray
 
 from roadside.rsu import RsuTable
 from sim.radio.messages import MsgType
@@ -134,11 +134,12 @@ class SidelinkMedium:
         return len(self._pending["vid"])
 
     # ------------------------------------------------------------------ downlink
-    def submit_downlink(self, rsu: IntArray, msg_type: IntArray, gen_ms: IntArray,
-                        size_bytes: IntArray, ref: IntArray, origin_ms: IntArray,
-                        path: IntArray) -> None:
-        """Hands RSU messages to the MAC; they are scheduled by the batch covering `gen_ms`."""
-        n = len(rsu)
+    def submit_downlink(self, rsu: ArrayLike, msg_type: ArrayLike, gen_ms: ArrayLike,
+                        size_bytes: ArrayLike, ref: ArrayLike, origin_ms: ArrayLike,
+                        path: ArrayLike) -> None:
+        """Hands RSU messages to the MAC (columns, scalars broadcast); they are scheduled by the
+        batch covering `gen_ms`."""
+        n = len(np.atleast_1d(np.asarray(rsu)))
         if n == 0:
             return
         new = {"rsu": rsu, "mtype": msg_type, "gen_ms": gen_ms, "size": size_bytes, "ref": ref,
@@ -177,11 +178,12 @@ class SidelinkMedium:
         return out
 
     # ------------------------------------------------------------------ scheduling
-    def _schedule(self, cols: dict[str, NDArray], slots: IntArray, mac_gen_ms: IntArray) -> None:
+    def _schedule(self, cols: dict[str, ArrayLike], slots: IntArray, mac_gen_ms: IntArray) -> None:
         n = len(slots)
         if n == 0:
             return
-        subframe, start = self.scheduler.assign(slots, mac_gen_ms, cols["nsub"])
+        subframe, start = self.scheduler.assign(slots, mac_gen_ms,
+                                                np.asarray(cols["nsub"], dtype=np.int64))
         pid = np.arange(self.next_packet_id, self.next_packet_id + n, dtype=np.int64)
         self.next_packet_id += n
         new = {**cols, "subframe": subframe, "start": start, "pid": pid}
@@ -296,7 +298,8 @@ class SidelinkMedium:
             gen_ms=now["gen_ms"].astype(np.float64),
         )
         result = evaluate_batch(nodes, tx, t0_ms, n_subframes, self.cfg)
-        noise_subch_mw = 10.0 ** (noise_dbm(self.cfg.subchannel_size_prb, nodes.noise_figure_db) / 10.0)
+        noise_subch_mw = np.asarray(
+            10.0 ** (noise_dbm(self.cfg.subchannel_size_prb, nodes.noise_figure_db) / 10.0))
         if self.downlink:
             self._observe_with_streams(slots, stream_slots, n_v, len(up_idx), now["mtype"], result,
                                        tx, t0_ms, noise_subch_mw)

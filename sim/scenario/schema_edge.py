@@ -7,7 +7,7 @@ RADIO_MODEL.md §5.3 (marked [K] there: configurable, not verified) and the mess
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, Union
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -232,6 +232,6 @@ class GnssErrorFault(_Spec):
 
 
 FaultSpec = Annotated[
-    Union[RsuOutageFault, BackhaulFault, EdgeFailureFault, GnssErrorFault],
+    RsuOutageFault | BackhaulFault | EdgeFailureFault | GnssErrorFault,
     Field(discriminator="kind"),
 ]
