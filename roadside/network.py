@@ -404,10 +404,7 @@ class RoadsideNetwork:
     def _risk_done(self, task: Task, end_ms: float, queue_ms: float, service_ms: float) -> None:
         p = task.payload
         assert isinstance(p, dict)
-        start = end_ms - service_ms
-        at = p["at_edge"]
-        self.hops.record("rsu_edge", "edge_queue", start - at, at)
-        self.hops.record("rsu_edge", "edge_processing", np.full(len(at), service_ms), at)
+        self._record_edge_hops("rsu_edge", task, p["at_edge"], queue_ms, service_ms)
         n = len(p["hazard_vid"])
         if n == 0 or task.rsu < 0:
             return
@@ -420,6 +417,15 @@ class RoadsideNetwork:
         t_rsu = float(d.deliver_ms[0])
         self.hops.record("rsu_edge", "backhaul_down", [t_rsu - end_ms], end_ms)
         self._alerts(r, t_rsu, p["hazard_vid"], p["hazard_xy"], p["hazard_origin"], PATH_RSU_EDGE)
+
+    def _record_edge_hops(self, path: str, task: Task, at_edge_ms: FloatArray, queue_ms: float,
+                          service_ms: float) -> None:
+        """Per message of a bundle: waiting for the bundle's last message (edge_bundle), for a
+        core (edge_queue) and being processed (edge_processing)."""
+        n = len(at_edge_ms)
+        self.hops.record(path, "edge_bundle", task.arrive_ms - at_edge_ms, at_edge_ms)
+        self.hops.record(path, "edge_queue", np.full(n, queue_ms), at_edge_ms)
+        self.hops.record(path, "edge_processing", np.full(n, service_ms), at_edge_ms)
 
     def _fusion_done(self, task: Task, end_ms: float, queue_ms: float, service_ms: float) -> None:
         assert isinstance(task.payload, tuple)
@@ -504,10 +510,7 @@ class RoadsideNetwork:
     def _uu_done(self, task: Task, end_ms: float, queue_ms: float, service_ms: float) -> None:
         p = task.payload
         assert isinstance(p, dict) and self.world is not None
-        start = end_ms - service_ms
-        at = p["at_edge"]
-        self.hops.record("uu_edge", "edge_queue", start - at, at)
-        self.hops.record("uu_edge", "edge_processing", np.full(len(at), service_ms), at)
+        self._record_edge_hops("uu_edge", task, p["at_edge"], queue_ms, service_ms)
         if not len(p["hazard_vid"]):
             return
         uu = self.edge_spec.uu

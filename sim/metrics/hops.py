@@ -3,18 +3,20 @@
 A path is the chain a piece of information rides from its origin (BSM generation, roadside sensor
 capture, RSU message generation) to a vehicle's receiver:
 
-    pc5       BSM generation -> pc5_wait_up -> air_up -> vehicle
-    rsu       RSU generation (SPAT, MAP, scripted RSI) -> pc5_wait_down -> air_down -> vehicle
-    rsu_edge  BSM -> pc5_wait_up -> air_up -> RSU -> backhaul_up -> edge_queue -> edge_processing
-              -> backhaul_down -> RSU -> rsu_hold -> pc5_wait_down -> air_down -> vehicle (an RSI
-              alert; rsu_hold: until the alert's next 10 Hz RSI slot)
+    pc5          BSM generation -> pc5_wait_up -> air_up -> vehicle
+    rsu          RSU generation (SPAT, MAP, scripted RSI) -> pc5_wait_down -> air_down -> vehicle
+    rsu_edge     BSM -> pc5_wait_up -> air_up -> RSU -> backhaul_up -> edge_bundle -> edge_queue
+                 -> edge_processing -> backhaul_down -> RSU -> rsu_hold -> pc5_wait_down
+                 -> air_down -> vehicle (an RSI alert)
     sensor_edge  roadside sensor capture -> backhaul_up -> edge_queue -> edge_processing
-              -> backhaul_down -> RSU -> rsu_hold -> pc5_wait_down -> air_down -> vehicle (an RSM,
-              sent at once, or an RSI alert)
-    uu_edge   BSM -> uu_up -> edge_queue -> edge_processing -> uu_down -> vehicle
+                 -> backhaul_down -> RSU -> rsu_hold -> pc5_wait_down -> air_down -> vehicle
+                 (an RSM, sent at once, or an RSI alert)
+    uu_edge      BSM -> uu_up -> edge_bundle -> edge_queue -> edge_processing -> uu_down -> vehicle
 
-edge_queue includes the wait for the task's bundle (the edge assesses each RSU's BSMs once per
-radio batch). Each hop is sampled where it happens (per message at that hop; a message lost later still counts
+edge_bundle is the wait for the last message of the task's bundle (the edge assesses each RSU's
+BSMs, and the Uu BSMs of each arrival window, once per radio batch); edge_queue is the wait for a
+core; rsu_hold is the wait of an alert for its next RSI slot (repeated at 10 Hz while valid).
+Each hop is sampled where it happens (per message at that hop; a message lost later still counts
 for the hops it made), end to end per successful vehicle reception. `air` is the 1 ms subframe
 (TTI), as in the BSM latency of `RadioRecorder`. Budgets: 100 ms (TS 22.185 V2V/V2I), 20 ms
 (TS 22.185 pre-crash special case / TS 22.186 advanced driving).
@@ -35,11 +37,11 @@ BUDGETS_MS = (100.0, 20.0)
 PATH_HOPS: dict[str, tuple[str, ...]] = {
     "pc5": ("pc5_wait_up", "air_up"),
     "rsu": ("pc5_wait_down", "air_down"),
-    "rsu_edge": ("pc5_wait_up", "air_up", "backhaul_up", "edge_queue", "edge_processing",
-                 "backhaul_down", "rsu_hold", "pc5_wait_down", "air_down"),
+    "rsu_edge": ("pc5_wait_up", "air_up", "backhaul_up", "edge_bundle", "edge_queue",
+                 "edge_processing", "backhaul_down", "rsu_hold", "pc5_wait_down", "air_down"),
     "sensor_edge": ("backhaul_up", "edge_queue", "edge_processing", "backhaul_down", "rsu_hold",
                     "pc5_wait_down", "air_down"),
-    "uu_edge": ("uu_up", "edge_queue", "edge_processing", "uu_down"),
+    "uu_edge": ("uu_up", "edge_bundle", "edge_queue", "edge_processing", "uu_down"),
 }
 
 
