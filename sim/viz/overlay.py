@@ -142,7 +142,8 @@ class Overlay:
             return
         self.draw_hud(surface, scene, hud)
         self.draw_scale_bar(surface, camera, (MARGIN_PX, bottom - 6))
-        self.draw_legend(surface, (MARGIN_PX, bottom - 34))
+        self.draw_legend(surface, (MARGIN_PX, bottom - 34),
+                         edges=scene.edges is not None and len(scene.edges) > 0)
         if scene.signals is not None and len(scene.signals):
             self.draw_signal_legend(surface, (MARGIN_PX, bottom - 60))
         if scene.edges is not None and len(scene.edges):
@@ -227,7 +228,7 @@ class Overlay:
             pg.draw.line(surface, style.TEXT, (xx, y0 - 5), (xx, y0), 2)
         surface.blit(text, (x + 2 * MARGIN_PX + length_px, y0 - text.get_height() + 3))
 
-    def draw_legend(self, surface: Any, bottom_left: tuple[int, int]) -> None:
+    def draw_legend(self, surface: Any, bottom_left: tuple[int, int], edges: bool = False) -> None:
         pg = pygame()
         items: list[tuple[str, tuple[int, int, int], str]] = [
             (CLASS_BY_CODE[c].name, style.CLASS_COLOUR_BY_CODE[c], "box")
@@ -236,6 +237,8 @@ class Overlay:
         items += [("L3", style.L3_MARK, "dot"), ("L4", style.L4_MARK, "dot"),
                   ("V2X", style.V2X_MARK, "dot"), ("transmitting", style.TX_RING, "ring"),
                   ("EBW warning", style.EBW_WARNING, "halo"), ("RSU", style.RSU_FILL, "box")]
+        if edges:
+            items += [("edge", style.EDGE_FILL, "diamond"), ("edge down", style.EDGE_DOWN, "diamond")]
         surfs = [self.render_text(name, style.TEXT, "small") for name, _, _ in items]
         width = sum(s.get_width() + 26 for s in surfs) + MARGIN_PX
         x, y = bottom_left
@@ -248,6 +251,9 @@ class Overlay:
                 pg.draw.rect(surface, colour, (cx, cy - 5, 12, 10))
             elif kind == "dot":
                 pg.draw.circle(surface, colour, (cx + 6, cy), 4)
+            elif kind == "diamond":
+                pg.draw.polygon(surface, colour, [(cx + 6, cy - 6), (cx + 12, cy), (cx + 6, cy + 6),
+                                                  (cx, cy)])
             elif kind == "halo":
                 pg.draw.circle(surface, colour, (cx + 6, cy), 6)
                 pg.draw.rect(surface, style.CLASS_COLOUR_BY_CODE[0], (cx + 3, cy - 2, 7, 4))

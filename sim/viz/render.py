@@ -311,9 +311,10 @@ class Renderer:
             pts = [(cx, cy - half), (cx + half, cy), (cx, cy + half), (cx - half, cy)]
             big = [(cx, cy - half - 1), (cx + half + 1, cy), (cx, cy + half + 1), (cx - half - 1, cy)]
             pg.draw.polygon(surface, style.EDGE_BORDER, big)
-            pg.draw.polygon(surface, style.EDGE_FILL if e.alive[k] else style.EDGE_DOWN, pts)
+            colour = style.EDGE_FILL if e.alive[k] else style.EDGE_DOWN
+            pg.draw.polygon(surface, colour, pts)
             if labels:
-                label = self.overlay.render_text(e.names[k], style.EDGE_FILL, "small")
+                label = self.overlay.render_text(e.names[k], colour, "small")
                 pos = (cx + half + 8, cy + 4)
                 self.overlay.panel(surface, label.get_rect(topleft=pos).inflate(4, 2))
                 surface.blit(label, pos)
