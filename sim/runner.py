@@ -21,6 +21,7 @@ from sim import __version__
 from sim.core.engine import Engine, Observer
 from sim.io.rundir import write_atomic, write_csv, write_json
 from sim.io.trace_observer import TraceObserver
+from sim.metrics.edge_report import add_roadside_summary, write_roadside_outputs
 from sim.metrics.expectations import (
     Outcome, counts, evaluate, outcomes_report, parse_expectations,
 )
@@ -83,6 +84,7 @@ def run_scenario(
     wall_s = time.perf_counter() - t_wall
     sim_s = engine.now_ms / 1000.0
     summary = summary_obs.summary(world)
+    add_roadside_summary(summary, world, engine.now_ms)
     if error is not None:
         summary["error"] = f"{type(error).__name__}: {error}"
     outcomes = evaluate(parse_expectations(spec.expect), summary)
@@ -116,6 +118,7 @@ def run_scenario(
     write_csv(out_dir / "prr_vs_distance.csv", ["distance_m", "prr", "samples"],
               summary_obs.radio.prr_table())
     write_csv(out_dir / "cbr_vs_time.csv", ["t_s", "cbr_mean"], summary_obs.radio.cbr_rows())
+    manifest["outputs"] += write_roadside_outputs(out_dir, world, summary)
     if outcomes:
         manifest["outputs"].append("expectations.json")
         write_json(out_dir / "expectations.json", outcomes_report(outcomes))

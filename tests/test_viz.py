@@ -26,6 +26,7 @@ from sim.viz._pygame import pygame
 from sim.viz.camera import Camera
 from sim.viz.cli import add_view_parser, cmd_view
 from sim.viz.controls import SPEEDS, Controls
+from sim.viz.edges import EdgeLayer
 from sim.scenario.build import build_world
 from sim.viz.live import LiveViewer, roads_from_world, scene_from_world
 from sim.viz.overlay import HudState, inspector_lines
@@ -717,3 +718,48 @@ def test_live_scene_takes_warnings_from_the_vehicle_table(tiny: Path) -> None:
     warned = by_t[0.2].warned
     assert warned is not None and warned[0] and warned.sum() == 1
     assert not by_t[0.3].warned_rows().any() and not by_t[0.0].warned_rows().any()
+
+
+# ---------------------------------------------------------------------- edge servers (issue #5)
+def _edge_layer(xy: list[tuple[float, float]], rsu_edge: list[int], alive: list[bool]) -> EdgeLayer:
+    n = len(xy)
+    return EdgeLayer(xy_m=np.array(xy, dtype=float), names=tuple(f"mec-{i}" for i in range(n)),
+                     cores=np.full(n, 4), rsu_edge=np.array(rsu_edge), alive=np.array(alive),
+                     busy=np.array([3] * n), queue=np.array([2] * n))
+
+
+def test_edge_node_is_drawn_at_its_projected_position(surface) -> None:  # type: ignore[no-untyped-def]
+    import dataclasses
+    scene = make_scene([], rsus=[(900.0, -25.0), (1100.0, -25.0)])
+    scene = dataclasses.replace(scene, edges=_edge_layer([(1000.0, -60.0), (1200.0, 40.0)],
+                                                         [0, 1], [True, False]))
+    cam = Camera(*SIZE, center_x_m=1000.0, center_y_m=0.0, scale_px_per_m=1.5)
+    Renderer().draw(surface, scene, cam, HudState())
+    px, py = cam.point_to_screen(1000.0, -60.0)
+    assert colour_at(surface, px, py) == style.EDGE_FILL
+    px, py = cam.point_to_screen(1200.0, 40.0)
+    assert colour_at(surface, px, py) == style.EDGE_DOWN  # a failed edge is red
+    # The backhaul line from RSU 0 to its edge: its midpoint has the backhaul colour.
+    mx, my = cam.point_to_screen(950.0, -42.5)
+    assert colour_at(surface, mx, my) == style.BACKHAUL
+
+
+def test_live_scene_of_an_edge_scenario_has_the_edge_layer(tmp_path: Path) -> None:
+    world = build_world(load_scenario("airport-expressway-edge-failover", [], duration_s=1.0))
+    from sim.core.engine import Engine
+    Engine(world, []).run(until_ms=300)
+    scene = scene_from_world(world, roads_from_world(world), 300)
+    assert scene.edges is not None and len(scene.edges) == 4
+    np.testing.assert_array_equal(scene.edges.rsu_edge, world.roadside.serving_edge)
+    assert scene.edges.alive.all()
+
+
+def test_replay_shows_edges_and_the_failover(tmp_path: Path) -> None:
+    loaded = load_scenario("airport-expressway-edge-failover", ["output.trace.state_interval_s=0.5"],
+                           duration_s=3.2)
+    run_scenario(loaded, tmp_path / "run")
+    src = ReplaySource(tmp_path / "run")
+    before, after = src.scene_at(2.0).edges, src.scene_at(3.0).edges
+    assert before is not None and after is not None and len(before) == 4
+    assert before.alive.all() and not after.alive[1]  # mec-k7 failed at 2.5 s
+    assert (before.rsu_edge == 1).any() and not (after.rsu_edge == 1).any()  # its RSUs moved

@@ -57,18 +57,29 @@ class Engine:
         w.mobility.place_initial()
         w.mobility.update_positions()
         batch_ms = w.radio_batch_ms
+        rs = w.roadside  # roadside/edge network: its simpy queues run between radio batches
+        if rs is not None:
+            rs.start(self.env, w)
         while True:
             now = int(self.env.now)
             for t0 in range(now, now + step, batch_ms):
+                if rs is not None:
+                    if t0 > self.env.now:
+                        yield self.env.timeout(t0 - self.env.now)
+                    rs.before_batch(w, t0, batch_ms)
                 batch = w.medium.batch(t0, batch_ms, w.mobility.table, w.rsus, state_ms=now)
+                if rs is not None:
+                    rs.after_batch(w, batch)
                 if w.ebw is not None:  # applications act on what was received, before observers
                     w.ebw.on_batch(batch, w.mobility.table)
                 for o in self.observers:
                     o.on_radio_batch(w, batch)
+            if rs is not None:
+                rs.on_step(w, now)
             for o in self.observers:
                 o.on_step(w, now)
             self.ticks += 1
-            yield self.env.timeout(step)
+            yield self.env.timeout(now + step - self.env.now)
             w.mobility.step(int(self.env.now))
 
     def run(

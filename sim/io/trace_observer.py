@@ -35,6 +35,10 @@ class TraceObserver:
                 "signals", 0.0, x_m=sig.xy_m[:, 0], y_m=sig.xy_m[:, 1], axis_rad=sig.axis_rad,
                 synthetic=np.array([src == "synthetic" for src in sig.sources]),
             )
+        rs = world.roadside
+        if rs is not None and len(rs.edge_xy_m):  # edge (MEC) servers, additive to the format
+            self.writer.write("edges", 0.0, x_m=rs.edge_xy_m[:, 0], y_m=rs.edge_xy_m[:, 1],
+                              cores=np.array([n.cores for n in rs.edge_spec.nodes], dtype=np.int64))
         for i, route in enumerate(g.routes):
             self.writer.write(
                 "route", 0.0, x_m=route.xy_m[:, 0], y_m=route.xy_m[:, 1],
@@ -50,7 +54,7 @@ class TraceObserver:
             self.writer.write(
                 "tx", t_s, packet_id=tx.packet_id.astype(np.int64), vehicle_id=b.tx_vehicle_id,
                 gen_ms=tx.gen_ms, subframe_ms=tx.subframe_ms, subch_start=tx.subch_start,
-                n_subch=tx.n_subch,
+                n_subch=tx.n_subch, msg_type=b.tx_msg_type, rsu=b.tx_rsu,
             )
         if self.spec.receptions:
             links = b.result.links
@@ -68,6 +72,14 @@ class TraceObserver:
         if world.signals is not None:
             colors = world.signals.state_at(now_ms).astype(np.int8)
             self.writer.write("signal_state", now_ms / 1000.0, axis=colors[:, 0], cross=colors[:, 1])
+        rs = world.roadside
+        if rs is not None and rs.edges:
+            self.writer.write(
+                "edge_state", now_ms / 1000.0, alive=np.array([e.alive for e in rs.edges]),
+                busy=np.array([e.res.count for e in rs.edges], dtype=np.int64),
+                queue=np.array([len(e.res.queue) for e in rs.edges], dtype=np.int64),
+            )
+            self.writer.write("rsu_edge", now_ms / 1000.0, edge=rs.serving_edge.astype(np.int64))
         t = world.mobility.table
         self.writer.write(
             "state", now_ms / 1000.0, vehicle_id=t["id"], cls=t["cls"], automation=t["automation"],

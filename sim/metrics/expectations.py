@@ -56,6 +56,7 @@ ALLOWED_FORMS = (
 SUMMARY_SECTIONS: frozenset[str] = frozenset({
     "scenario", "seed", "interrupted", "sim_time_s", "vehicles", "collisions",
     "red_light_violations", "safety", "applications", "rsus", "signals", "messages",
+    "edge", "roadside",  # roadside/edge network (roadside/network.py), when the scenario has one
 })
 MESSAGES_SECTIONS: frozenset[str] = frozenset({
     "bsm_generated", "bsm_transmitted", "bsm_dropped_vehicle_left", "bsm_receptions", "prr",

@@ -53,7 +53,7 @@ class RadioRecorder:
         if b.t0_ms + b.n_subframes <= self.warmup_ms:
             return
         tx, links = b.tx, b.result.links
-        counted_tx = tx.subframe_ms >= self.warmup_ms
+        counted_tx = (tx.subframe_ms >= self.warmup_ms) & (b.tx_vehicle_id >= 0)  # BSMs only
         self.generated += b.generated
         self.dropped += b.dropped
         self.transmitted += int(counted_tx.sum())

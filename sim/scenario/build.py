@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from roadside.network import RoadsideNetwork, build_roadside
 from roadside.rsu import RsuTable, serving_signal
 from roadside.signals import SignalTable, StopLines, group_for_heading
 from sim.core.errors import ScenarioError
@@ -71,6 +72,7 @@ class World:
     ebw: EmergencyBrakeWarning | None = None
     #: VRUs (pedestrians, cyclists) crossing at signals; None when the scenario has none.
     pedestrians: PedestrianTable | None = None
+    roadside: RoadsideNetwork | None = None  # RSU downlink, backhaul, edge, faults (roadside/)
     data_hashes: dict[str, str] = field(default_factory=dict)
 
 
@@ -425,6 +427,7 @@ def build_world(loaded: LoadedScenario) -> World:
         make_scheduler(spec, cfg, rng),
         VehicleRadio(r.tx_power_dbm, r.antenna_gain_dbi, r.antenna_height_m, r.noise_figure_db),
         bsm_period_ms, l_sub, spec.metrics.hard_braking_mps2,
+        lambda b: subchannels_for_payload(b, r.mcs, r.subchannel_size_prb),
     )
     e = spec.applications.ebw
     ebw = (EmergencyBrakeWarning(EbwParams(e.range_m, e.decel_mps2, e.duration_s), step_ms)
@@ -434,5 +437,7 @@ def build_world(loaded: LoadedScenario) -> World:
         rsus=rsus, medium=medium, rng=rng, signals=signals, stop_lines=stop_lines, step_ms=step_ms, duration_ms=s_to_ms(spec.duration_s),
         radio_batch_ms=spec.radio.batch_ms, ebw=ebw,
         pedestrians=None if plan.vru is None else plan.vru.table,
+        roadside=build_roadside(spec, rsus, projection, medium, rng, source,
+                                s_to_ms(spec.metrics.warmup_s)),
         data_hashes=hashes,
     )

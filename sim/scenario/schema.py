@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from sim.core.units import kmh_to_mps, per_hour_to_per_s
 from sim.metrics.expectations import EXPECT_DESCRIPTION, Expectations
+from sim.scenario.schema_edge import EdgeSpec, FaultSpec, RoadsideMessagesSpec
 
 
 class Spec(BaseModel):
@@ -292,6 +293,7 @@ class RsuSpec(Spec):
     max_offset_m: Annotated[float, Field(gt=0.0)] = Field(
         default=2000.0, description="An RSU further than this from every route is an error"
     )
+    messages: RoadsideMessagesSpec = Field(default_factory=RoadsideMessagesSpec)
 
 
 class PhaseSpec(Spec):
@@ -493,6 +495,8 @@ class ScenarioSpec(Spec):
     )
     pedestrians: PedestrianSpec | None = Field(default=None, description="VRUs crossing at signals")
     applications: ApplicationsSpec = Field(default_factory=ApplicationsSpec)
+    edge: EdgeSpec = Field(default_factory=EdgeSpec)
+    faults: list[FaultSpec] = Field(default_factory=list)
     metrics: MetricsSpec = Field(default_factory=MetricsSpec)
     output: OutputSpec = Field(default_factory=OutputSpec)
     expect: Expectations = Field(default_factory=dict, description=EXPECT_DESCRIPTION)

@@ -19,6 +19,7 @@ import numpy as np
 
 from sim.metrics.kpi import prr_at, quantile_from_hist
 from sim.metrics.radio_recorder import LATENCY_BIN_MS
+from sim.viz.edges import edge_layer_from_world
 from sim.viz.roads import RoadLayer, RouteShape, build_road_layer
 from sim.viz.scene import Links, Scene, Stats, Vehicles
 from sim.viz.signals import SignalLayer, build_signal_layer
@@ -93,7 +94,7 @@ def scene_from_world(world: World, roads: RoadLayer, now_ms: int,
         vehicles=Vehicles.from_columns(world.mobility.table.cols), tx_vehicle_ids=tx_ids,
         links=tuple(links_from_batch(b) for b in batches), stats=stats,
         rsu_radius_m=rsu_radius_m, title=world.spec.name, mode="live", signals=signals,
-        signal_state=state, warned=warned,
+        signal_state=state, warned=warned, edges=edge_layer_from_world(world),
         pedestrian_xy_m=None if world.pedestrians is None else np.column_stack(
             [world.pedestrians["x_m"], world.pedestrians["y_m"]]),
     )

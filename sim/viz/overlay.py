@@ -142,9 +142,12 @@ class Overlay:
             return
         self.draw_hud(surface, scene, hud)
         self.draw_scale_bar(surface, camera, (MARGIN_PX, bottom - 6))
-        self.draw_legend(surface, (MARGIN_PX, bottom - 34))
+        self.draw_legend(surface, (MARGIN_PX, bottom - 34),
+                         edges=scene.edges is not None and len(scene.edges) > 0)
         if scene.signals is not None and len(scene.signals):
             self.draw_signal_legend(surface, (MARGIN_PX, bottom - 60))
+        if scene.edges is not None and len(scene.edges):
+            self.draw_edge_gauges(surface, scene.edges, (w - MARGIN_PX, MARGIN_PX))
         if scene.mode == "replay":
             self.draw_progress(surface, scene)
         if hud.selected is not None:
@@ -186,6 +189,30 @@ class Overlay:
         lines.append(("h: help    q: quit", style.TEXT_DIM, "small"))
         self.lines_box(surface, lines, (MARGIN_PX, MARGIN_PX))
 
+    def draw_edge_gauges(self, surface: Any, edges: Any, top_right: tuple[int, int]) -> None:
+        """Per edge server: a bar of busy cores (green) and one of waiting tasks (amber, scaled
+        to the core count), with the numbers, in a panel at the top right."""
+        pg = pygame()
+        bar_w, row_h = 80, 16
+        rows = [(f"{n}{'' if a else ' DOWN'}  {b}/{c} busy  q {q}", a, b, c, q)
+                for n, a, b, c, q in zip(edges.names, edges.alive.tolist(), edges.busy.tolist(),
+                                         edges.cores.tolist(), edges.queue.tolist())]
+        texts = [self.render_text(t, style.TEXT if a else style.EDGE_DOWN, "small")
+                 for t, a, *_ in rows]
+        width = max(t.get_width() for t in texts) + bar_w + 3 * MARGIN_PX
+        rect = pg.Rect(top_right[0] - width, top_right[1], width, row_h * len(rows) + 2 * MARGIN_PX)
+        self.panel(surface, rect)
+        y = rect.top + MARGIN_PX
+        for text, (_, alive, busy, cores, queue) in zip(texts, rows):
+            x = rect.left + MARGIN_PX
+            pg.draw.rect(surface, style.TEXT_DIM, pg.Rect(x, y + 2, bar_w, 5), 1)
+            pg.draw.rect(surface, style.GAUGE_BUSY,
+                         pg.Rect(x, y + 2, round(bar_w * min(busy / max(cores, 1), 1.0)), 5))
+            pg.draw.rect(surface, style.GAUGE_QUEUE,
+                         pg.Rect(x, y + 8, round(bar_w * min(queue / max(cores, 1), 1.0)), 4))
+            surface.blit(text, (x + bar_w + MARGIN_PX, y))
+            y += row_h
+
     def draw_scale_bar(self, surface: Any, camera: Camera, bottom_left: tuple[int, int]) -> None:
         pg = pygame()
         length_m = nice_length_m(150.0 / camera.scale_px_per_m)
@@ -201,7 +228,7 @@ class Overlay:
             pg.draw.line(surface, style.TEXT, (xx, y0 - 5), (xx, y0), 2)
         surface.blit(text, (x + 2 * MARGIN_PX + length_px, y0 - text.get_height() + 3))
 
-    def draw_legend(self, surface: Any, bottom_left: tuple[int, int]) -> None:
+    def draw_legend(self, surface: Any, bottom_left: tuple[int, int], edges: bool = False) -> None:
         pg = pygame()
         items: list[tuple[str, tuple[int, int, int], str]] = [
             (CLASS_BY_CODE[c].name, style.CLASS_COLOUR_BY_CODE[c], "box")
@@ -210,6 +237,8 @@ class Overlay:
         items += [("L3", style.L3_MARK, "dot"), ("L4", style.L4_MARK, "dot"),
                   ("V2X", style.V2X_MARK, "dot"), ("transmitting", style.TX_RING, "ring"),
                   ("EBW warning", style.EBW_WARNING, "halo"), ("RSU", style.RSU_FILL, "box")]
+        if edges:
+            items += [("edge", style.EDGE_FILL, "diamond"), ("edge down", style.EDGE_DOWN, "diamond")]
         surfs = [self.render_text(name, style.TEXT, "small") for name, _, _ in items]
         width = sum(s.get_width() + 26 for s in surfs) + MARGIN_PX
         x, y = bottom_left
@@ -222,6 +251,9 @@ class Overlay:
                 pg.draw.rect(surface, colour, (cx, cy - 5, 12, 10))
             elif kind == "dot":
                 pg.draw.circle(surface, colour, (cx + 6, cy), 4)
+            elif kind == "diamond":
+                pg.draw.polygon(surface, colour, [(cx + 6, cy - 6), (cx + 12, cy), (cx + 6, cy + 6),
+                                                  (cx, cy)])
             elif kind == "halo":
                 pg.draw.circle(surface, colour, (cx + 6, cy), 6)
                 pg.draw.rect(surface, style.CLASS_COLOUR_BY_CODE[0], (cx + 3, cy - 2, 7, 4))

@@ -46,6 +46,7 @@ class Renderer:
         self.draw_roads(surface, scene, camera)
         self.draw_stop_lines(surface, scene, camera)
         self.draw_coverage(surface, scene, camera)
+        self.draw_backhaul(surface, scene, camera)
         self.draw_intersections(surface, scene, camera)
         selected = hud.selected if hud else None
         if selected is not None:
@@ -60,6 +61,7 @@ class Renderer:
             self.draw_signal_heads(surface, scene, camera)
         self.draw_pedestrians(surface, scene, camera)
         self.draw_rsus(surface, scene, camera)
+        self.draw_edges(surface, scene, camera)
         if selected is not None:
             self.draw_selection(surface, scene, camera, selected)
         self.overlay.draw(surface, scene, camera, hud)
@@ -286,6 +288,47 @@ class Renderer:
             if labels and k not in named:  # an RSU at a junction is named by the signal label
                 label = self.overlay.render_text(f"RSU {k}", style.RSU_FILL, "small")
                 pos = (rect.right + 8, rect.top - 4)
+                self.overlay.panel(surface, label.get_rect(topleft=pos).inflate(4, 2))
+                surface.blit(label, pos)
+
+    # ------------------------------------------------------------------ edge servers
+    def draw_backhaul(self, surface: Any, scene: Scene, camera: Camera) -> None:
+        """A thin line from each RSU to the edge server that serves it now."""
+        e = scene.edges
+        if e is None or not len(e) or not len(scene.rsu_xy_m):
+            return
+        pg = pygame()
+        n = min(len(e.rsu_edge), len(scene.rsu_xy_m))
+        has = np.flatnonzero((e.rsu_edge[:n] >= 0) & (e.rsu_edge[:n] < len(e)))
+        if not len(has):
+            return
+        rx, ry = camera.to_screen(scene.rsu_xy_m[has, 0], scene.rsu_xy_m[has, 1])
+        ex, ey = camera.to_screen(e.xy_m[e.rsu_edge[has], 0], e.xy_m[e.rsu_edge[has], 1])
+        for a, b, c, d in zip(rx.tolist(), ry.tolist(), ex.tolist(), ey.tolist()):
+            pg.draw.line(surface, style.BACKHAUL, (round(a), round(b)), (round(c), round(d)), 1)
+
+    def draw_edges(self, surface: Any, scene: Scene, camera: Camera) -> None:
+        """Edge servers as diamonds (green up, red down), named when zoomed in."""
+        e = scene.edges
+        if e is None or not len(e):
+            return
+        pg = pygame()
+        px, py = camera.to_screen(e.xy_m[:, 0], e.xy_m[:, 1])
+        w, h = camera.width_px, camera.height_px
+        half = style.edge_half_px(camera.scale_px_per_m)
+        labels = camera.scale_px_per_m >= style.RSU_NEAR_SCALE_PX_PER_M
+        for k, (x, y) in enumerate(zip(px.tolist(), py.tolist())):
+            if not (-half <= x < w + half and -half <= y < h + half):
+                continue
+            cx, cy = round(x), round(y)
+            pts = [(cx, cy - half), (cx + half, cy), (cx, cy + half), (cx - half, cy)]
+            big = [(cx, cy - half - 1), (cx + half + 1, cy), (cx, cy + half + 1), (cx - half - 1, cy)]
+            pg.draw.polygon(surface, style.EDGE_BORDER, big)
+            colour = style.EDGE_FILL if e.alive[k] else style.EDGE_DOWN
+            pg.draw.polygon(surface, colour, pts)
+            if labels:
+                label = self.overlay.render_text(e.names[k], colour, "small")
+                pos = (cx + half + 8, cy + 4)
                 self.overlay.panel(surface, label.get_rect(topleft=pos).inflate(4, 2))
                 surface.blit(label, pos)
 

@@ -24,6 +24,7 @@ import numpy as np
 from sim.io.rundir import read_json
 from sim.core.errors import V2xSimError
 from sim.io.trace import Frame, TraceFormatError, read_trace
+from sim.viz.edges import EdgeLayer
 from sim.viz.roads import RoadLayer, RouteShape, build_road_layer
 from sim.viz.scene import Links, Scene, Stats, Vehicles
 from sim.viz.signals import SignalLayer, approximate_stop_lines, build_signal_layer
@@ -61,6 +62,8 @@ class ReplaySource:
         rsu_xy = np.zeros((0, 2))
         signals: Frame | None = None
         signal_states: list[Frame] = []
+        edges: Frame | None = None
+        edge_frames: dict[str, list[Frame]] = {"edge_state": [], "rsu_edge": []}
         try:
             meta, reader = read_trace(self.trace)
             for fr in reader:
@@ -78,6 +81,10 @@ class ReplaySource:
                     signals = fr
                 elif fr.kind == "signal_state":
                     signal_states.append(fr)
+                elif fr.kind == "edges":
+                    edges = fr
+                elif fr.kind in ("edge_state", "rsu_edge"):
+                    edge_frames[fr.kind].append(fr)
         except (TraceFormatError, OSError) as exc:
             raise ReplayError(f"{self.trace}: cannot read the trace ({exc})") from None
         except KeyError as exc:
@@ -105,6 +112,8 @@ class ReplaySource:
         self.signal_states = [f for f in signal_states if "axis" in f.cols and "cross" in f.cols
                               and f.n == n_sig]
         self.signal_state_t = np.array([f.t_s for f in self.signal_states])
+        self._edges = edges
+        self._edge_frames = {k: (v, np.array([f.t_s for f in v])) for k, v in edge_frames.items()}
         self.title = str(meta.get("scenario", self.trace.parent.name))
         step_ms = meta.get("step_ms")
         #: Mobility step [s]: the radio batches in [t, t + step) belong to the state at t.
@@ -157,9 +166,35 @@ class ReplaySource:
             mode="replay", t_end_s=self.t_end, finished=index == len(self.states) - 1,
             signals=self.signals, signal_state=self._signal_state(t),
             warned=(np.array(fr.cols["warned"], dtype=bool) if "warned" in fr.cols else None),
+            edges=self._edge_layer(t),
         )
         self._cache = (index, scene)
         return scene
+
+    def _edge_layer(self, t_s: float) -> EdgeLayer | None:
+        """Edge servers and their state recorded with the state at `t_s` (or just before)."""
+        e = self._edges
+        if e is None or not e.n:
+            return None
+        n = e.n
+
+        def latest(kind: str) -> Frame | None:
+            frames, times = self._edge_frames[kind]
+            i = int(np.searchsorted(times, t_s + TIME_EPS_S, side="right")) - 1
+            return frames[i] if i >= 0 else None
+
+        st, re = latest("edge_state"), latest("rsu_edge")
+        ok = st is not None and st.n == n
+        return EdgeLayer(
+            xy_m=np.column_stack([e.cols["x_m"], e.cols["y_m"]]).astype(np.float64),
+            names=tuple(f"edge #{i}" for i in range(n)),
+            cores=np.asarray(e.cols["cores"], dtype=np.int64),
+            rsu_edge=(np.asarray(re.cols["edge"], dtype=np.int64) if re is not None
+                      else np.zeros(0, np.int64)),
+            alive=np.asarray(st.cols["alive"], dtype=bool) if ok else np.ones(n, bool),
+            busy=np.asarray(st.cols["busy"], dtype=np.int64) if ok else np.zeros(n, np.int64),
+            queue=np.asarray(st.cols["queue"], dtype=np.int64) if ok else np.zeros(n, np.int64),
+        )
 
     def _signal_state(self, t_s: float) -> np.ndarray | None:
         """(S, 2) colours recorded with the state at `t_s` (or the latest before it)."""

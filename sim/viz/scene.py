@@ -9,7 +9,7 @@ viewer keeps drawing the same instant) and no pygame objects.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 from numpy.typing import NDArray
@@ -17,6 +17,9 @@ from numpy.typing import NDArray
 from sim.viz.roads import RoadLayer
 from sim.viz.signals import SignalLayer
 from vehicles.classes import class_table
+
+if TYPE_CHECKING:
+    from sim.viz.edges import EdgeLayer
 
 IntArray = NDArray[np.int64]
 FloatArray = NDArray[np.float64]
@@ -151,6 +154,8 @@ class Scene:
     warned: NDArray[np.bool_] | None = None
     #: (P, 2) pedestrians and cyclists (World.pedestrians) at `t_s`; None: none in the scenario.
     pedestrian_xy_m: FloatArray | None = None
+    #: Edge (MEC) servers, their RSU links and queue state (None: no edge in the scenario).
+    edges: EdgeLayer | None = None
 
     def warned_rows(self) -> NDArray[np.bool_]:
         """Per vehicle row: warned now (all False when not recorded or mis-sized)."""

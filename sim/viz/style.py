@@ -102,3 +102,16 @@ def signal_glyph_px(scale_px_per_m: float) -> tuple[float, float, float]:
 
 
 ATTRIBUTION = "\u00a9 OpenStreetMap contributors, ODbL 1.0"
+
+# Edge (MEC) servers and their backhaul links.
+EDGE_FILL: RGB = (120, 230, 120)
+EDGE_DOWN: RGB = (230, 60, 60)
+EDGE_BORDER: RGB = (10, 40, 10)
+BACKHAUL: RGB = (90, 150, 90)
+GAUGE_BUSY: RGB = (120, 230, 120)
+GAUGE_QUEUE: RGB = (255, 176, 0)
+
+
+def edge_half_px(scale_px_per_m: float) -> int:
+    """Half-size of the edge glyph: a bit larger than an RSU so it reads as the hub."""
+    return rsu_half_px(scale_px_per_m) + 2
