@@ -301,3 +301,37 @@ def test_tjw_slows_early_for_a_queue_beyond_sight(jam_ahead_m: float, fires: boo
     assert bool(t["advice_end_ms"][0] > 0) is fires
     if fires:
         assert t["advice_speed_mps"][0] == pytest.approx(60 / 3.6)
+
+
+# ------------------------------------------------------------------ the manager, as the engine calls it
+def test_manager_runs_spat_apps_on_a_hand_built_radio_batch() -> None:
+    """A SPAT from RSU 0 (serving the signal) decoded by the host 100 m before a line that will
+    be red when it arrives: the manager extracts the reception and RLVW brakes the host."""
+    from roadside.rsu import RsuTable
+    from sim.scenario.schema_apps import RlvwSpec
+    from sim.scenario.schema import ApplicationsSpec
+    from vehicles.apps.manager import build_apps
+
+    sig, lines = one_signal()
+    t = table({"s_m": 100.0, "v_mps": 15.0})
+    route = Route("r", np.array([[0.0, 0.0], [400.0, 0.0]]), 1, 3.5, 14.0, ("a",), ("s",))
+    geometry = RouteGeometry([route])
+    apps = build_apps(ApplicationsSpec(rlvw=RlvwSpec(enabled=True)), STEP_MS, geometry)
+    rsus = RsuTable(xy_m=np.array([[200.0, 5.0]]), lonlat_deg=np.zeros((1, 2)), height_m=5.0,
+                    tx_power_dbm=23.0, antenna_gain_dbi=8.0, noise_figure_db=5.0,
+                    signal_idx=np.array([0]))
+    world = SimpleNamespace(mobility=SimpleNamespace(table=t), step_ms=STEP_MS, geometry=geometry,
+                            signals=sig, stop_lines=lines, rsus=rsus)
+    batch = SimpleNamespace(
+        t0_ms=22_000,
+        result=SimpleNamespace(links=SimpleNamespace(
+            tx=np.array([0]), rx=np.array([0]), success=np.array([True]))),
+        node_vehicle_id=np.array([0, -1]), tx_vehicle_id=np.array([-1]), tx_rsu=np.array([0]),
+        tx_msg_type=np.array([int(MsgType.SPAT)]), tx_brake_flag=np.array([False]),
+        tx=SimpleNamespace(gen_ms=np.array([22_000.0]), subframe_ms=np.array([22_004])),
+    )
+    apps.on_batch(world, batch)  # type: ignore[arg-type]
+    assert warned_rows(t) == [0]
+    summary = apps.summary()
+    assert summary["rlvw"]["warnings"] == 1 and summary["rlvw"]["mean_latency_ms"] == 5.0
+    assert summary["fcw"] is None and summary["warnings_total"] == 1
