@@ -303,13 +303,13 @@ def test_tjw_slows_early_for_a_queue_beyond_sight(jam_ahead_m: float, fires: boo
         assert t["advice_speed_mps"][0] == pytest.approx(60 / 3.6)
 
 
-# ------------------------------------------------------------------ the manager, as the engine calls it
+# ----------------------------------------------------- the manager, as the engine runs it
 def test_manager_runs_spat_apps_on_a_hand_built_radio_batch() -> None:
     """A SPAT from RSU 0 (serving the signal) decoded by the host 100 m before a line that will
     be red when it arrives: the manager extracts the reception and RLVW brakes the host."""
     from roadside.rsu import RsuTable
-    from sim.scenario.schema_apps import RlvwSpec
     from sim.scenario.schema import ApplicationsSpec
+    from sim.scenario.schema_apps import RlvwSpec
     from vehicles.apps.manager import build_apps
 
     sig, lines = one_signal()

@@ -1,4 +1,4 @@
-"""With vs without V2X, end to end at small scale: the applications change driving for the better."""
+"""With vs without V2X, end to end at small scale: the applications make driving safer."""
 
 from __future__ import annotations
 

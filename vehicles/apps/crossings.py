@@ -55,8 +55,10 @@ def _centre_path(geometry, r: int) -> tuple[NDArray[np.float64], NDArray[np.floa
     return np.column_stack([x, y]), s
 
 
-def _segment_hits(p: NDArray[np.float64], q: NDArray[np.float64]) -> list[tuple[int, float, int, float]]:
-    """Proper intersections of polylines p and q: (segment i of p, fraction, segment j of q, fraction)."""
+def _segment_hits(p: NDArray[np.float64], q: NDArray[np.float64]
+                  ) -> list[tuple[int, float, int, float]]:
+    """Proper intersections of polylines p and q: (segment i of p, fraction along it, segment j
+    of q, fraction along it)."""
     a0, a1 = p[:-1, None, :], p[1:, None, :]
     b0, b1 = q[None, :-1, :], q[None, 1:, :]
     da, db = a1 - a0, b1 - b0
@@ -119,8 +121,9 @@ class CrossingMonitor:
     crossings: Crossings
     pet_near_miss_s: float = 1.5
     stats: CrossingStats = field(default_factory=CrossingStats)
-    _inside: dict[tuple[int, int], set[int]] = field(default_factory=dict)  # (crossing, side) -> ids
-    _last_ms: dict[tuple[int, int], int] = field(default_factory=dict)  # last time a side was occupied
+    #: (crossing, side) -> ids inside the zone, and the last time that side was occupied.
+    _inside: dict[tuple[int, int], set[int]] = field(default_factory=dict)
+    _last_ms: dict[tuple[int, int], int] = field(default_factory=dict)
     _colliding: set[tuple[int, int, int]] = field(default_factory=set)
 
     def on_step(self, table: VehicleTable, now_ms: int) -> None:
@@ -160,5 +163,6 @@ class CrossingMonitor:
             "conflict_points": int((self.crossings.route < self.crossings.other).sum()),
             "collisions": self.stats.collisions,
             "near_misses": self.stats.near_misses,
-            "min_pet_s": None if self.stats.min_pet_s == float("inf") else round(self.stats.min_pet_s, 3),
+            "min_pet_s": None if self.stats.min_pet_s == float("inf")
+            else round(self.stats.min_pet_s, 3),
         }

@@ -3,14 +3,16 @@
 A BSM whose event flag says "hard braking" and that a following vehicle decodes (the radio decides:
 range, collisions, half-duplex all apply) warns that vehicle if the sender is ahead of it in its
 lane within `range_m` (vehicles in other lanes are not in its path: braking them too only
-startles their followers), once the enhanced time-to-collision with the braking sender is below
+startles their followers) and moves at >= 5 m/s (a flag while creeping in a queue is no
+emergency stop), once the enhanced time-to-collision with the braking sender is below
 `brake_ttc_s` (8 s: about two human reaction-plus-braking times; farther back the sender's later
-BSMs re-evaluate). The warned driver brakes, after its own reaction time (a human's
-drawn reaction time; an L3/L4 system's processing delay), hard enough to stop behind where the
-sender will stop (at least `decel_mps2`, at most `max_decel_mps2`) for `duration_s`. Without V2X a driver reacts only to its direct leader, one
-reaction time after that leader brakes, so delays add up down a platoon; the warning reaches
-every equipped follower within range at once. Lead time: the enhanced TTC to the braking sender
-(it keeps braking at the hard-braking threshold or harder) at reception.
+BSMs re-evaluate). The warned driver brakes, after its own reaction time (a human's drawn
+reaction time; an L3/L4 system's processing delay), hard enough to stop behind where the sender
+will stop (at least `decel_mps2`, at most `max_decel_mps2`) for `duration_s` or until stopped;
+an open warning is not renewed (renewals chain into a self-sustaining stop wave). Without V2X a
+driver reacts only to its direct leader, one reaction time after that leader brakes, so delays
+add up down a platoon; the warning reaches every equipped follower within range at once. Lead
+time: the enhanced TTC to the braking sender (braking as its BSM says) at reception.
 """
 
 from __future__ import annotations
@@ -20,11 +22,20 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.radio.messages import MsgType
-from vehicles.apps.fcw import KEEP_GAP_M
 from vehicles.apps.base import (
-    SAFETY_LATENCY_MS, V2V_SAFETY_RANGE_M, AppContext, AppStats, Receptions, Requirement, brake,
-    first_per_row, of_type, drop_stale, time_to_collision_s,
+    SAFETY_LATENCY_MS,
+    V2V_SAFETY_RANGE_M,
+    AppContext,
+    AppStats,
+    Receptions,
+    Requirement,
+    brake,
+    drop_stale,
+    first_per_row,
+    of_type,
+    time_to_collision_s,
 )
+from vehicles.apps.fcw import KEEP_GAP_M
 
 #: A flagged BSM from a vehicle slower than this is a stop-and-go creep, not an emergency stop.
 MIN_SENDER_SPEED_MPS = 5.0

@@ -16,8 +16,16 @@ import numpy as np
 
 from sim.radio.messages import MsgType
 from vehicles.apps.base import (
-    SAFETY_LATENCY_MS, V2V_SAFETY_RANGE_M, AppContext, AppStats, Receptions, Requirement, advise,
-    first_per_row, of_type, drop_stale,
+    SAFETY_LATENCY_MS,
+    V2V_SAFETY_RANGE_M,
+    AppContext,
+    AppStats,
+    Receptions,
+    Requirement,
+    advise,
+    drop_stale,
+    first_per_row,
+    of_type,
 )
 
 

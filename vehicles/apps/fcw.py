@@ -20,8 +20,17 @@ import numpy as np
 
 from sim.radio.messages import MsgType
 from vehicles.apps.base import (
-    SAFETY_LATENCY_MS, V2V_SAFETY_RANGE_M, AppContext, AppStats, Receptions, Requirement, brake,
-    first_per_row, of_type, drop_stale, time_to_collision_s,
+    SAFETY_LATENCY_MS,
+    V2V_SAFETY_RANGE_M,
+    AppContext,
+    AppStats,
+    Receptions,
+    Requirement,
+    brake,
+    drop_stale,
+    first_per_row,
+    of_type,
+    time_to_collision_s,
 )
 
 #: Bumper gap the required deceleration aims to keep (the IDM jam distance of a car, 2 m).

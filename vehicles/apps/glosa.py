@@ -17,7 +17,15 @@ import numpy as np
 from roadside.signals import GREEN
 from sim.radio.messages import MsgType
 from vehicles.apps.base import (
-    SHORT_RANGE_M, AppContext, AppStats, Receptions, Requirement, advise, first_per_row, of_type, drop_stale,
+    SHORT_RANGE_M,
+    AppContext,
+    AppStats,
+    Receptions,
+    Requirement,
+    advise,
+    drop_stale,
+    first_per_row,
+    of_type,
 )
 from vehicles.apps.spat import approaching, colors_at, green_window_ms
 

@@ -17,8 +17,16 @@ import numpy as np
 
 from sim.radio.messages import MsgType
 from vehicles.apps.base import (
-    SAFETY_LATENCY_MS, SHORT_RANGE_M, AppContext, AppStats, Receptions, Requirement, brake,
-    first_per_row, of_type, drop_stale,
+    SAFETY_LATENCY_MS,
+    SHORT_RANGE_M,
+    AppContext,
+    AppStats,
+    Receptions,
+    Requirement,
+    brake,
+    drop_stale,
+    first_per_row,
+    of_type,
 )
 from vehicles.apps.crossings import Crossings, zone_times
 
@@ -56,7 +64,8 @@ class IntersectionCollisionWarning:
                         t["y_m"][rec.tx_row] - t["y_m"][rec.rx_row])
         crossing = np.isin(t["route"][rec.tx_row] * 100_000 + t["route"][rec.rx_row],
                            c.other * 100_000 + c.route)
-        rec = rec.subset(drop_stale(rec, crossing & (dist <= self.req.range_m), self.req, self.stats))
+        near = crossing & (dist <= self.req.range_m)
+        rec = rec.subset(drop_stale(rec, near, self.req, self.stats))
         rx, tx = rec.rx_row, rec.tx_row
         hits: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
         for k in range(len(c)):  # a handful of conflict points
@@ -64,7 +73,8 @@ class IntersectionCollisionWarning:
             if len(sel) == 0:
                 continue
             r, o = rx[sel], tx[sel]
-            in_r, out_r = zone_times(t["s_m"][r], t["v_mps"][r], t["length_m"][r], c.s_m[k], c.half_m[k])
+            in_r, out_r = zone_times(t["s_m"][r], t["v_mps"][r], t["length_m"][r], c.s_m[k],
+                                     c.half_m[k])
             in_o, out_o = zone_times(t["s_m"][o], t["v_mps"][o], t["length_m"][o], c.other_s_m[k],
                                      c.other_half_m[k])
             d_in = c.s_m[k] - c.half_m[k] - t["s_m"][r]

@@ -117,8 +117,9 @@ class AppManager:
         """Runs every enabled application on what this batch delivered; once per mobility step
         (on its first batch) the crossing monitor looks at the state."""
         table = world.mobility.table
-        if self.monitor is not None and batch.t0_ms % world.step_ms == 0 and len(self.monitor.crossings):
-            self.monitor.on_step(table, batch.t0_ms)
+        mon = self.monitor
+        if mon is not None and len(mon.crossings) and batch.t0_ms % world.step_ms == 0:
+            mon.on_step(table, batch.t0_ms)
         if not self.apps or len(table) == 0:
             return
         rec = Receptions.from_batch(batch, table)

@@ -17,8 +17,16 @@ import numpy as np
 from roadside.signals import RED
 from sim.radio.messages import MsgType
 from vehicles.apps.base import (
-    SAFETY_LATENCY_MS, SHORT_RANGE_M, AppContext, AppStats, Receptions, Requirement, brake,
-    first_per_row, of_type, drop_stale,
+    SAFETY_LATENCY_MS,
+    SHORT_RANGE_M,
+    AppContext,
+    AppStats,
+    Receptions,
+    Requirement,
+    brake,
+    drop_stale,
+    first_per_row,
+    of_type,
 )
 from vehicles.apps.spat import approaching, colors_at, green_window_ms
 
@@ -61,7 +69,8 @@ class RedLightViolationWarning:
         hit = (v > 1.0) & (color == RED) & (left > 0) & (need <= self.p.max_decel_mps2)
         if not hit.any():
             return
-        rec, sig, group, arrive_s, need = rec.subset(hit), sig[hit], group[hit], arrive_s[hit], need[hit]
+        rec, sig, group = rec.subset(hit), sig[hit], group[hit]
+        arrive_s, need = arrive_s[hit], need[hit]
         k = first_per_row(rec.rx_row, arrive_s)
         rows, at = rec.rx_row[k], rec.rx_ms[k]
         decel = np.clip(need[k], self.p.decel_mps2, self.p.max_decel_mps2)

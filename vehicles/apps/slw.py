@@ -14,7 +14,15 @@ import numpy as np
 
 from sim.radio.messages import MsgType
 from vehicles.apps.base import (
-    SHORT_RANGE_M, AppContext, AppStats, Receptions, Requirement, advise, first_per_row, of_type, drop_stale,
+    SHORT_RANGE_M,
+    AppContext,
+    AppStats,
+    Receptions,
+    Requirement,
+    advise,
+    drop_stale,
+    first_per_row,
+    of_type,
 )
 
 

@@ -16,7 +16,8 @@ def colors_at(signals: SignalTable, t_ms: FloatArray, sig: IntArray, group: IntA
     t = np.mod(np.asarray(t_ms, np.float64) - signals.offset_ms[sig], signals.cycle_ms[sig])
     start, yel, red, end = (signals.phase_start_ms[sig], signals.phase_yellow_ms[sig],
                             signals.phase_red_ms[sig], signals.phase_end_ms[sig])
-    serving = (signals.phase_group[sig] == group[:, None]) & (t[:, None] >= start) & (t[:, None] < end)
+    serving = ((signals.phase_group[sig] == group[:, None]) & (t[:, None] >= start)
+               & (t[:, None] < end))
     color = np.full(len(sig), RED)
     color[(serving & (t[:, None] < yel)).any(axis=1)] = GREEN
     color[(serving & (t[:, None] >= yel) & (t[:, None] < red)).any(axis=1)] = YELLOW

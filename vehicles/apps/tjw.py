@@ -16,8 +16,15 @@ import numpy as np
 
 from sim.radio.messages import MsgType
 from vehicles.apps.base import (
-    EFFICIENCY_LATENCY_MS, AppContext, AppStats, Receptions, Requirement, advise, first_per_row,
-    of_type, drop_stale,
+    EFFICIENCY_LATENCY_MS,
+    AppContext,
+    AppStats,
+    Receptions,
+    Requirement,
+    advise,
+    drop_stale,
+    first_per_row,
+    of_type,
 )
 
 

@@ -16,8 +16,16 @@ from numpy.typing import NDArray
 
 from sim.radio.messages import MsgType
 from vehicles.apps.base import (
-    SAFETY_LATENCY_MS, SHORT_RANGE_M, AppContext, AppStats, Receptions, Requirement, brake,
-    first_per_row, of_type, drop_stale,
+    SAFETY_LATENCY_MS,
+    SHORT_RANGE_M,
+    AppContext,
+    AppStats,
+    Receptions,
+    Requirement,
+    brake,
+    drop_stale,
+    first_per_row,
+    of_type,
 )
 
 FloatArray = NDArray[np.float64]
@@ -73,8 +81,8 @@ class VruCollisionWarning:
         rec = of_type(rec, (int(MsgType.RSM),))
         t = ctx.table
         rsu_xy = ctx.rsu_xy_m[np.maximum(rec.tx_rsu, 0)]
-        near = (rec.tx_rsu >= 0) & (np.hypot(t["x_m"][rec.rx_row] - rsu_xy[:, 0],
-                                             t["y_m"][rec.rx_row] - rsu_xy[:, 1]) <= self.req.range_m)
+        dist = np.hypot(t["x_m"][rec.rx_row] - rsu_xy[:, 0], t["y_m"][rec.rx_row] - rsu_xy[:, 1])
+        near = (rec.tx_rsu >= 0) & (dist <= self.req.range_m)
         rec = rec.subset(drop_stale(rec, near, self.req, self.stats))
         if len(rec) == 0:
             return
