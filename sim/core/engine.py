@@ -70,8 +70,8 @@ class Engine:
                 batch = w.medium.batch(t0, batch_ms, w.mobility.table, w.rsus, state_ms=now)
                 if rs is not None:
                     rs.after_batch(w, batch)
-                if w.ebw is not None:  # applications act on what was received, before observers
-                    w.ebw.on_batch(batch, w.mobility.table)
+                if w.apps is not None:  # applications act on what was received, before observers
+                    w.apps.on_batch(w, batch)
                 for o in self.observers:
                     o.on_radio_batch(w, batch)
             if rs is not None:

@@ -126,6 +126,7 @@ class SummaryObserver:
                                              / world.ebw.stats.warnings, 3)
                     if world.ebw.stats.warnings else None,
                 },
+                **({} if world.apps is None else world.apps.summary()),  # per-application blocks
             },
             "rsus": len(world.rsus),
             "signals": 0 if world.signals is None else len(world.signals),

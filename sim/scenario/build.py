@@ -46,7 +46,8 @@ from sim.scenario.geo import LocalProjection
 from sim.scenario.loader import LoadedScenario
 from sim.scenario.schema import ScenarioSpec
 from vehicles.lanechange import MobilParams
-from vehicles.warnings import EbwParams, EmergencyBrakeWarning
+from vehicles.apps.ebw import EmergencyBrakeWarning
+from vehicles.apps.manager import AppManager, build_apps
 from vehicles.mobility import Mobility
 from vehicles.pedestrians import PedestrianTable
 
@@ -69,7 +70,8 @@ class World:
     step_ms: int
     duration_ms: int
     radio_batch_ms: int
-    ebw: EmergencyBrakeWarning | None = None
+    ebw: EmergencyBrakeWarning | None = None  # the EBW of `apps`, when enabled
+    apps: AppManager | None = None  # V2X applications, run by the engine after each radio batch
     #: VRUs (pedestrians, cyclists) crossing at signals; None when the scenario has none.
     pedestrians: PedestrianTable | None = None
     roadside: RoadsideNetwork | None = None  # RSU downlink, backhaul, edge, faults (roadside/)
@@ -429,13 +431,11 @@ def build_world(loaded: LoadedScenario) -> World:
         bsm_period_ms, l_sub, spec.metrics.hard_braking_mps2,
         lambda b: subchannels_for_payload(b, r.mcs, r.subchannel_size_prb),
     )
-    e = spec.applications.ebw
-    ebw = (EmergencyBrakeWarning(EbwParams(e.range_m, e.decel_mps2, e.duration_s), step_ms)
-           if e.enabled else None)
+    apps = build_apps(spec.applications, step_ms, geometry)
     return World(
         spec=spec, loaded=loaded, projection=projection, geometry=geometry, mobility=mobility,
         rsus=rsus, medium=medium, rng=rng, signals=signals, stop_lines=stop_lines, step_ms=step_ms, duration_ms=s_to_ms(spec.duration_s),
-        radio_batch_ms=spec.radio.batch_ms, ebw=ebw,
+        radio_batch_ms=spec.radio.batch_ms, ebw=apps.ebw, apps=apps,
         pedestrians=None if plan.vru is None else plan.vru.table,
         roadside=build_roadside(spec, rsus, projection, medium, rng, source,
                                 s_to_ms(spec.metrics.warmup_s)),

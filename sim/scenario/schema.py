@@ -16,6 +16,9 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sim.core.units import kmh_to_mps, per_hour_to_per_s
 from sim.metrics.expectations import EXPECT_DESCRIPTION, Expectations
 from sim.scenario.schema_edge import EdgeSpec, FaultSpec, RoadsideMessagesSpec
+from sim.scenario.schema_apps import (
+    EvwSpec, FcwSpec, GlosaSpec, IcwSpec, RlvwSpec, SlwSpec, TjwSpec, VrucwSpec,
+)
 
 
 class Spec(BaseModel):
@@ -438,10 +441,26 @@ class EbwSpec(Spec):
         default=3.0, description="Precautionary braking of a warned vehicle"
     )
     duration_s: Annotated[float, Field(gt=0.0, le=30.0)] = 2.0
+    max_latency_ms: Annotated[float, Field(gt=0.0, le=5000.0)] = 100.0
+    brake_ttc_s: Annotated[float, Field(gt=0.0, le=60.0)] = Field(
+        default=8.0, description="Brake once the TTC to the braking sender is below this")
+    max_decel_mps2: Annotated[float, Field(gt=0.0, le=9.0)] = 8.0
 
 
 class ApplicationsSpec(Spec):
+    """CSAE 53 day-one applications, each off unless enabled (sim/scenario/schema_apps.py)."""
+
     ebw: EbwSpec = Field(default_factory=EbwSpec)
+    fcw: FcwSpec = Field(default_factory=FcwSpec)
+    icw: IcwSpec = Field(default_factory=IcwSpec)
+    rlvw: RlvwSpec = Field(default_factory=RlvwSpec)
+    slw: SlwSpec = Field(default_factory=SlwSpec)
+    vrucw: VrucwSpec = Field(default_factory=VrucwSpec)
+    glosa: GlosaSpec = Field(default_factory=GlosaSpec)
+    evw: EvwSpec = Field(default_factory=EvwSpec)
+    tjw: TjwSpec = Field(default_factory=TjwSpec)
+    pet_near_miss_s: Annotated[float, Field(gt=0.0, le=10.0)] = Field(
+        default=1.5, description="Crossing conflicts: post-encroachment time below this is a near miss")
 
 
 class MetricsSpec(Spec):

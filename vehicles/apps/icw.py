@@ -1,0 +1,99 @@
+"""ICW, intersection collision warning (CSAE 53 day-one, V2V, BSM + MAP).
+
+The host knows from MAP where its route crosses others (`Crossings`). For each BSM from a vehicle
+on a crossing route, within `range_m` (CSAE 53: >= 150 m for ICW), both are projected at constant
+speed onto the conflict zone: if their occupancy intervals overlap (within `margin_s`) and the host
+would enter within `warn_time_s`, the later of the two is warned (the earlier one goes on: warning
+both would stop both) and, after its reaction delay, brakes to stop before the zone (at least
+`decel_mps2`, at most `max_decel_mps2`) until the other has cleared it. Lead time: the host's
+time to enter the conflict zone at reception.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.radio.messages import MsgType
+from vehicles.apps.base import (
+    SAFETY_LATENCY_MS,
+    SHORT_RANGE_M,
+    AppContext,
+    AppStats,
+    Receptions,
+    Requirement,
+    brake,
+    drop_stale,
+    first_per_row,
+    of_type,
+)
+from vehicles.apps.crossings import Crossings, zone_times
+
+
+@dataclass(frozen=True)
+class IcwParams:
+    range_m: float = SHORT_RANGE_M
+    max_latency_ms: float = SAFETY_LATENCY_MS
+    warn_time_s: float = 6.0
+    margin_s: float = 1.5
+    decel_mps2: float = 2.0
+    max_decel_mps2: float = 8.0
+
+
+class IntersectionCollisionWarning:
+    name = "icw"
+
+    def __init__(self, params: IcwParams, step_ms: int, crossings: Crossings) -> None:
+        self.p = params
+        self.req = Requirement(params.range_m, params.max_latency_ms)
+        self.step_ms = step_ms
+        self.crossings = crossings
+        self.stats = AppStats()
+
+    def on_receptions(self, ctx: AppContext, rec: Receptions) -> None:
+        c = self.crossings
+        if len(c) == 0:
+            return
+        rec = of_type(rec, (int(MsgType.BSM),))
+        rec = rec.subset(rec.tx_row >= 0)
+        if len(rec) == 0:
+            return
+        t = ctx.table
+        dist = np.hypot(t["x_m"][rec.tx_row] - t["x_m"][rec.rx_row],
+                        t["y_m"][rec.tx_row] - t["y_m"][rec.rx_row])
+        crossing = np.isin(t["route"][rec.tx_row] * 100_000 + t["route"][rec.rx_row],
+                           c.other * 100_000 + c.route)
+        near = crossing & (dist <= self.req.range_m)
+        rec = rec.subset(drop_stale(rec, near, self.req, self.stats))
+        rx, tx = rec.rx_row, rec.tx_row
+        hits: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
+        for k in range(len(c)):  # a handful of conflict points
+            sel = np.flatnonzero((t["route"][rx] == c.route[k]) & (t["route"][tx] == c.other[k]))
+            if len(sel) == 0:
+                continue
+            r, o = rx[sel], tx[sel]
+            in_r, out_r = zone_times(t["s_m"][r], t["v_mps"][r], t["length_m"][r], c.s_m[k],
+                                     c.half_m[k])
+            in_o, out_o = zone_times(t["s_m"][o], t["v_mps"][o], t["length_m"][o], c.other_s_m[k],
+                                     c.other_half_m[k])
+            d_in = c.s_m[k] - c.half_m[k] - t["s_m"][r]
+            later = (in_r > in_o) | ((in_r == in_o) & (t["id"][r] > t["id"][o]))
+            overlap = (in_r < out_o + self.p.margin_s) & (in_o < out_r + self.p.margin_s)
+            hit = (d_in > 0) & (out_o > 0) & later & overlap & (in_r <= self.p.warn_time_s)
+            if hit.any():
+                hits.append((sel[hit], in_r[hit], out_o[hit], d_in[hit]))
+        if not hits:
+            return
+        sel = np.concatenate([h[0] for h in hits])
+        lead, clear_s, d_in = (np.concatenate([h[i] for h in hits]) for i in (1, 2, 3))
+        k = first_per_row(rx[sel], lead)
+        rows, lead, clear_s, d_in = rx[sel][k], lead[k], clear_s[k], d_in[k]
+        at, gen = rec.rx_ms[sel][k], rec.gen_ms[sel][k]
+        v = t["v_mps"][rows]
+        tau_s = t["reaction_steps"][rows] * self.step_ms / 1000.0
+        need = v**2 / (2.0 * np.maximum(d_in - v * tau_s - 1.0, 0.5))
+        decel = np.clip(need, self.p.decel_mps2, self.p.max_decel_mps2)
+        hold_s = np.maximum(v / decel, clear_s + self.p.margin_s)
+        new = brake(t, rows, at, decel, np.round(hold_s * 1000).astype(np.int64), self.step_ms)
+        self.stats.record((at - gen)[new], lead[new])

@@ -1,0 +1,70 @@
+"""TJW, traffic jam warning (CSAE 53 day-one, efficiency; BSM here, RSI/RSM from the roadside).
+
+BSMs from vehicles on the host's route that crawl (below `jam_speed_mps`) further ahead than the
+driver can see (`sight_m`) but within `range_m` reveal a queue beyond the bend or the crest. The
+host, if faster than `approach_speed_mps`, gets a speed advice of that approach speed (never below
+the jam speed) for `duration_s`, renewed while the queue is reported: it slows early and gently
+instead of braking hard at the tail. CSAE 53 allows TJW <= 500 ms latency. Lead time: time to
+reach the queue tail at the current closing speed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.radio.messages import MsgType
+from vehicles.apps.base import (
+    EFFICIENCY_LATENCY_MS,
+    AppContext,
+    AppStats,
+    Receptions,
+    Requirement,
+    advise,
+    drop_stale,
+    first_per_row,
+    of_type,
+)
+
+
+@dataclass(frozen=True)
+class TjwParams:
+    range_m: float = 500.0
+    max_latency_ms: float = EFFICIENCY_LATENCY_MS
+    sight_m: float = 150.0
+    jam_speed_mps: float = 20.0 / 3.6
+    approach_speed_mps: float = 60.0 / 3.6
+    duration_s: float = 3.0
+
+
+class TrafficJamWarning:
+    name = "tjw"
+
+    def __init__(self, params: TjwParams, step_ms: int) -> None:
+        self.p = params
+        self.req = Requirement(params.range_m, params.max_latency_ms)
+        self.step_ms = step_ms
+        self.stats = AppStats()
+
+    def on_receptions(self, ctx: AppContext, rec: Receptions) -> None:
+        rec = of_type(rec, (int(MsgType.BSM),))
+        rec = rec.subset(rec.tx_row >= 0)
+        if len(rec) == 0:
+            return
+        t = ctx.table
+        rx, tx = rec.rx_row, rec.tx_row
+        ahead = t["s_m"][tx] - t["s_m"][rx]
+        relevant = ((t["route"][tx] == t["route"][rx]) & (ahead > self.p.sight_m)
+                    & (ahead <= self.req.range_m))
+        hit = drop_stale(rec, relevant, self.req, self.stats) & (
+            t["v_mps"][tx] < self.p.jam_speed_mps) & (t["v_mps"][rx] > self.p.approach_speed_mps)
+        if not hit.any():
+            return
+        rec, ahead = rec.subset(hit), ahead[hit]
+        k = first_per_row(rec.rx_row, ahead)  # the nearest queue
+        rows, tx, at, ahead = rec.rx_row[k], rec.tx_row[k], rec.rx_ms[k], ahead[k]
+        speed = np.maximum(self.p.approach_speed_mps, self.p.jam_speed_mps)
+        new = advise(t, rows, at, speed, round(self.p.duration_s * 1000), self.step_ms)
+        lead = ahead / np.maximum(t["v_mps"][rows] - t["v_mps"][tx], 0.1)
+        self.stats.record((at - rec.gen_ms[k])[new], lead[new])
