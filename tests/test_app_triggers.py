@@ -21,6 +21,7 @@ from vehicles.apps.rlvw import RedLightViolationWarning, RlvwParams
 from vehicles.apps.slw import SlwParams, SpeedLimitWarning
 from vehicles.apps.tjw import TjwParams, TrafficJamWarning
 from vehicles.apps.vrucw import VruCollisionWarning, VrucwParams, vru_conflicts
+from vehicles.pedestrians import PedestrianTable
 from vehicles.table import VehicleTable
 
 STEP_MS = 100
@@ -205,10 +206,16 @@ def spat_ctx(t: VehicleTable) -> AppContext:
                rsu_xy_m=np.array([[200.0, 0.0]]))
 
 
-@pytest.mark.parametrize("now_ms, fires", [(22_000, True), (5_000, False)])
-def test_rlvw_fires_when_the_host_would_pass_on_red(now_ms: int, fires: bool) -> None:
-    # 100 m before the line at 15 m/s: arrives 6.7 s later, at 28.7 s (red) or 11.7 s (green).
-    t = table({"s_m": 100.0, "v_mps": 15.0})
+@pytest.mark.parametrize("s_m, v_mps, a_mps2, now_ms, fires", [
+    (140.0, 15.0, 0.0, 25_000, True),   # 60 m at 15 m/s: at the line at 29 s (red); stop needs 2.6
+    (140.0, 15.0, 0.0, 5_000, False),   # ... at 9 s: green
+    (100.0, 15.0, 0.0, 22_000, False),  # 100 m back: red on arrival, but a 1.3 m/s2 stop is easy
+    (140.0, 15.0, -3.0, 25_000, False),  # already braking harder than the stop needs
+])
+def test_rlvw_fires_when_the_host_would_pass_on_red(s_m: float, v_mps: float, a_mps2: float,
+                                                    now_ms: int, fires: bool) -> None:
+    # Reaction 1 s (10 steps): a stop from 15 m/s over 60 - 15 - 1 = 44 m needs 225 / 88 = 2.56.
+    t = table({"s_m": s_m, "v_mps": v_mps, "a_mps2": a_mps2})
     app = RedLightViolationWarning(RlvwParams(), STEP_MS)
     app.on_receptions(spat_ctx(t), receptions([(0, 0)], MsgType.SPAT, rx_ms=now_ms, rsu=True))
     assert (warned_rows(t) == [0]) is fires
@@ -266,8 +273,8 @@ def test_vru_conflict_kernel() -> None:
 
 def test_vrucw_warns_from_an_rsm_only_about_perceived_pedestrians() -> None:
     t = table({"s_m": 0.0, "v_mps": 10.0, "x_m": 0.0, "y_m": 0.0})
-    peds = SimpleNamespace(x_m=np.array([30.0]), y_m=np.array([-6.0]), vx_mps=np.array([0.0]),
-                           vy_mps=np.array([2.0]))
+    peds = PedestrianTable()
+    peds.append(1, x_m=np.array([30.0]), y_m=np.array([-6.0]), vy_mps=np.array([2.0]))
     app = VruCollisionWarning(VrucwParams(), STEP_MS)
     near_rsu = ctx(t, pedestrians=peds, rsu_xy_m=np.array([[40.0, 10.0], [900.0, 0.0]]))
     app.on_receptions(near_rsu, receptions([(0, 1)], MsgType.RSM, rsu=True))  # far RSU: unseen
@@ -305,7 +312,7 @@ def test_tjw_slows_early_for_a_queue_beyond_sight(jam_ahead_m: float, fires: boo
 
 # ----------------------------------------------------- the manager, as the engine runs it
 def test_manager_runs_spat_apps_on_a_hand_built_radio_batch() -> None:
-    """A SPAT from RSU 0 (serving the signal) decoded by the host 100 m before a line that will
+    """A SPAT from RSU 0 (serving the signal) decoded by the host 60 m before a line that will
     be red when it arrives: the manager extracts the reception and RLVW brakes the host."""
     from roadside.rsu import RsuTable
     from sim.scenario.schema import ApplicationsSpec
@@ -313,7 +320,7 @@ def test_manager_runs_spat_apps_on_a_hand_built_radio_batch() -> None:
     from vehicles.apps.manager import build_apps
 
     sig, lines = one_signal()
-    t = table({"s_m": 100.0, "v_mps": 15.0})
+    t = table({"s_m": 140.0, "v_mps": 15.0})
     route = Route("r", np.array([[0.0, 0.0], [400.0, 0.0]]), 1, 3.5, 14.0, ("a",), ("s",))
     geometry = RouteGeometry([route])
     apps = build_apps(ApplicationsSpec(rlvw=RlvwSpec(enabled=True)), STEP_MS, geometry)
@@ -321,14 +328,14 @@ def test_manager_runs_spat_apps_on_a_hand_built_radio_batch() -> None:
                     tx_power_dbm=23.0, antenna_gain_dbi=8.0, noise_figure_db=5.0,
                     signal_idx=np.array([0]))
     world = SimpleNamespace(mobility=SimpleNamespace(table=t), step_ms=STEP_MS, geometry=geometry,
-                            signals=sig, stop_lines=lines, rsus=rsus)
+                            signals=sig, stop_lines=lines, rsus=rsus, pedestrians=None)
     batch = SimpleNamespace(
-        t0_ms=22_000,
+        t0_ms=25_000,
         result=SimpleNamespace(links=SimpleNamespace(
             tx=np.array([0]), rx=np.array([0]), success=np.array([True]))),
         node_vehicle_id=np.array([0, -1]), tx_vehicle_id=np.array([-1]), tx_rsu=np.array([0]),
         tx_msg_type=np.array([int(MsgType.SPAT)]), tx_brake_flag=np.array([False]),
-        tx=SimpleNamespace(gen_ms=np.array([22_000.0]), subframe_ms=np.array([22_004])),
+        tx=SimpleNamespace(gen_ms=np.array([25_000.0]), subframe_ms=np.array([25_004])),
     )
     apps.on_batch(world, batch)  # type: ignore[arg-type]
     assert warned_rows(t) == [0]

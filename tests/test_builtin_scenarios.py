@@ -14,6 +14,7 @@ BRIEF_S = {
     "airport-expressway-hazard": 9.0, "airport-expressway-peak": 4.0,
     "airport-expressway-interchange": 8.0,  # exits near the route end, merges at its start
     "auto-city-smart-services": 40.0,  # first kerb-side stops, VRU arrivals at 8 crosswalks
+    "auto-city-smart-services-v2x": 40.0,  # as its base; the ambulance enters at 20 s
     "auto-city-intersection-nlos": 26.0,  # the whole approach (two vehicles: cheap)
     "calibration/3gpp-urban-grid": 3.0,  # 800 vehicles: warm-up plus 1 s of statistics
 }

@@ -30,6 +30,24 @@ def test_free_road_acceleration_is_a_max_at_standstill_and_zero_at_v0() -> None:
     assert acc(20.0, np.inf, 0.0) == pytest.approx(A * (1 - (20.0 / V0) ** 4))
 
 
+def test_above_the_desired_speed_the_free_road_term_is_iidm_and_never_brakes_past_b() -> None:
+    # IIDM (Treiber & Kesting 2013): a_free = -b [1 - (v0/v)^(a delta / b)] for v > v0.
+    v = 1.5 * V0
+    assert acc(v, np.inf, 0.0) == pytest.approx(-B * (1 - (1 / 1.5) ** (A * 4.0 / B)))
+    # The original term would brake at a (1 - 1.5^4) = -6.1 m/s2 for a speed advice 2/3 of v.
+    assert acc(v, np.inf, 0.0) > -B
+    assert acc(10 * V0, np.inf, 0.0) >= -B
+    # Continuous at v0 (both branches are 0 there).
+    assert acc(V0 * (1 + 1e-9), np.inf, 0.0) == pytest.approx(0.0, abs=1e-6)
+
+
+@given(st.floats(min_value=V0 * 1.001, max_value=V0 * 5), st.floats(min_value=2.0, max_value=500))
+def test_above_v0_the_vehicle_decelerates_and_no_harder_than_with_a_free_road(v: float,
+                                                                             gap: float) -> None:
+    assert acc(v, np.inf, 0.0) < 0.0
+    assert acc(v, gap, 0.0) <= acc(v, np.inf, 0.0)
+
+
 @given(st.floats(min_value=0.5, max_value=V0 * 0.99))
 def test_equilibrium_gap_gives_zero_acceleration(v: float) -> None:
     gap = equilibrium_gap_m(np.array(v), np.array(V0), np.array(T), np.array(S0))

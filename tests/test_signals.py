@@ -66,7 +66,7 @@ def test_vehicles_stop_at_red_and_go_on_green(tmp_path: Path) -> None:
                                               "routes.0.flow_veh_h_per_lane=900"]))
     m = w.mobility
     stop = float(w.stop_lines.s_m[w.stop_lines.route == 0][0])
-    for k in range(1, 451):  # 45 s of red
+    for k in range(1, 496):  # the axis is red for 50 s (45 s cross green, 3 yellow, 2 all-red)
         m.step(k * 100)
     east = m.table["route"] == 0
     assert east.sum() >= 3
@@ -75,7 +75,7 @@ def test_vehicles_stop_at_red_and_go_on_green(tmp_path: Path) -> None:
     # The first vehicle waits about its jam gap s0 (2 m) before the line, (nearly) at standstill.
     assert stop - 5.0 <= m.table["s_m"][head] <= stop
     assert m.table["v_mps"][head] < 1.0, m.table["v_mps"][head]
-    for k in range(451, 1000):
+    for k in range(496, 1000):
         m.step(k * 100)
     assert m.stats.exited + int((m.table["s_m"][m.table["route"] == 0] > stop).sum()) > 0
     assert m.stats.red_light_violations == 0 and m.stats.collisions == 0

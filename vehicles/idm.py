@@ -41,8 +41,18 @@ def idm_acceleration(
     s0_m: FloatArray,
     delta: float = IDM_DELTA,
 ) -> FloatArray:
-    """a = a_max [1 - (v/v0)^delta - (s*/s)^2]; gap = inf means a free road."""
-    free = 1.0 - (v_mps / v0_mps) ** delta
+    """a = a_max [f(v) - (s*/s)^2]; gap = inf means a free road.
+
+    f(v) = 1 - (v/v0)^delta up to the desired speed (the original IDM). Above it (a lower speed
+    limit ahead, a speed advice, an emergency-vehicle yield) the original term brakes at
+    a_max (1 - (v/v0)^4): about -4.7 m/s2 at 1.43 v0, a hard brake for a limit sign. Above v0 the
+    free-road term is Treiber and Kesting's IIDM one instead (Traffic Flow Dynamics, 2013,
+    §11.3.6): -b [1 - (v0/v)^(a delta / b)], which never brakes harder than the comfortable b.
+    """
+    with np.errstate(divide="ignore", invalid="ignore"):
+        above = -(b_comf_mps2 / a_max_mps2) * (
+            1.0 - (v0_mps / np.maximum(v_mps, 1e-9)) ** (a_max_mps2 * delta / b_comf_mps2))
+    free = np.where(v_mps > v0_mps, above, 1.0 - (v_mps / v0_mps) ** delta)
     s_star = desired_gap_m(v_mps, dv_mps, headway_s, a_max_mps2, b_comf_mps2, s0_m)
     with np.errstate(divide="ignore"):
         interaction = np.where(np.isfinite(gap_m), (s_star / np.maximum(gap_m, 0.01)) ** 2, 0.0)

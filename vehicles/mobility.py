@@ -122,9 +122,18 @@ class Mobility:
         ramps = self.plan.ramps
         self._lanes += [(int(r), n_lanes[int(r)], float(s0), float(q))
                         for r, s0, q in zip(ramps.on_route, ramps.on_start_m, ramps.on_flow_veh_s)]
+        # Common random numbers: each entry lane has its own arrival stream and its own stream
+        # of vehicle attributes (the n-th vehicle of a lane is the same vehicle whatever else
+        # happens), bus lines and scripted vehicles theirs; `rng` itself is left to draws that
+        # depend on the traffic state (service stops). So a with/without-V2X pair of runs meets
+        # the same fleet, and a change in driving does not reshuffle who arrives next.
+        self._arrival_rngs = rng.spawn(len(self._lanes))
+        self._entry_rngs = rng.spawn(len(self._lanes))
+        self._line_rngs = rng.spawn(len(self.plan.line_route))
+        self._script_rng = rng.spawn(1)[0]
         self._next_arrival_ms = np.array(
-            [self._draw_headway_ms(q) for _, _, _, q in self._lanes], dtype=np.float64
-        )
+            [self._draw_headway_ms(q, g) for (_, _, _, q), g in zip(self._lanes, self._arrival_rngs)],
+            dtype=np.float64)
         self._waiting = np.zeros(len(self._lanes), dtype=np.int64)
         cls_names = list(fleet.classes)
         self._cls_codes = np.array([VEHICLE_CLASSES[c].code for c in cls_names])
@@ -136,14 +145,16 @@ class Mobility:
         self._lvl_p /= self._lvl_p.sum()
 
     # ---------------------------------------------------------------- spawning
-    def _draw_headway_ms(self, rate_per_s: float) -> float:
-        return float("inf") if rate_per_s <= 0 else float(self.rng.exponential(1000.0 / rate_per_s))
+    @staticmethod
+    def _draw_headway_ms(rate_per_s: float, rng: np.random.Generator) -> float:
+        return float("inf") if rate_per_s <= 0 else float(rng.exponential(1000.0 / rate_per_s))
 
     def _draw_attributes(self, n: int, route: NDArray[np.int64], s_m: NDArray | None = None,
                          cls: NDArray | None = None, level: NDArray | None = None,
-                         equipped: NDArray | None = None) -> dict[str, NDArray]:
+                         equipped: NDArray | None = None,
+                         rng: np.random.Generator | None = None) -> dict[str, NDArray]:
         """Attributes of n new vehicles; class, level and equipment are drawn unless given."""
-        rng = self.rng
+        rng = self.rng if rng is None else rng
         if cls is None:
             cls = rng.choice(self._cls_codes, size=n, p=self._cls_p)
         if level is None:
@@ -189,17 +200,18 @@ class Mobility:
         }
 
     def _add(self, attrs: dict[str, NDArray], lane: NDArray, s_m: NDArray, v_mps: NDArray,
-             now_ms: int) -> None:
+             now_ms: int, rng: np.random.Generator | None = None) -> None:
         n = len(s_m)
         if n == 0:
             return
+        rng = self.rng if rng is None else rng
         plan = self.plan
         line = attrs.get("line", np.full(n, -1, dtype=np.int64))
         if (line >= 0).any() or np.isfinite(plan.service.every_m[attrs["cls"]]).any():
             attrs["next_stop_s_m"] = first_stops(attrs["cls"], line, s_m, plan.service, plan.lines,
-                                                 self.rng)
+                                                 rng)
         if len(plan.ramps.off_route):
-            attrs["exit_s_m"] = plan.ramps.assign_exits(attrs["route"], s_m, self.rng)
+            attrs["exit_s_m"] = plan.ramps.assign_exits(attrs["route"], s_m, rng)
         self.table.append(n, lane=lane, s_m=s_m, v_mps=v_mps, spawn_ms=now_ms,
                           last_lane_change_s=-np.inf, **attrs)
         self.gap_hist = np.concatenate([self.gap_hist, np.zeros((n, self.hist_len))])
@@ -289,16 +301,21 @@ class Mobility:
         for k in np.flatnonzero(due):
             while self._next_arrival_ms[k] <= now_ms:
                 self._waiting[k] += 1
-                self._next_arrival_ms[k] += self._draw_headway_ms(self._lanes[k][3])
+                self._next_arrival_ms[k] += self._draw_headway_ms(self._lanes[k][3],
+                                                                  self._arrival_rngs[k])
         self.stats.entry_queue_max = max(self.stats.entry_queue_max, int(self._waiting.sum()))
         for k in np.flatnonzero(self._waiting):
             r, lane, s_entry, _ = self._lanes[k]
-            attrs = self._draw_attributes(1, np.array([r], dtype=np.int64), np.array([s_entry]))
+            gen = self._entry_rngs[k]
+            before = gen.bit_generator.state
+            attrs = self._draw_attributes(1, np.array([r], dtype=np.int64), np.array([s_entry]),
+                                          rng=gen)
             v = self._entry_speed(r, lane, s_entry, attrs)
-            if v is None:
+            if v is None:  # no room: the same vehicle tries again next step
+                gen.bit_generator.state = before
                 continue
             self._waiting[k] -= 1
-            self._add(attrs, np.array([lane]), np.array([s_entry]), v, now_ms)
+            self._add(attrs, np.array([lane]), np.array([s_entry]), v, now_ms, gen)
 
     def _dispatch_buses(self, now_ms: int) -> None:
         """Fixed-headway departures of each bus line at its route start, in the kerb lane; a
@@ -308,13 +325,17 @@ class Mobility:
         for k in np.flatnonzero(plan.line_next_ms <= now_ms):
             r = int(plan.line_route[k])
             lane = int(self.geo.lanes[r]) - 1
+            gen = self._line_rngs[k]
+            before = gen.bit_generator.state
             attrs = self._draw_attributes(1, np.array([r], dtype=np.int64), None, np.array([bus]),
-                                          np.array([plan.line_automation[k]]), np.array([True]))
+                                          np.array([plan.line_automation[k]]), np.array([True]),
+                                          rng=gen)
             v = self._entry_speed(r, lane, 0.0, attrs)
             if v is None:
+                gen.bit_generator.state = before
                 continue
             attrs["line"] = np.array([k], dtype=np.int64)
-            self._add(attrs, np.array([lane]), np.array([0.0]), v, now_ms)
+            self._add(attrs, np.array([lane]), np.array([0.0]), v, now_ms, gen)
             plan.line_next_ms[k] += plan.line_headway_ms[k]
 
     def _add_scripted(self, now_ms: int) -> None:
@@ -326,9 +347,9 @@ class Mobility:
             self._next_scripted += 1
             attrs = self._draw_attributes(1, np.array([sv.route], dtype=np.int64),
                                           np.array([sv.s_m]), np.array([sv.cls]), np.array([sv.automation]),
-                                          np.array([sv.equipped]))
+                                          np.array([sv.equipped]), rng=self._script_rng)
             v = attrs["v0_mps"] if sv.v_mps is None else np.array([sv.v_mps])
-            self._add(attrs, np.array([sv.lane]), np.array([sv.s_m]), v, now_ms)
+            self._add(attrs, np.array([sv.lane]), np.array([sv.s_m]), v, now_ms, self._script_rng)
 
     # ---------------------------------------------------------------- motion
     def leaders(self) -> tuple[NDArray[np.int64], NDArray[np.float64], NDArray[np.float64]]:

@@ -55,7 +55,8 @@ class RlvwSpec(_Spec):
     enabled: bool = False
     range_m: Range = 150.0
     max_latency_ms: Latency = 100.0
-    decel_mps2: Decel = Field(default=2.0, description="Least braking of a warned driver")
+    decel_mps2: Decel = Field(default=2.0, description=(
+        "Warn once the stop needs this much braking (the last comfortable moment)"))
     max_decel_mps2: Decel = Field(default=6.0, description="Beyond this the stop is not asked")
 
 

@@ -16,6 +16,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from sim.radio.medium import RadioBatch
+from vehicles.pedestrians import PedestrianTable
 from vehicles.table import VehicleTable
 
 IntArray = NDArray[np.int64]
@@ -200,7 +201,7 @@ class AppContext:
     stop_lines: object | None = None  # roadside.signals.StopLines
     rsu_signal: IntArray | None = None  # signal served by each RSU (-1 none)
     rsu_xy_m: FloatArray | None = None  # (R, 2)
-    pedestrians: object | None = None  # struct-of-arrays with x_m, y_m, vx_mps, vy_mps
+    pedestrians: PedestrianTable | None = None  # VRUs present (World.pedestrians)
 
 
 def time_to_collision_s(gap_m: FloatArray, v_follower_mps: FloatArray, v_leader_mps: FloatArray,

@@ -81,6 +81,10 @@ class ForwardCollisionWarning:
         dv = np.maximum(t["v_mps"][rows] - t["v_mps"][tx], 0.0)
         left = np.maximum(gap - dv * tau_s - 0.5 * b_lead * tau_s**2 - KEEP_GAP_M, 0.5)
         need = b_lead + dv**2 / (2.0 * left)
+        # A driver already braking as hard as the situation needs gets no warning (CAMP-style
+        # algorithms take the host's own deceleration into account): it would only add a jolt.
+        act = -t["a_mps2"][rows] < need
+        rows, at, need, ttc, gen = rows[act], at[act], need[act], ttc[act], rec.gen_ms[k][act]
         decel = np.clip(need, self.p.decel_mps2, self.p.max_decel_mps2)
         new = brake(t, rows, at, decel, round(self.p.duration_s * 1000), self.step_ms)
-        self.stats.record((at - rec.gen_ms[k])[new], ttc[new])
+        self.stats.record((at - gen)[new], ttc[new])

@@ -110,7 +110,7 @@ class AppManager:
             table=world.mobility.table, step_ms=world.step_ms, geometry=world.geometry,
             signals=world.signals, stop_lines=world.stop_lines,
             rsu_signal=world.rsus.signal_idx, rsu_xy_m=world.rsus.xy_m.reshape(-1, 2),
-            pedestrians=getattr(world, "pedestrians", None),
+            pedestrians=world.pedestrians,
         )
 
     def on_batch(self, world: World, batch: RadioBatch) -> None:

@@ -1,9 +1,10 @@
 """RLVW, red-light violation warning (CSAE 53 day-one, V2I, SPAT + MAP).
 
 From SPAT (the phase timing) and MAP (its stop line) the host predicts the colour when it would
-reach the stop line at its current speed. If that is red and it can still stop after its reaction
-delay at no more than `max_decel_mps2`, it is warned and brakes (at least `decel_mps2`) until it
-stops or the light turns green. The driver alone only sees the colour now: at yellow onset a car
+reach the stop line at its current speed. If that is red, the stop after its reaction delay now
+needs at least `decel_mps2` (the last comfortable moment) and at most `max_decel_mps2`, and the
+host is not already braking that hard, it is warned and brakes until it stops or the light turns
+green. The driver alone only sees the colour now: at yellow onset a car
 in the dilemma zone goes on and may pass on red; SPAT lets it start braking before the yellow.
 Lead time: time to reach the stop line at reception.
 """
@@ -66,7 +67,12 @@ class RedLightViolationWarning:
         tau_s = t["reaction_steps"][rows] * self.step_ms / 1000.0
         left = gap - v * tau_s - STOP_MARGIN_M
         need = v**2 / (2.0 * np.maximum(left, 0.1))
-        hit = (v > 1.0) & (color == RED) & (left > 0) & (need <= self.p.max_decel_mps2)
+        # Warn at the last comfortable moment (the stop now needs `decel_mps2`) a driver who is not
+        # braking enough already: one who will stop on their own (a queue, a red seen in time)
+        # gets no warning, and nor does one far back, who has time to see the light.
+        braking_mps2 = -t["a_mps2"][rows]
+        hit = ((v > 1.0) & (color == RED) & (left > 0) & (need >= self.p.decel_mps2)
+               & (need <= self.p.max_decel_mps2) & (braking_mps2 < need))
         if not hit.any():
             return
         rec, sig, group = rec.subset(hit), sig[hit], group[hit]

@@ -76,7 +76,7 @@ class VruCollisionWarning:
 
     def on_receptions(self, ctx: AppContext, rec: Receptions) -> None:
         ped = ctx.pedestrians
-        if ped is None or ctx.rsu_xy_m is None or len(getattr(ped, "x_m", ())) == 0:
+        if ped is None or ctx.rsu_xy_m is None or len(ped) == 0:
             return
         rec = of_type(rec, (int(MsgType.RSM),))
         t = ctx.table
@@ -86,8 +86,8 @@ class VruCollisionWarning:
         rec = rec.subset(drop_stale(rec, near, self.req, self.stats))
         if len(rec) == 0:
             return
-        p_xy = np.column_stack([ped.x_m, ped.y_m]).astype(np.float64)  # type: ignore[attr-defined]
-        p_vel = np.column_stack([ped.vx_mps, ped.vy_mps]).astype(np.float64)  # type: ignore[attr-defined]
+        p_xy = np.column_stack([ped["x_m"], ped["y_m"]]).astype(np.float64)
+        p_vel = np.column_stack([ped["vx_mps"], ped["vy_mps"]]).astype(np.float64)
         found = np.zeros(len(rec), bool)
         t_hit = np.full(len(rec), np.inf)
         for r in np.unique(rec.tx_rsu):  # an RSM per RSU: a handful per batch
@@ -108,7 +108,10 @@ class VruCollisionWarning:
         v = t["v_mps"][rows]
         tau_s = t["reaction_steps"][rows] * self.step_ms / 1000.0
         need = v**2 / (2.0 * np.maximum(v * (t_hit - tau_s) - self.p.conflict_radius_m, 0.5))
+        act = -t["a_mps2"][rows] < need  # already braking enough (yielding): no warning
+        rows, at, t_hit, v, need, gen = (rows[act], at[act], t_hit[act], v[act], need[act],
+                                         rec.gen_ms[k][act])
         decel = np.clip(need, self.p.decel_mps2, self.p.max_decel_mps2)
         dur = np.round(v / decel * 1000.0).astype(np.int64)
         new = brake(t, rows, at, decel, dur, self.step_ms)
-        self.stats.record((at - rec.gen_ms[k])[new], t_hit[new])
+        self.stats.record((at - gen)[new], t_hit[new])
