@@ -44,3 +44,21 @@ def test_trace_records_pedestrian_frames(tmp_path: Path) -> None:
     _, reader = read_trace(tmp_path / "run" / "trace.msgpack")
     frames = [fr for fr in reader if fr.kind == "pedestrians"]
     assert frames and max(fr.n for fr in frames) > 0
+
+
+def test_replay_shows_the_recorded_pedestrians(tmp_path: Path) -> None:
+    from sim.viz.replay import ReplaySource as Replay
+
+    path = tiny_scenario(tmp_path, routes=ROUTES, signals=[SIGNAL], duration_s=10,
+                         pedestrians={"arrivals_per_h": 3000})
+    run_scenario(load_scenario(str(path)), tmp_path / "run")
+    _, reader = read_trace(tmp_path / "run" / "trace.msgpack")
+    busiest = max((fr for fr in reader if fr.kind == "pedestrians"), key=lambda fr: fr.n)
+    scene = Replay(tmp_path / "run").scene_at(busiest.t_s)
+    assert scene.pedestrian_xy_m is not None
+    np.testing.assert_allclose(scene.pedestrian_xy_m[:, 0], busiest.cols["x_m"], rtol=1e-6)
+    # A run without VRUs has no pedestrian layer at all (no legend entry either).
+    (tmp_path / "plain").mkdir()
+    plain = tiny_scenario(tmp_path / "plain", duration_s=2)
+    run_scenario(load_scenario(str(plain)), tmp_path / "plain-run")
+    assert Replay(tmp_path / "plain-run").scene_at(1.0).pedestrian_xy_m is None

@@ -143,7 +143,8 @@ class Overlay:
         self.draw_hud(surface, scene, hud)
         self.draw_scale_bar(surface, camera, (MARGIN_PX, bottom - 6))
         self.draw_legend(surface, (MARGIN_PX, bottom - 34),
-                         edges=scene.edges is not None and len(scene.edges) > 0)
+                         edges=scene.edges is not None and len(scene.edges) > 0,
+                         pedestrians=scene.pedestrian_xy_m is not None)
         if scene.signals is not None and len(scene.signals):
             self.draw_signal_legend(surface, (MARGIN_PX, bottom - 60))
         if scene.edges is not None and len(scene.edges):
@@ -171,7 +172,7 @@ class Overlay:
         ]
         n_warned = int(np.count_nonzero(scene.warned_rows()))
         if n_warned:
-            lines.append((f"EBW warning: {n_warned} vehicle{'s' if n_warned != 1 else ''}",
+            lines.append((f"warned (braking): {n_warned} vehicle{'s' if n_warned != 1 else ''}",
                           style.EBW_WARNING, "body"))
         st = scene.stats
         if st is not None:
@@ -228,7 +229,8 @@ class Overlay:
             pg.draw.line(surface, style.TEXT, (xx, y0 - 5), (xx, y0), 2)
         surface.blit(text, (x + 2 * MARGIN_PX + length_px, y0 - text.get_height() + 3))
 
-    def draw_legend(self, surface: Any, bottom_left: tuple[int, int], edges: bool = False) -> None:
+    def draw_legend(self, surface: Any, bottom_left: tuple[int, int], edges: bool = False,
+                    pedestrians: bool = False) -> None:
         pg = pygame()
         items: list[tuple[str, tuple[int, int, int], str]] = [
             (CLASS_BY_CODE[c].name, style.CLASS_COLOUR_BY_CODE[c], "box")
@@ -236,7 +238,9 @@ class Overlay:
         ]
         items += [("L3", style.L3_MARK, "dot"), ("L4", style.L4_MARK, "dot"),
                   ("V2X", style.V2X_MARK, "dot"), ("transmitting", style.TX_RING, "ring"),
-                  ("EBW warning", style.EBW_WARNING, "halo"), ("RSU", style.RSU_FILL, "box")]
+                  ("warned", style.EBW_WARNING, "halo"), ("RSU", style.RSU_FILL, "box")]
+        if pedestrians:
+            items += [("pedestrian/cyclist", style.PEDESTRIAN, "dot")]
         if edges:
             items += [("edge", style.EDGE_FILL, "diamond"), ("edge down", style.EDGE_DOWN, "diamond")]
         surfs = [self.render_text(name, style.TEXT, "small") for name, _, _ in items]

@@ -73,7 +73,7 @@ class Renderer:
             return
         px, py = camera.to_screen(xy[:, 0], xy[:, 1])
         vis = (px >= 0) & (px < camera.width_px) & (py >= 0) & (py < camera.height_px)
-        r = max(1, int(round(0.3 * camera.scale_px_per_m)))
+        r = max(2, int(round(0.3 * camera.scale_px_per_m)))
         circle = pygame().draw.circle
         for x, y in np.column_stack([px[vis], py[vis]]).round().astype(np.int64).tolist():
             circle(surface, style.PEDESTRIAN, (x, y), r)

@@ -64,6 +64,7 @@ class ReplaySource:
         signal_states: list[Frame] = []
         edges: Frame | None = None
         edge_frames: dict[str, list[Frame]] = {"edge_state": [], "rsu_edge": []}
+        peds: list[Frame] = []
         try:
             meta, reader = read_trace(self.trace)
             for fr in reader:
@@ -85,6 +86,8 @@ class ReplaySource:
                     edges = fr
                 elif fr.kind in ("edge_state", "rsu_edge"):
                     edge_frames[fr.kind].append(fr)
+                elif fr.kind == "pedestrians":
+                    peds.append(fr)
         except (TraceFormatError, OSError) as exc:
             raise ReplayError(f"{self.trace}: cannot read the trace ({exc})") from None
         except KeyError as exc:
@@ -114,6 +117,7 @@ class ReplaySource:
         self.signal_state_t = np.array([f.t_s for f in self.signal_states])
         self._edges = edges
         self._edge_frames = {k: (v, np.array([f.t_s for f in v])) for k, v in edge_frames.items()}
+        self._peds = {f.t_s: f for f in peds}  # written with each state frame
         self.title = str(meta.get("scenario", self.trace.parent.name))
         step_ms = meta.get("step_ms")
         #: Mobility step [s]: the radio batches in [t, t + step) belong to the state at t.
@@ -167,9 +171,19 @@ class ReplaySource:
             signals=self.signals, signal_state=self._signal_state(t),
             warned=(np.array(fr.cols["warned"], dtype=bool) if "warned" in fr.cols else None),
             edges=self._edge_layer(t),
+            pedestrian_xy_m=self._pedestrian_xy(t),
         )
         self._cache = (index, scene)
         return scene
+
+    def _pedestrian_xy(self, t_s: float) -> np.ndarray | None:
+        """(P, 2) VRU positions recorded with the state at `t_s`; None when the run had none."""
+        if not self._peds:
+            return None
+        f = self._peds.get(t_s)
+        if f is None or not f.n:
+            return np.zeros((0, 2))
+        return np.column_stack([f.cols["x_m"], f.cols["y_m"]]).astype(np.float64)
 
     def _edge_layer(self, t_s: float) -> EdgeLayer | None:
         """Edge servers and their state recorded with the state at `t_s` (or just before)."""
