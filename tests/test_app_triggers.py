@@ -159,6 +159,30 @@ def test_icw_stays_silent_when_the_other_has_cleared_or_is_far_behind() -> None:
     assert warned_rows(t) == []
 
 
+def test_icw_holds_a_vehicle_waiting_at_the_zone_until_the_crossing_one_has_cleared() -> None:
+    # Zone 95.5-104.5 m on both routes. Row 0 waits 4 m before it: from rest at 2 m/s2 it would
+    # enter in 2 s (a constant-speed projection says never). Row 1 crosses at 10 m/s, enters in
+    # 0.8 s and clears (17 m + 5 m length) at 2.2 s: row 0 is the later arrival and is held at
+    # standstill until row 1 has cleared plus the 1.5 s margin.
+    t = table({"s_m": 91.5, "v_mps": 0.0, "a_max_mps2": 2.0, "b_comf_mps2": 2.0, "x_m": -8.5},
+              {"route": 1, "s_m": 87.5, "v_mps": 10.0, "x_m": 0.0, "y_m": -12.5})
+    app = IntersectionCollisionWarning(IcwParams(), STEP_MS, crossing_at_100m())
+    app.on_receptions(ctx(t), receptions([(0, 1)], rx_ms=1000))
+    assert app.stats.warnings == 1
+    start, end = t["warn_start_ms"][0], t["warn_end_ms"][0]
+    assert start == 1000 + REACTION_STEPS * STEP_MS
+    assert end - start == round((2.2 + IcwParams().margin_s) * 1000)  # not cut at v = 0
+    assert t["warn_decel_mps2"][0] == pytest.approx(2.0)  # comfortable: it is already stopped
+
+
+def test_mobility_keeps_a_held_vehicle_at_standstill() -> None:
+    from vehicles.apps.base import hold
+    t = table({"s_m": 0.0, "v_mps": 0.0, "b_comf_mps2": 2.0})
+    hold(t, np.array([0]), np.array([0]), np.array([3000]), STEP_MS)
+    assert t.warned(REACTION_STEPS * STEP_MS)[0] and t.warned(REACTION_STEPS * STEP_MS + 2999)[0]
+    assert not t.warned(REACTION_STEPS * STEP_MS + 3000)[0]
+
+
 # ------------------------------------------------------------------ crossings
 def test_find_crossings_of_two_perpendicular_routes() -> None:
     east = Route("east", np.array([[-200.0, 0.0], [200.0, 0.0]]), 1, 3.5, 14.0, ("a",), ("s",))
@@ -286,13 +310,22 @@ def test_vrucw_warns_from_an_rsm_only_about_perceived_pedestrians() -> None:
 # ------------------------------------------------------------------ EVW
 def test_evw_slows_vehicles_ahead_of_an_approaching_emergency_vehicle() -> None:
     ev = 9  # a class code standing for the emergency class
-    t = table({"s_m": 100.0, "v_mps": 20.0}, {"s_m": 0.0, "v_mps": 30.0, "cls": ev},
-              {"s_m": -50.0, "v_mps": 20.0})
+    t = table({"s_m": 100.0, "v_mps": 20.0, "v0_mps": 20.0},
+              {"s_m": 0.0, "v_mps": 30.0, "cls": ev}, {"s_m": -50.0, "v_mps": 20.0})
     app = EmergencyVehicleWarning(EvwParams(), STEP_MS, ev)
     app.on_receptions(ctx(t), receptions([(0, 1), (2, 1)]))
     assert t["advice_end_ms"][0] > 0 and t["advice_end_ms"][2] == 0
-    assert t["advice_speed_mps"][0] == pytest.approx(14.0)
+    assert t["advice_speed_mps"][0] == pytest.approx(14.0)  # 0.7 x the desired 20 m/s
     assert app.stats.summary()["lead_time_s"]["min"] == pytest.approx(10.0)
+    # Renewed by the next BSMs while the host has slowed: the advice does not compound.
+    t["v_mps"][0] = 14.5
+    for rx_ms in (1100, 1200, 1300):
+        app.on_receptions(ctx(t), receptions([(0, 1)], rx_ms=rx_ms))
+    assert t["advice_speed_mps"][0] == pytest.approx(14.0)
+    # A host crawling in a queue (below 15 km/h) is not asked to slow further.
+    slow = table({"s_m": 100.0, "v_mps": 3.0, "v0_mps": 5.0}, {"s_m": 0.0, "v_mps": 10.0, "cls": ev})
+    EmergencyVehicleWarning(EvwParams(), STEP_MS, ev).on_receptions(ctx(slow), receptions([(0, 1)]))
+    assert slow["advice_end_ms"][0] == 0
     # Without an emergency class in the fleet the application never fires.
     t2 = table({"s_m": 100.0, "v_mps": 20.0}, {"s_m": 0.0, "v_mps": 30.0, "cls": ev})
     EmergencyVehicleWarning(EvwParams(), STEP_MS, -1).on_receptions(ctx(t2), receptions([(0, 1)]))

@@ -119,3 +119,19 @@ def test_auto_city_signals_and_rsus() -> None:
     # Every signal puts a stop line on both directions of the loop.
     counts = np.bincount(w.stop_lines.signal, minlength=18)
     assert np.all(counts >= 1) and counts.sum() >= 30
+
+
+@pytest.mark.parametrize("past_line_m, changes", [(5.0, False), (25.0, False), (200.0, True)])
+def test_no_lane_change_in_the_junction_just_past_the_stop_line(tmp_path: Path, past_line_m: float,
+                                                                changes: bool) -> None:
+    # A car at 15 m/s closing on a stopped one 20 m ahead in the right lane, the left lane free:
+    # MOBIL wants the change, but not across the crosswalk and junction box past the stop line.
+    w = build_world(load_scenario(str(signal_scenario(tmp_path)), ["routes.0.lanes=2"]))
+    m = w.mobility
+    m.table.keep(np.zeros(len(m.table), bool))
+    stop = float(w.stop_lines.s_m[w.stop_lines.route == 0][0])
+    s = np.array([stop + past_line_m, stop + past_line_m + 20.0])
+    attrs = m._draw_attributes(2, np.zeros(2, np.int64), s, cls=np.zeros(2, np.int64))
+    m._add(attrs, np.array([1, 1]), s, np.array([15.0, 0.0]), 0)
+    m._change_lanes(10_000)
+    assert bool(m.table["lane"][0] != 1) == changes

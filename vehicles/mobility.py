@@ -33,6 +33,9 @@ from vehicles.table import VehicleTable
 _LANE_KEY = 64
 #: No lane changes this close before a stop line (solid lane markings at Chinese junctions).
 NO_LANE_CHANGE_BEFORE_STOP_LINE_M = 30.0
+#: ... nor inside the junction past it: the crosswalk and the junction box (a car swerving into a
+#: lane where a pedestrian is crossing cannot stop for them).
+NO_LANE_CHANGE_AFTER_STOP_LINE_M = 30.0
 
 
 @dataclass
@@ -403,10 +406,13 @@ class Mobility:
             cmd = np.minimum(cmd, svc.a_cap_mps2)
             cmd = np.minimum(cmd, self._accel_lane_end())
             cmd = np.minimum(cmd, self._yield_to_vrus(now_ms))
-            warned = t.warned(now_ms) & (t["v_mps"] > 0.5)
+            open_ = t.warned(now_ms)
+            warned = open_ & (t["v_mps"] > 0.5)
             if warned.any():
                 decel = np.where(t["warn_decel_mps2"] > 0, t["warn_decel_mps2"], self.ebw_decel_mps2)
                 cmd = np.where(warned, np.minimum(cmd, -decel), cmd)
+            # A window still open at standstill is a hold (an ICW "do not go"): stay stopped.
+            cmd = np.where(open_ & ~warned, np.minimum(cmd, 0.0), cmd)
             halted = t["halt_decel_mps2"] > 0
             applied = np.where(halted, -t["halt_decel_mps2"], cmd)
             hard = -self.hard_braking_mps2
@@ -536,6 +542,9 @@ class Mobility:
         if self.stop_lines is not None and len(self.stop_lines.route):
             idx, gap = self.stop_lines.next_ahead(t["route"], t["s_m"])
             allowed &= ~((idx >= 0) & (gap < NO_LANE_CHANGE_BEFORE_STOP_LINE_M))
+            back_m = NO_LANE_CHANGE_AFTER_STOP_LINE_M
+            idx, gap = self.stop_lines.next_ahead(t["route"], t["s_m"] - back_m)
+            allowed &= ~((idx >= 0) & (gap <= back_m))  # a stop line passed less than back_m ago
         has_accel_lane = self.plan.ramps.has_on_ramp(len(self.geo.lanes))
         decision = lane_change_decisions(
             t["route"], t["lane"], t["s_m"], t["v_mps"], t["length_m"], t["v0_mps"],

@@ -173,6 +173,22 @@ def brake(table: VehicleTable, rows: IntArray, at_ms: IntArray, decel_mps2: Floa
     return new
 
 
+def hold(table: VehicleTable, rows: IntArray, at_ms: IntArray, duration_ms: IntArray,
+         step_ms: int) -> NDArray[np.bool_]:
+    """Keeps stopped or creeping `rows` (distinct) at standstill for `duration_ms` from one
+    reaction delay after reception (comfortable braking until stopped, then no acceleration): a
+    "do not go" for a vehicle waiting to cross. Unlike `brake`, the window outlasts the stop.
+    Returns which rows got a new window."""
+    dur = np.broadcast_to(np.asarray(duration_ms, np.int64), rows.shape)
+    new = table["warn_end_ms"][rows] <= at_ms
+    due = at_ms + table["reaction_steps"][rows] * step_ms
+    table["warn_start_ms"][rows] = np.where(new, due, table["warn_start_ms"][rows])
+    table["warn_end_ms"][rows] = np.maximum(table["warn_end_ms"][rows], due + dur)
+    table["warn_decel_mps2"][rows] = np.where(new, table["b_comf_mps2"][rows],
+                                              table["warn_decel_mps2"][rows])
+    return new
+
+
 def advise(table: VehicleTable, rows: IntArray, at_ms: IntArray, speed_mps: FloatArray,
            duration_ms: int, step_ms: int) -> NDArray[np.bool_]:
     """Caps the desired speed of `rows` (distinct) from one reaction delay after reception for

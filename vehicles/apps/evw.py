@@ -2,7 +2,8 @@
 
 A BSM from an emergency-class vehicle (ambulance, fire engine, police: `vehicleClass` and the
 emergencyExt of the BSM) behind the host on its route within `range_m` asks the host to yield: its
-desired speed is capped to `yield_speed_factor` times its speed for `duration_s`, renewed while
+desired speed is capped to `yield_speed_factor` times its desired speed (at least 15 km/h; a host
+already that slow is left alone) for `duration_s`, renewed while
 the emergency vehicle approaches, so the emergency vehicle closes up and can pass (moving over to
 the right needs a lane-change hook in mobility; slowing is what the driving contract carries).
 Lead time: time until the emergency vehicle reaches the host at their closing speed.
@@ -27,6 +28,10 @@ from vehicles.apps.base import (
     first_per_row,
     of_type,
 )
+
+
+#: An EVW advice never asks for less (an urban crawl; the emergency vehicle overtakes).
+MIN_YIELD_MPS = 15 / 3.6
 
 
 @dataclass(frozen=True)
@@ -66,7 +71,12 @@ class EmergencyVehicleWarning:
         rec, behind = rec.subset(hit), behind[hit]
         k = first_per_row(rec.rx_row, behind)
         rows, tx, at = rec.rx_row[k], rec.tx_row[k], rec.rx_ms[k]
-        speed = self.p.yield_speed_factor * t["v_mps"][rows]
+        # A share of the host's desired speed, not of its current one: every BSM (10 Hz) renews
+        # the advice, and a share of the current speed would compound to a standstill (a car
+        # stopping on a crosswalk to "yield"). Never below MIN_YIELD_MPS: slowing, not stopping.
+        speed = np.maximum(self.p.yield_speed_factor * t["v0_mps"][rows], MIN_YIELD_MPS)
+        slower = t["v_mps"][rows] <= speed  # already slow enough for the ambulance to pass
+        rows, tx, at, speed, k = rows[~slower], tx[~slower], at[~slower], speed[~slower], k[~slower]
         new = advise(t, rows, at, speed, round(self.p.duration_s * 1000), self.step_ms)
         closing = np.maximum(t["v_mps"][tx] - t["v_mps"][rows], 0.0)
         with np.errstate(divide="ignore"):

@@ -25,6 +25,7 @@ from vehicles.apps.base import (
     Requirement,
     brake,
     drop_stale,
+    hold,
     first_per_row,
     of_type,
 )
@@ -39,6 +40,22 @@ class IcwParams:
     margin_s: float = 1.5
     decel_mps2: float = 2.0
     max_decel_mps2: float = 8.0
+
+
+#: Below this speed a host is waiting at (or creeping towards) the zone and will accelerate.
+SLOW_MPS = 2.0
+
+
+def start_times(s_m: np.ndarray, v_mps: np.ndarray, a_mps2: np.ndarray, length_m: np.ndarray,
+                conflict_s_m: float, half_m: float) -> tuple[np.ndarray, np.ndarray]:
+    """Entry and clearing times of a vehicle accelerating at `a_mps2` from `v_mps`:
+    d = v t + a t^2 / 2, solved for t (entry 0 when already inside)."""
+    a = np.maximum(a_mps2, 0.1)
+    d_in = np.maximum(conflict_s_m - half_m - s_m, 0.0)
+    d_out = np.maximum(conflict_s_m + half_m + length_m - s_m, 0.0)
+    t_in = (np.sqrt(v_mps**2 + 2.0 * a * d_in) - v_mps) / a
+    t_out = (np.sqrt(v_mps**2 + 2.0 * a * d_out) - v_mps) / a
+    return t_in, t_out
 
 
 class IntersectionCollisionWarning:
@@ -75,6 +92,13 @@ class IntersectionCollisionWarning:
             r, o = rx[sel], tx[sel]
             in_r, out_r = zone_times(t["s_m"][r], t["v_mps"][r], t["length_m"][r], c.s_m[k],
                                      c.half_m[k])
+            # A host waiting or creeping at the zone will accelerate into it: its entry and
+            # clearing times from its own acceleration, not from its (near zero) speed.
+            slow = t["v_mps"][r] < SLOW_MPS
+            if slow.any():
+                in_r[slow], out_r[slow] = start_times(
+                    t["s_m"][r][slow], t["v_mps"][r][slow], t["a_max_mps2"][r][slow],
+                    t["length_m"][r][slow], c.s_m[k], c.half_m[k])
             in_o, out_o = zone_times(t["s_m"][o], t["v_mps"][o], t["length_m"][o], c.other_s_m[k],
                                      c.other_half_m[k])
             d_in = c.s_m[k] - c.half_m[k] - t["s_m"][r]
@@ -95,5 +119,10 @@ class IntersectionCollisionWarning:
         need = v**2 / (2.0 * np.maximum(d_in - v * tau_s - 1.0, 0.5))
         decel = np.clip(need, self.p.decel_mps2, self.p.max_decel_mps2)
         hold_s = np.maximum(v / decel, clear_s + self.p.margin_s)
-        new = brake(t, rows, at, decel, np.round(hold_s * 1000).astype(np.int64), self.step_ms)
+        hold_ms = np.round(hold_s * 1000).astype(np.int64)
+        slow = v < SLOW_MPS
+        new = np.zeros(len(rows), bool)
+        fast = ~slow
+        new[fast] = brake(t, rows[fast], at[fast], decel[fast], hold_ms[fast], self.step_ms)
+        new[slow] = hold(t, rows[slow], at[slow], hold_ms[slow], self.step_ms)
         self.stats.record((at - gen)[new], lead[new])
