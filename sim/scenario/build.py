@@ -31,6 +31,7 @@ from sim.core.rng import RngTree
 from sim.core.road import Route, RouteGeometry
 from sim.core.units import s_to_ms
 from sim.radio.channel import ChannelModel
+from sim.radio.dcc import ReactiveDcc
 from sim.radio.medium import SidelinkMedium, VehicleRadio
 from sim.radio.phy import gamma_min_db, pssch_prbs_for_payload, resource_grid, subchannels_for_payload
 from sim.radio.scheduler import RandomScheduler
@@ -430,6 +431,7 @@ def build_world(loaded: LoadedScenario) -> World:
         VehicleRadio(r.tx_power_dbm, r.antenna_gain_dbi, r.antenna_height_m, r.noise_figure_db),
         bsm_period_ms, l_sub, spec.metrics.hard_braking_mps2,
         lambda b: subchannels_for_payload(b, r.mcs, r.subchannel_size_prb),
+        dcc=ReactiveDcc(r.batch_ms) if r.congestion.kind == "etsi-reactive" else None,
     )
     apps = build_apps(spec.applications, step_ms, geometry)
     return World(

@@ -237,6 +237,17 @@ class SchedulerSpec(Spec):
     )
 
 
+class CongestionSpec(Spec):
+    kind: Literal["none", "etsi-reactive"] = Field(
+        default="none",
+        description="CBR-adaptive BSM rate. none: every BSM at messages.bsm.rate_hz. "
+        "etsi-reactive: ETSI TS 102 687 V1.2.1 reactive DCC (Annex A, T_on <= 1 ms): each vehicle "
+        "maps its own CBR over the last 100 ms to relaxed (<30 %), active 1-3 (30/40/50 %) or "
+        "restrictive (>=65 %) and waits at least 100/200/400/500/1000 ms between BSMs; SPS keeps "
+        "the 100 ms reservation and skips the unused ones (sim/radio/dcc.py)",
+    )
+
+
 class RadioSpec(Spec):
     carrier_ghz: Annotated[float, Field(ge=0.5, le=100.0)] = 5.9
     bandwidth_mhz: Literal[10, 20] = 10
@@ -264,6 +275,7 @@ class RadioSpec(Spec):
     )
     decoding: DecodingSpec = Field(default_factory=DecodingSpec)
     scheduler: SchedulerSpec = Field(default_factory=SchedulerSpec)
+    congestion: CongestionSpec = Field(default_factory=CongestionSpec)
     batch_ms: Annotated[int, Field(ge=1, le=1000)] = Field(
         default=20,
         description="Subframes evaluated per radio batch; SPS sensing is at most this stale. "
