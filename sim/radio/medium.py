@@ -230,6 +230,8 @@ class SidelinkMedium:
                 [np.full(n_v, vr.noise_figure_db), np.full(n_r, rsus.noise_figure_db)]
             ),
             is_vehicle=np.concatenate([np.ones(n_v, bool), np.zeros(n_r, bool)]),
+            odometer_m=np.concatenate([table["s_m"][eq] + speed * advance_s, np.zeros(n_r)])
+            if self.cfg.channel.correlated else None,
         )
         return nodes, vid
 

@@ -335,7 +335,8 @@ def _radio(spec: ScenarioSpec, rng: RngTree, source: str) -> tuple[SidelinkConfi
     channel = ChannelModel(
         pathloss=r.pathloss, fc_ghz=r.carrier_ghz, shadowing_sigma_db=r.shadowing_sigma_db,
         coherence_ms=s_to_ms(r.shadowing_coherence_s), blocker_height_m=r.blocker_height_m,
-        key=rng.key("channel"),
+        key=rng.key("channel"), shadowing_correlation=r.shadowing_correlation,
+        decorrelation_m=r.shadowing_decorrelation_m,
     )
     cfg = SidelinkConfig(
         n_subchannels=n_sc, subchannel_size_prb=r.subchannel_size_prb,

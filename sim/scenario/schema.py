@@ -264,6 +264,19 @@ class RadioSpec(Spec):
     shadowing_coherence_s: Annotated[float, Field(gt=0.0, le=60.0)] = Field(
         default=1.0, description="A link keeps its shadowing and LOS state for this long"
     )
+    shadowing_correlation: Literal["none", "gudmundson"] = Field(
+        default="none",
+        description="none: a link redraws its shadowing every shadowing_coherence_s. gudmundson: "
+        "spatially correlated, reciprocal shadowing, an AR(1) process in the distance the pair has "
+        "moved with coefficient exp(-d_moved / shadowing_decorrelation_m) (Gudmundson 1991; "
+        "TR 36.885 / WiLabV2Xsim), sim/radio/channel.py; runs on the numpy radio path",
+    )
+    shadowing_decorrelation_m: Annotated[float, Field(gt=0.0, le=1000.0)] | None = Field(
+        default=None,
+        description="Gudmundson decorrelation distance. Default by path loss: 25 m for "
+        "tr37885-highway and winner-b1-gm2019 (TR 36.885 freeway, WiLab D_corr), 10 m for "
+        "tr37885-urban and winner-b1 (TR 36.885 urban; TR 37.885 Table 6.2.3-1 LOS as in ns-3)",
+    )
     blocker_height_m: Annotated[float, Field(gt=0.0, le=5.0)] = Field(
         default=1.6, description="Height of blocking vehicles for TR 37.885 NLOSv"
     )
