@@ -316,7 +316,7 @@ class SidelinkMedium:
         )
         result = evaluate_batch(nodes, tx, t0_ms, n_subframes, self.cfg)
         hold = None
-        if self.dcc is not None:
+        if self.dcc is not None and dcc_state is not None:
             # A BSM sent under DCC announces P_rsvp = its sender's T_off (sim/radio/dcc.py).
             t_off = T_OFF_MS[dcc_state[np.minimum(tx.node, max(n_v - 1, 0))]] \
                 if n_v else np.zeros(len(tx), np.int64)
