@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from sim.radio.channel import ChannelModel, gudmundson_normal
+from sim.radio.kernel import HAVE_NUMBA
 from sim.radio.pathloss import winner_b1_los_db
 from sim.radio.reference import reference_gudmundson_normal
 from sim.radio.sidelink import Nodes, Transmissions, evaluate_batch, use_numba
@@ -110,8 +111,25 @@ def test_batch_with_gudmundson_matches_scalar_reference(seed: int, pathloss: str
     cfg = config(pathloss)
     cfg = replace(cfg, channel=replace(cfg.channel, shadowing_correlation="gudmundson",
                                        decorrelation_m=13.0 if seed % 2 else None))
-    assert not use_numba(cfg)  # the fused kernel does not do it: numpy path
-    assert compare(nodes, tx, 5, cfg) > 0
+    for kernel in ("numpy", "numba"):  # both paths against the oracle
+        assert compare(nodes, tx, 5, replace(cfg, kernel=kernel)) > 0
+
+
+@pytest.mark.skipif(not HAVE_NUMBA, reason="numba not installed")
+@pytest.mark.parametrize("seed", range(6))
+def test_numba_kernel_gudmundson_matches_numpy_path(seed: int) -> None:
+    nodes, tx = random_world(seed, 40, 60, 10, 5)
+    odo = np.random.default_rng(seed).uniform(0.0, 3000.0, len(nodes))
+    nodes = replace(nodes, odometer_m=np.where(nodes.is_vehicle, odo, 0.0))
+    cfg = config("tr37885-highway", wrap_m=1700.0 if seed % 2 else None)
+    cfg = replace(cfg, channel=replace(cfg.channel, shadowing_correlation="gudmundson"))
+    assert use_numba(replace(cfg, kernel="numba"))
+    fast = evaluate_batch(nodes, tx, 1000, 10, replace(cfg, kernel="numba")).links
+    slow = evaluate_batch(nodes, tx, 1000, 10, replace(cfg, kernel="numpy")).links
+    of, os_ = np.lexsort((fast.rx, fast.tx)), np.lexsort((slow.rx, slow.tx))
+    assert np.array_equal(fast.tx[of], slow.tx[os_]) and np.array_equal(fast.rx[of], slow.rx[os_])
+    assert np.allclose(fast.rx_power_dbm[of], slow.rx_power_dbm[os_], rtol=0.0, atol=1e-9)
+    assert np.array_equal(fast.reason[of], slow.reason[os_])
 
 
 def test_scenario_key_turns_it_on_and_default_is_off(tmp_path: Path) -> None:
@@ -127,4 +145,5 @@ def test_scenario_key_turns_it_on_and_default_is_off(tmp_path: Path) -> None:
     assert ch.correlated and ch.dcorr_m == 20.0
     assert out.summary["messages"]["bsm_receptions"] > 0
     again = run_scenario(load_scenario(str(path)), tmp_path / "run2")
-    assert (out.out_dir / "summary.json").read_bytes() == (again.out_dir / "summary.json").read_bytes()
+    summary = "summary.json"
+    assert (out.out_dir / summary).read_bytes() == (again.out_dir / summary).read_bytes()

@@ -80,7 +80,9 @@ def _rx_power_mw(
     if ch.correlated and sigma_db > 0.0:
         dt = (sf - sf0_ms) / 1000.0
         odo = np.zeros(len(nodes)) if nodes.odometer_m is None else nodes.odometer_m
-        travel = (float(odo[a]) + float(odo[r]) + (float(np.hypot(*nodes.vel_mps[a])) + float(np.hypot(*nodes.vel_mps[r]))) * dt)
+        speed_a = float(np.hypot(*nodes.vel_mps[a]))
+        speed_r = float(np.hypot(*nodes.vel_mps[r]))
+        travel = float(odo[a]) + float(odo[r]) + (speed_a + speed_r) * dt
         shadow_db = sigma_db * reference_gudmundson_normal(
             ch.key, int(nodes.key[a]), int(nodes.key[r]), travel, ch.dcorr_m)
     dbm = nodes.tx_power_dbm[a] + nodes.gain_dbi[a] + nodes.gain_dbi[r] - float(loss[0]) - shadow_db

@@ -132,15 +132,13 @@ def decode_ok(
 def use_numba(cfg: SidelinkConfig) -> bool:
     """Whether `evaluate_batch` runs the fused numba kernel for this configuration.
 
-    Building blockage is a polygon test the fused kernel does not do, and neither is Gudmundson-
-    correlated shadowing (`radio.shadowing_correlation`), so a map with buildings or that option
+    Building blockage is a polygon test the fused kernel does not do, so a map with buildings
     always takes the numpy path (results are the same either way; only speed differs)."""
     if cfg.kernel not in ("auto", "numba", "numpy"):
         raise ValueError(f"unknown radio kernel {cfg.kernel!r}; allowed: auto, numba, numpy")
     if cfg.kernel == "numba" and not fused.HAVE_NUMBA:
         raise ValueError("radio kernel 'numba' requested but numba is not installed")
-    return (cfg.kernel != "numpy" and fused.HAVE_NUMBA and cfg.buildings is None
-            and not cfg.channel.correlated)
+    return cfg.kernel != "numpy" and fused.HAVE_NUMBA and cfg.buildings is None
 
 
 def evaluate_batch(

@@ -269,7 +269,8 @@ class RadioSpec(Spec):
         description="none: a link redraws its shadowing every shadowing_coherence_s. gudmundson: "
         "spatially correlated, reciprocal shadowing, an AR(1) process in the distance the pair has "
         "moved with coefficient exp(-d_moved / shadowing_decorrelation_m) (Gudmundson 1991; "
-        "TR 36.885 / WiLabV2Xsim), sim/radio/channel.py; runs on the numpy radio path",
+        "TR 36.885 / WiLabV2Xsim), sim/radio/channel.py; LOS state and NLOSv blockage still "
+        "change every shadowing_coherence_s",
     )
     shadowing_decorrelation_m: Annotated[float, Field(gt=0.0, le=1000.0)] | None = Field(
         default=None,
