@@ -21,8 +21,8 @@ Choices (the simplest faithful ones):
   medium computes over the last ceil(100 / batch_ms) batches (3GPP CBR is measured over 100 ms).
   A vehicle seen for the first time starts relaxed.
 - No hysteresis and no smoothing beyond the 100 ms window: the state is a pure function of that
-  CBR, re-evaluated after every radio batch (the standard's state machine moves directly to the
-  state of the measured CBR).
+  CBR, re-evaluated after every radio batch. Any dwell times or CBR smoothing the standard's state
+  machine may prescribe are not modelled (not checked against the primary text).
 - Rate control acts at the facilities layer: a BSM generated less than T_off after the vehicle's
   last sent BSM is not generated (it never reaches the MAC). BSMs stay on the vehicle's 10 Hz
   phase grid, and every T_off is a multiple of 100 ms, so the effective interval is exactly T_off.
