@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from sim.metrics.kpi import prr_at, prr_curve, quantile_from_hist, range_at_prr
+from sim.radio.dcc import STATE_NAMES as DCC_STATE_NAMES
 from sim.radio.medium import RadioBatch
 from sim.radio.sidelink import REASON_NAMES
 
@@ -44,6 +45,11 @@ class RadioRecorder:
         self._pir_last_ms = np.empty(0, np.int64)
         self.pir_hist = np.zeros(PIR_MAX_MS + 1, dtype=np.int64)
         self._cbr_window: tuple[int, float, int] = (-1, 0.0, 0)
+        # Congestion control (only when on): vehicle-batches per DCC state, vehicle-ms, BSMs held.
+        self.dcc_on = False
+        self.dcc_state_count = np.zeros(len(DCC_STATE_NAMES), dtype=np.int64)
+        self.dcc_vehicle_ms = 0
+        self.dcc_suppressed = 0
 
     @property
     def success(self) -> np.ndarray:
@@ -78,6 +84,11 @@ class RadioRecorder:
         near = got & (links.distance_m <= PIR_RANGE_M)
         self._record_pir(b.tx_vehicle_id[links.tx[near]], b.node_vehicle_id[links.rx[near]],
                          tx.subframe_ms[links.tx[near]] + 1)
+        if b.dcc_state is not None:
+            self.dcc_on = True
+            self.dcc_state_count += np.bincount(b.dcc_state, minlength=len(DCC_STATE_NAMES))
+            self.dcc_vehicle_ms += len(b.dcc_state) * b.n_subframes
+            self.dcc_suppressed += b.dcc_suppressed
         cbr = b.result.cbr[b.node_vehicle_id >= 0]
         if len(cbr):
             mean = float(cbr.mean())
@@ -132,6 +143,19 @@ class RadioRecorder:
             for i in range(self.n_bins)
         ]
 
+    def congestion_summary(self) -> dict[str, object]:
+        """Reactive DCC outputs: mean BSM rate per vehicle (BSMs sent after the warm-up over
+        vehicle-seconds), share of vehicle-batches in each state, BSMs not generated."""
+        seen = int(self.dcc_state_count.sum())
+        return {
+            "kind": "etsi-reactive",
+            "mean_bsm_rate_hz": _round(self.transmitted / (self.dcc_vehicle_ms / 1000.0)
+                                       if self.dcc_vehicle_ms else None),
+            "state_share": {name: _round(self.dcc_state_count[i] / seen if seen else None)
+                            for i, name in enumerate(DCC_STATE_NAMES)},
+            "bsm_suppressed": self.dcc_suppressed,
+        }
+
     def summary(self) -> dict[str, object]:
         s, n = self.success, self.samples
         q = {f"p{int(p * 100)}_ms": quantile_from_hist(self.latency_hist, LATENCY_BIN_MS, p)
@@ -172,7 +196,7 @@ class RadioRecorder:
                 "mean": _round(self.cbr_sum / self.cbr_batches if self.cbr_batches else None),
                 "max_node": _round(self.cbr_max if self.cbr_batches else None),
             },
-        }
+        } | ({"congestion": self.congestion_summary()} if self.dcc_on else {})
 
 
 def _round(x: float | None, digits: int = 6) -> float | None:

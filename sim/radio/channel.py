@@ -6,6 +6,24 @@ unordered node pair and a coherence epoch, so that:
 - a link keeps its state for `coherence_ms` instead of flickering from packet to packet;
 - the vectorized kernel and the scalar reference compute bit-identical draws;
 - no N x N state is stored (10,000 vehicles would need 800 MB of it).
+
+Spatially correlated shadowing (`shadowing_correlation = "gudmundson"`, off by default): instead
+of one independent draw per coherence epoch, a link's shadowing follows Gudmundson's exponential
+model, an AR(1) process in the distance the pair has moved (RADIO_MODEL.md §1.3(e), as in
+WiLabV2Xsim: S_new = e^(-dd/D_corr) S_old + sqrt(1 - e^(-2 dd/D_corr)) N(0, sigma^2)). It stays
+stateless, reciprocal and identical in every implementation by being a function of the unordered
+pair and of the pair's *travel coordinate* u = s_a + s_b (each node's odometer, for vehicles their
+arc position along the route, for RSUs 0), so that moving dd_a and dd_b changes u by dd_a + dd_b:
+- u is cut into cells of g = D_corr / GUDMUNDSON_CELLS_PER_DCORR; cell k holds
+  X_k = c * sum_{j < GUDMUNDSON_TERMS} rho^j Z_(k - j), rho = e^(-g / D_corr), Z iid N(0, 1) keyed
+  by (scenario key, pair, cell), c = sqrt((1 - rho^2) / (1 - rho^(2 J))): the exact stationary
+  AR(1) recursion X_k = rho X_(k-1) + sqrt(1 - rho^2) Z_k, truncated after J terms (the dropped
+  weight rho^(2J) = e^(-10) is renormalised away), so Var X_k = 1 and
+  corr(X_k, X_(k+m)) = rho^m (1 - rho^(2(J - m))) / (1 - rho^(2J)), i.e. e^(-1) within 0.03 % at
+  u-lag D_corr (m = 5);
+- the shadowing is sigma * X_(floor(u / g)): piecewise constant over 1/5 of D_corr (2 m at 10 m).
+Cost: J = 25 keyed normal draws per link, against 1 for the epoch draw. LOS state and NLOSv
+blockage keep their coherence epochs; building NLOS shadowing (sim/radio/buildings.py) too.
 """
 
 from __future__ import annotations
@@ -26,6 +44,42 @@ PATHLOSS_MODELS = ("tr37885-highway", "tr37885-urban", "winner-b1", "winner-b1-g
 _TAG_LOS = 0x4C4F53
 _TAG_NLOSV = 0x4E4C5356
 _TAG_SHADOW = 0x534841
+_TAG_GUDMUNDSON = 0x47554450
+
+SHADOWING_CORRELATIONS = ("none", "gudmundson")
+#: Cells of the travel coordinate per decorrelation distance, and AR(1) terms kept per cell value.
+GUDMUNDSON_CELLS_PER_DCORR = 5
+GUDMUNDSON_TERMS = 25
+#: Default decorrelation distance per path-loss model [m] when none is given: TR 37.885 Table
+#: 6.2.3-1 LOS (10 m, as implemented in ns-3 [V]) for the TR 37.885 models, except 25 m on the
+#: highway (TR 36.885 freeway [K]; WiLabV2Xsim D_corr = 25 highway [V]); TR 36.885 urban 10 m for
+#: WINNER+ B1, 25 m for the GM-2019 highway variant of it.
+DEFAULT_DECORRELATION_M = {"tr37885-highway": 25.0, "tr37885-urban": 10.0, "winner-b1": 10.0,
+                           "winner-b1-gm2019": 25.0}
+
+
+def gudmundson_weights() -> tuple[float, NDArray[np.float64]]:
+    """(cell size in units of D_corr, weights c rho^j of the J innovations of one cell)."""
+    g = 1.0 / GUDMUNDSON_CELLS_PER_DCORR
+    rho = np.exp(-g)
+    j = np.arange(GUDMUNDSON_TERMS)
+    c = np.sqrt((1.0 - rho**2) / (1.0 - rho ** (2 * GUDMUNDSON_TERMS)))
+    return g, c * rho**j
+
+
+def gudmundson_normal(key: int, lo: NDArray[np.uint64], hi: NDArray[np.uint64],
+                      travel_m: FloatArray, decorrelation_m: float) -> FloatArray:
+    """Unit-variance shadowing of the unordered pairs {lo, hi} at travel coordinates u = travel_m:
+    X_(floor(u / g)) of the truncated AR(1) sum above, vectorized over links."""
+    _, w = gudmundson_weights()
+    cell_m = decorrelation_m / GUDMUNDSON_CELLS_PER_DCORR
+    cell = np.floor(np.asarray(travel_m, dtype=np.float64) / cell_m).astype(np.int64)
+    pair = hash_keys(np.uint64(key), np.uint64(_TAG_GUDMUNDSON), np.minimum(lo, hi),
+                     np.maximum(lo, hi))
+    out = np.zeros(np.shape(cell))
+    for j in range(GUDMUNDSON_TERMS):
+        out += w[j] * hash_normal(pair, (cell - j).astype(np.uint64))
+    return out
 
 
 @dataclass(frozen=True)
@@ -36,10 +90,28 @@ class ChannelModel:
     coherence_ms: int
     blocker_height_m: float
     key: int  # the scenario's channel key from the RNG tree
+    shadowing_correlation: str = "none"  # "none": a draw per epoch; "gudmundson": see above
+    decorrelation_m: float | None = None  # Gudmundson D_corr; None: DEFAULT_DECORRELATION_M
 
     def __post_init__(self) -> None:
         if self.pathloss not in PATHLOSS_MODELS:
             raise ValueError(f"unknown path-loss model {self.pathloss!r}; allowed: {PATHLOSS_MODELS}")
+        if self.shadowing_correlation not in SHADOWING_CORRELATIONS:
+            raise ValueError(f"unknown shadowing correlation {self.shadowing_correlation!r}; "
+                             f"allowed: {SHADOWING_CORRELATIONS}")
+        if self.decorrelation_m is not None and not self.decorrelation_m > 0.0:
+            raise ValueError(f"decorrelation distance must be > 0 m, got {self.decorrelation_m}")
+
+    @property
+    def correlated(self) -> bool:
+        return self.shadowing_correlation == "gudmundson"
+
+    @property
+    def dcorr_m(self) -> float:
+        """The Gudmundson decorrelation distance in use [m]."""
+        if self.decorrelation_m is not None:
+            return self.decorrelation_m
+        return DEFAULT_DECORRELATION_M[self.pathloss]
 
     def link_loss_db(
         self,
@@ -49,8 +121,12 @@ class ChannelModel:
         key_a: NDArray[np.uint64],
         key_b: NDArray[np.uint64],
         subframe_ms: NDArray[np.int64],
+        travel_m: FloatArray | None = None,
     ) -> tuple[FloatArray, NDArray[np.bool_]]:
-        """Total loss (path loss + blockage + shadowing) in dB and the LOS flag, per link."""
+        """Total loss (path loss + blockage + shadowing) in dB and the LOS flag, per link.
+
+        `travel_m`: the pair's travel coordinate u = s_a + s_b per link, needed (and only used)
+        with Gudmundson-correlated shadowing."""
         lo = np.minimum(key_a, key_b)
         hi = np.maximum(key_a, key_b)
         epoch = (np.asarray(subframe_ms) // self.coherence_ms).astype(np.uint64)
@@ -78,6 +154,10 @@ class ChannelModel:
             extra = np.maximum(0.0, mu + sigma * hash_normal(link, _TAG_NLOSV))
             loss = base + np.where(los, 0.0, extra)
         sigma_db = 3.0 if self.shadowing_sigma_db is None else self.shadowing_sigma_db
-        if sigma_db > 0.0:
+        if sigma_db > 0.0 and self.correlated:
+            if travel_m is None:
+                raise ValueError("Gudmundson shadowing needs the pairs' travel coordinates")
+            loss = loss + sigma_db * gudmundson_normal(self.key, lo, hi, travel_m, self.dcorr_m)
+        elif sigma_db > 0.0:
             loss = loss + sigma_db * hash_normal(link, _TAG_SHADOW)
         return loss, los

@@ -30,6 +30,9 @@ grid sums differ in the last bits, so powers and SINRs agree with the numpy path
 bit for bit. Reruns of the kernel itself are byte-identical, serial or parallel (no thread writes a
 value another thread reads in the same pass).
 
+Gudmundson-correlated shadowing (`ChannelModel.shadowing_correlation`) runs here too, with the
+same keyed AR(1) sum as `sim.radio.channel.gudmundson_normal` (25 normal draws per link).
+
 Serial by default; `V2XSIM_NUMBA_PARALLEL=1` runs the link and SINR passes multi-threaded.
 `HAVE_NUMBA` is False when numba is not installed; `evaluate_batch` then uses the numpy path.
 """
@@ -40,6 +43,8 @@ import math
 import os
 
 import numpy as np
+
+from sim.radio.channel import GUDMUNDSON_CELLS_PER_DCORR, gudmundson_weights
 
 try:  # numba is a dependency, but the numpy path keeps working without it
     import numba
@@ -85,6 +90,7 @@ _C_MPS = 299_792_458.0
 _TAG_LOS = np.uint64(0x4C4F53)
 _TAG_NLOSV = np.uint64(0x4E4C5356)
 _TAG_SHADOW = np.uint64(0x534841)
+_TAG_GUDMUNDSON = np.uint64(0x47554450)
 _ZERO = np.uint64(0)
 _LN10_OVER_10 = math.log(10.0) / 10.0
 
@@ -134,9 +140,23 @@ def _winner_b1_los_db(d_m, fc_ghz, h_tx, h_rx, floor):  # type: ignore[no-untype
 
 
 @_njit()
+def _gudmundson_normal(chan_key, lo, hi, travel_m, cell_m, weights):  # type: ignore[no-untyped-def]
+    """`channel.gudmundson_normal` of one link: the AR(1) sum over the cell of travel_m."""
+    pair = _splitmix64(_splitmix64(_splitmix64(_splitmix64(_ZERO ^ chan_key) ^ _TAG_GUDMUNDSON)
+                                   ^ lo) ^ hi)
+    cell = np.int64(math.floor(travel_m / cell_m))
+    acc = 0.0
+    for j in range(len(weights)):
+        acc += weights[j] * _normal(_splitmix64(_splitmix64(_ZERO ^ pair) ^ np.uint64(cell - j)))
+    return acc
+
+
+@_njit()
 def _link_loss_db(code, d2_m, h_tx, h_rx, key_a, key_b, sf_ms, chan_key, fc_ghz, sigma_db,
-                  coherence_ms, blocker_m):  # type: ignore[no-untyped-def]
-    """One link of `ChannelModel.link_loss_db` (same formulas, same keyed draws)."""
+                  coherence_ms, blocker_m, travel_m, cell_m,
+                  gud_weights):  # type: ignore[no-untyped-def]
+    """One link of `ChannelModel.link_loss_db` (same formulas, same keyed draws). Gudmundson
+    shadowing when `cell_m` > 0 (cells of the travel coordinate, weights of the AR(1) sum)."""
     lo = min(key_a, key_b)
     hi = max(key_a, key_b)
     epoch = np.uint64(sf_ms // coherence_ms)
@@ -168,7 +188,9 @@ def _link_loss_db(code, d2_m, h_tx, h_rx, key_a, key_b, sf_ms, chan_key, fc_ghz,
             else:
                 mu, sd = 5.0 + excess, 4.0
             loss += max(0.0, mu + sd * _normal(_tagged(link, _TAG_NLOSV)))
-    if sigma_db > 0.0:
+    if sigma_db > 0.0 and cell_m > 0.0:
+        loss = loss + sigma_db * _gudmundson_normal(chan_key, lo, hi, travel_m, cell_m, gud_weights)
+    elif sigma_db > 0.0:
         loss = loss + sigma_db * _normal(_tagged(link, _TAG_SHADOW))
     return loss
 
@@ -269,8 +291,8 @@ def _count_pairs(xy, vel, sxy, svel, tx_node, tx_sf, sf0, range_m, cell_m, wrap_
 def _channel_pass(xy, vel, sxy, svel, height, txp_dbm, gain_dbi, key, tx_node, tx_sf, sf0, range_m,
                   cell_m,
                   wrap_m, order, skeys, ox, oy, width, offsets, code, chan_key, fc_ghz, sigma_db,
-                  coherence_ms, blocker_m, out_tx, out_rx, out_d, out_dbm,
-                  out_mw):  # type: ignore[no-untyped-def]
+                  coherence_ms, blocker_m, odo, speed, shadow_cell_m, gud_weights, out_tx, out_rx,
+                  out_d, out_dbm, out_mw):  # type: ignore[no-untyped-def]
     m = len(tx_node)
     n_img = 3 if wrap_m > 0.0 else 1
     r2 = range_m * range_m
@@ -297,8 +319,10 @@ def _channel_pass(xy, vel, sxy, svel, height, txp_dbm, gain_dbi, key, tx_node, t
                         d = _distance(sxy, svel, q, ax, ay, shift, dt, r2, range_m, wrap_m)
                         if d < 0.0:
                             continue
+                        travel = odo[a] + odo[r] + (speed[a] + speed[r]) * dt
                         loss = _link_loss_db(code, d, height[a], height[r], key[a], key[r], sf,
-                                             chan_key, fc_ghz, sigma_db, coherence_ms, blocker_m)
+                                             chan_key, fc_ghz, sigma_db, coherence_ms, blocker_m,
+                                             travel, shadow_cell_m, gud_weights)
                         dbm = txp_dbm[a] + gain_dbi[a] + gain_dbi[r] - loss
                         out_tx[i] = t
                         out_rx[i] = r
@@ -426,13 +450,23 @@ def fused_links(nodes, tx, sf0_ms: int, n_subframes: int, cfg, margin_m: float, 
     out_mw = np.empty(total)
     ch = cfg.channel
     sigma = 3.0 if ch.shadowing_sigma_db is None else float(ch.shadowing_sigma_db)
+    if ch.correlated:  # Gudmundson shadowing: travel coordinates, cells, AR(1) weights
+        odo = (np.zeros(n_nodes) if nodes.odometer_m is None
+               else np.ascontiguousarray(nodes.odometer_m, dtype=np.float64))
+        speed = np.ascontiguousarray(np.hypot(vel[:, 0], vel[:, 1]))
+        shadow_cell_m = ch.dcorr_m / GUDMUNDSON_CELLS_PER_DCORR
+        gud_weights = np.ascontiguousarray(gudmundson_weights()[1])
+    else:
+        odo = speed = np.zeros(1)
+        shadow_cell_m = 0.0
+        gud_weights = np.zeros(1)
     _channel_pass(xy, vel, sxy, svel, np.ascontiguousarray(nodes.height_m, dtype=np.float64),
                   np.ascontiguousarray(nodes.tx_power_dbm, dtype=np.float64),
                   np.ascontiguousarray(nodes.gain_dbi, dtype=np.float64), key, node, sf, sf0_ms,
                   rng, cell_m, wrap, order, skeys, ox, oy, width, offsets,
                   PATHLOSS_CODES[ch.pathloss], np.uint64(ch.key), float(ch.fc_ghz), sigma,
-                  int(ch.coherence_ms), float(ch.blocker_height_m),
-                  out_tx, out_rx, out_d, out_dbm, out_mw)
+                  int(ch.coherence_ms), float(ch.blocker_height_m), odo, speed, shadow_cell_m,
+                  gud_weights, out_tx, out_rx, out_d, out_dbm, out_mw)
     grid = np.zeros((n_subframes, cfg.n_subchannels, n_nodes))
     busy = np.zeros((n_subframes, n_nodes), dtype=bool)
     busy[sf - sf0_ms, node] = True

@@ -27,6 +27,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from roadside.rsu import RsuTable
+from sim.radio.dcc import T_OFF_MS, ReactiveDcc
 from sim.radio.messages import MsgType
 from sim.radio.scheduler import RandomScheduler
 from sim.radio.sidelink import (
@@ -98,6 +99,10 @@ class RadioBatch:
     tx_reported_xy_m: NDArray[np.float64] | None = None
     rsu_generated: int = 0  # downlink packets (segments) handed to the MAC in this batch
     rsu_dropped: int = 0  # downlink packets lost because their RSU was down
+    #: Congestion control on: the reactive DCC state (sim.radio.dcc.STATE_NAMES index) each
+    #: vehicle node used in this batch; None when `radio.congestion.kind` is none.
+    dcc_state: NDArray[np.int8] | None = None
+    dcc_suppressed: int = 0  # BSMs not generated because of the DCC minimum interval
 
 
 class SidelinkMedium:
@@ -110,7 +115,10 @@ class SidelinkMedium:
         bsm_subchannels: int,
         hard_braking_mps2: float = 4.0,
         subchannels_for_bytes: Callable[[int], int] | None = None,
+        dcc: ReactiveDcc | None = None,
     ) -> None:
+        #: Congestion control (sim.radio.dcc), None = off: every BSM of the nominal rate is sent.
+        self.dcc = dcc
         self.hard_braking_mps2 = hard_braking_mps2
         self.cfg = cfg
         self.scheduler = scheduler
@@ -222,6 +230,8 @@ class SidelinkMedium:
                 [np.full(n_v, vr.noise_figure_db), np.full(n_r, rsus.noise_figure_db)]
             ),
             is_vehicle=np.concatenate([np.ones(n_v, bool), np.zeros(n_r, bool)]),
+            odometer_m=np.concatenate([table["s_m"][eq] + speed * advance_s, np.zeros(n_r)])
+            if self.cfg.channel.correlated else None,
         )
         return nodes, vid
 
@@ -245,6 +255,13 @@ class SidelinkMedium:
             slots = self.scheduler.sync(node_vid)
             stream_slots = np.empty(0, np.int64)
         gen_vid, gen_ms = bsm_generation(table, t0_ms, t1_ms, self.bsm_period_ms)
+        dcc_state, dcc_suppressed = None, 0
+        if self.dcc is not None:
+            self.dcc.sync(node_vid)
+            dcc_state = self.dcc.state.copy()
+            sent = self.dcc.gate(gen_vid, gen_ms)
+            dcc_suppressed = int((~sent).sum())
+            gen_vid, gen_ms = gen_vid[sent], gen_ms[sent]
         # BSM event flag (CSAE 53 `events`: hard braking): the sender decelerates harder than
         # `hard_braking_mps2` when the message is generated.
         rows = table.rows_of(gen_vid)
@@ -298,13 +315,22 @@ class SidelinkMedium:
             gen_ms=now["gen_ms"].astype(np.float64),
         )
         result = evaluate_batch(nodes, tx, t0_ms, n_subframes, self.cfg)
+        hold = None
+        if self.dcc is not None and dcc_state is not None:
+            # A BSM sent under DCC announces P_rsvp = its sender's T_off (sim/radio/dcc.py).
+            t_off = T_OFF_MS[dcc_state[np.minimum(tx.node, max(n_v - 1, 0))]] \
+                if n_v else np.zeros(len(tx), np.int64)
+            hold = np.where(tx.node < n_v, t_off - T_OFF_MS[0], 0).astype(np.int64)
+            self.dcc.update(node_vid, result.cbr[:n_v])
         noise_subch_mw = np.asarray(
             10.0 ** (noise_dbm(self.cfg.subchannel_size_prb, nodes.noise_figure_db) / 10.0))
         if self.downlink:
             self._observe_with_streams(slots, stream_slots, n_v, len(up_idx), now["mtype"], result,
-                                       tx, t0_ms, noise_subch_mw)
-        else:
+                                       tx, t0_ms, noise_subch_mw, hold)
+        elif hold is None:
             self.scheduler.observe(slots, result, tx, t0_ms, noise_subch_mw)
+        else:
+            self.scheduler.observe(slots, result, tx, t0_ms, noise_subch_mw, sci_hold_ms=hold)
         # Reported positions: where the sender was at its subframe, plus GNSS error for BSMs.
         dt_s = (tx.subframe_ms - t0_ms) / 1000.0
         rep_xy = nodes.xy_m[tx.node] + nodes.vel_mps[tx.node] * dt_s[:, None]
@@ -332,11 +358,14 @@ class SidelinkMedium:
             tx_reported_xy_m=rep_xy,
             rsu_generated=rsu_generated,
             rsu_dropped=rsu_dropped,
+            dcc_state=dcc_state,
+            dcc_suppressed=dcc_suppressed,
         )
 
     def _observe_with_streams(self, slots: IntArray, stream_slots: IntArray, n_v: int, n_r: int,
                               mtype: IntArray, result: BatchResult, tx: Transmissions, t0_ms: int,
-                              noise_subch_mw: NDArray[np.float64]) -> None:
+                              noise_subch_mw: NDArray[np.float64],
+                              hold: IntArray | None = None) -> None:
         """Feeds the scheduler a view in which every RSU stream is a virtual node co-located with
         its RSU: it hears what the RSU heard, and every sibling's transmission marks its subframe
         as unmonitored (half-duplex), so siblings pick different subframes."""
@@ -372,5 +401,10 @@ class SidelinkMedium:
         )
         view = BatchResult(links_view, result.cbr[cols], result.power_mw[:, :, cols],
                            result.transmitting[:, cols])
-        self.scheduler.observe(np.concatenate([slots, stream_slots]), view, tx_view, t0_ms,
-                               noise_subch_mw[cols])
+        if hold is None:
+            self.scheduler.observe(np.concatenate([slots, stream_slots]), view, tx_view, t0_ms,
+                                   noise_subch_mw[cols])
+        else:
+            self.scheduler.observe(np.concatenate([slots, stream_slots]), view, tx_view, t0_ms,
+                                   noise_subch_mw[cols],
+                                   sci_hold_ms=np.concatenate([hold, hold[sib_tx]]))

@@ -8,9 +8,12 @@ benchmarks also use it as the baseline for the vectorized kernel's speedup.
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 
+from sim.core.rng import hash_keys, hash_normal
+from sim.radio.channel import _TAG_GUDMUNDSON, GUDMUNDSON_CELLS_PER_DCORR, GUDMUNDSON_TERMS
 from sim.radio.sidelink import (
     REASON_COLLISION,
     REASON_HALF_DUPLEX,
@@ -34,6 +37,24 @@ def _position(nodes: Nodes, row: int, subframe_ms: int, sf0_ms: int) -> tuple[fl
     )
 
 
+def reference_gudmundson_normal(key: int, key_a: int, key_b: int, travel_m: float,
+                                decorrelation_m: float) -> float:
+    """Unit-variance Gudmundson shadowing of one link, written out: the stationary AR(1) process
+    X_k = rho X_(k-1) + sqrt(1 - rho^2) Z_k over cells of D_corr / 5 of the pair's travel
+    coordinate, run from its last J = 25 innovations (older ones weigh rho^50 = e^-10: dropped and
+    renormalised), read at the cell holding travel_m."""
+    lo, hi = min(key_a, key_b), max(key_a, key_b)
+    g = decorrelation_m / GUDMUNDSON_CELLS_PER_DCORR
+    rho = math.exp(-g / decorrelation_m)
+    cell = math.floor(travel_m / g)
+    pair = hash_keys(np.uint64(key), np.uint64(_TAG_GUDMUNDSON), np.uint64(lo), np.uint64(hi))
+    x = 0.0  # the recursion from the oldest kept innovation, starting at 0
+    for k in range(cell - GUDMUNDSON_TERMS + 1, cell + 1):
+        z = float(hash_normal(pair, np.int64(k).astype(np.uint64)))
+        x = rho * x + math.sqrt(1.0 - rho * rho) * z
+    return x / math.sqrt(1.0 - rho ** (2 * GUDMUNDSON_TERMS))
+
+
 def _rx_power_mw(
     nodes: Nodes, t: int, r: int, tx: Transmissions, sf0_ms: int, cfg: SidelinkConfig
 ) -> tuple[float, float] | None:
@@ -45,7 +66,9 @@ def _rx_power_mw(
     d = math.hypot(float(wrapped_dx(np.array(xa - xr), cfg.wrap_m)), ya - yr)
     if d > cfg.interference_range_m or a == r:
         return None
-    loss, _ = cfg.channel.link_loss_db(
+    ch = cfg.channel
+    sigma_db = 3.0 if ch.shadowing_sigma_db is None else ch.shadowing_sigma_db
+    loss, _ = (replace(ch, shadowing_sigma_db=0.0) if ch.correlated else ch).link_loss_db(
         np.array([d]),
         np.array([nodes.height_m[a]]),
         np.array([nodes.height_m[r]]),
@@ -53,7 +76,16 @@ def _rx_power_mw(
         np.array([nodes.key[r]]),
         np.array([sf]),
     )
-    dbm = nodes.tx_power_dbm[a] + nodes.gain_dbi[a] + nodes.gain_dbi[r] - float(loss[0])
+    shadow_db = 0.0
+    if ch.correlated and sigma_db > 0.0:
+        dt = (sf - sf0_ms) / 1000.0
+        odo = np.zeros(len(nodes)) if nodes.odometer_m is None else nodes.odometer_m
+        speed_a = float(np.hypot(*nodes.vel_mps[a]))
+        speed_r = float(np.hypot(*nodes.vel_mps[r]))
+        travel = float(odo[a]) + float(odo[r]) + (speed_a + speed_r) * dt
+        shadow_db = sigma_db * reference_gudmundson_normal(
+            ch.key, int(nodes.key[a]), int(nodes.key[r]), travel, ch.dcorr_m)
+    dbm = nodes.tx_power_dbm[a] + nodes.gain_dbi[a] + nodes.gain_dbi[r] - float(loss[0]) - shadow_db
     return d, 10.0 ** (dbm / 10.0)
 
 

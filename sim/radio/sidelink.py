@@ -64,9 +64,19 @@ class Nodes:
     gain_dbi: FloatArray
     noise_figure_db: FloatArray
     is_vehicle: NDArray[np.bool_]
+    #: Distance each node has travelled [m] at the batch start (vehicles: arc position on their
+    #: route; RSUs: 0), for Gudmundson-correlated shadowing; None: all 0.
+    odometer_m: FloatArray | None = None
 
     def __len__(self) -> int:
         return len(self.key)
+
+    def travel_m(self, a: IntArray, b: IntArray, dt_s: FloatArray) -> FloatArray:
+        """Travel coordinate u = s_a + s_b of node pairs (a, b), dt_s after the batch start
+        (nodes keep their speed within the batch)."""
+        speed = np.hypot(self.vel_mps[:, 0], self.vel_mps[:, 1])
+        odo = np.zeros(len(self.key)) if self.odometer_m is None else self.odometer_m
+        return odo[a] + odo[b] + (speed[a] + speed[b]) * dt_s
 
 
 @dataclass(frozen=True)
@@ -171,8 +181,10 @@ def evaluate_batch(
     i_tx, j_rx, node_tx, dist = i_tx[keep], j_rx[keep], node_tx[keep], dist[keep]
 
     sf = tx.subframe_ms[i_tx]
+    travel = nodes.travel_m(node_tx, j_rx, dt_s[keep]) if cfg.channel.correlated else None
     loss_db, _ = cfg.channel.link_loss_db(
-        dist, nodes.height_m[node_tx], nodes.height_m[j_rx], nodes.key[node_tx], nodes.key[j_rx], sf
+        dist, nodes.height_m[node_tx], nodes.height_m[j_rx], nodes.key[node_tx], nodes.key[j_rx], sf,
+        travel,
     )
     if cfg.buildings is not None:  # building-blocked links: urban NLOS (sim/radio/buildings.py)
         loss_db = cfg.buildings.apply(loss_db, p_tx[keep], p_rx[keep], nodes.height_m[node_tx],

@@ -281,10 +281,17 @@ class SpsScheduler:
 
     # ------------------------------------------------------------------ sensing
     def observe(self, slots: IntArray, result: "BatchResult", tx: "Transmissions", t0_ms: int,
-                noise_subch_mw: NDArray[np.float64]) -> None:
+                noise_subch_mw: NDArray[np.float64], sci_hold_ms: IntArray | None = None) -> None:
         """Learns from one evaluated batch; `slots` are the SPS slots of the batch's first nodes
-        (the vehicles; RSU nodes after them do not run SPS)."""
+        (the vehicles; RSU nodes after them do not run SPS).
+
+        `sci_hold_ms` (a multiple of P_STEP_MS per transmission, None = 0): how much longer than
+        one P_step the SCI's reservation is announced (P_rsvp - 100 ms). Congestion control
+        (sim.radio.dcc) sends every T_off = P_rsvp; an SCI heard at t_m is stored as if heard at
+        t_m + hold, so the exclusion's freshness test (t >= seen - rri) keeps its resource
+        excluded until t_m + P_rsvp, on the same subframe offset."""
         n_v = len(slots)
+        sci_sf = tx.subframe_ms if sci_hold_ms is None else tx.subframe_ms + sci_hold_ms
         self.sensed_until_ms = t0_ms + result.power_mw.shape[0]
         own = tx.node < n_v
         self.record_own(slots[tx.node[own]], tx.subframe_ms[own])
@@ -298,7 +305,7 @@ class SpsScheduler:
             sensing_kernel.observe_sci(
                 self.sci_key, np.ascontiguousarray(slots, np.int64), n_v, links.tx, links.rx,
                 links.rx_power_dbm, links.sci_ok, np.ascontiguousarray(tx.node, np.int64),
-                np.ascontiguousarray(tx.subframe_ms, np.int64),
+                np.ascontiguousarray(sci_sf, np.int64),
                 np.ascontiguousarray(tx.subch_start, np.int64),
                 np.ascontiguousarray(tx.n_subch, np.int64), offset_db, P_STEP_MS, self.p.rri_ms)
             sensing_kernel.record_rssi(self.rssi_mw, np.ascontiguousarray(slots, np.int64), t0_ms,
@@ -310,8 +317,7 @@ class SpsScheduler:
         rsrp = links.rx_power_dbm[heard]
         if self.p.rsrp_per_re:
             rsrp = rsrp - 10.0 * np.log10(12.0 * tx.n_subch[t] * self.p.subchannel_size_prb)
-        self.record_sci(slots[links.rx[heard]], tx.subframe_ms[t], tx.subch_start[t], tx.n_subch[t],
-                        rsrp)
+        self.record_sci(slots[links.rx[heard]], sci_sf[t], tx.subch_start[t], tx.n_subch[t], rsrp)
         rssi = result.power_mw[:, :, :n_v] + noise_subch_mw[None, None, :n_v]
         self.record_rssi(slots, t0_ms, rssi, result.transmitting[:, :n_v])
 

@@ -31,6 +31,7 @@ from sim.core.rng import RngTree
 from sim.core.road import Route, RouteGeometry
 from sim.core.units import s_to_ms
 from sim.radio.channel import ChannelModel
+from sim.radio.dcc import ReactiveDcc
 from sim.radio.medium import SidelinkMedium, VehicleRadio
 from sim.radio.phy import gamma_min_db, pssch_prbs_for_payload, resource_grid, subchannels_for_payload
 from sim.radio.scheduler import RandomScheduler
@@ -334,7 +335,8 @@ def _radio(spec: ScenarioSpec, rng: RngTree, source: str) -> tuple[SidelinkConfi
     channel = ChannelModel(
         pathloss=r.pathloss, fc_ghz=r.carrier_ghz, shadowing_sigma_db=r.shadowing_sigma_db,
         coherence_ms=s_to_ms(r.shadowing_coherence_s), blocker_height_m=r.blocker_height_m,
-        key=rng.key("channel"),
+        key=rng.key("channel"), shadowing_correlation=r.shadowing_correlation,
+        decorrelation_m=r.shadowing_decorrelation_m,
     )
     cfg = SidelinkConfig(
         n_subchannels=n_sc, subchannel_size_prb=r.subchannel_size_prb,
@@ -430,6 +432,7 @@ def build_world(loaded: LoadedScenario) -> World:
         VehicleRadio(r.tx_power_dbm, r.antenna_gain_dbi, r.antenna_height_m, r.noise_figure_db),
         bsm_period_ms, l_sub, spec.metrics.hard_braking_mps2,
         lambda b: subchannels_for_payload(b, r.mcs, r.subchannel_size_prb),
+        dcc=ReactiveDcc(r.batch_ms) if r.congestion.kind == "etsi-reactive" else None,
     )
     apps = build_apps(spec.applications, step_ms, geometry)
     return World(

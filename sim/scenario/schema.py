@@ -237,6 +237,17 @@ class SchedulerSpec(Spec):
     )
 
 
+class CongestionSpec(Spec):
+    kind: Literal["none", "etsi-reactive"] = Field(
+        default="none",
+        description="CBR-adaptive BSM rate. none: every BSM at messages.bsm.rate_hz. "
+        "etsi-reactive: ETSI TS 102 687 V1.2.1 reactive DCC (Annex A, T_on <= 1 ms): each vehicle "
+        "maps its own CBR over the last 100 ms to relaxed (<30 %), active 1-3 (30/40/50 %) or "
+        "restrictive (>=65 %) and waits at least 100/200/400/500/1000 ms between BSMs; SPS keeps "
+        "the 100 ms reservation and skips the unused ones (sim/radio/dcc.py)",
+    )
+
+
 class RadioSpec(Spec):
     carrier_ghz: Annotated[float, Field(ge=0.5, le=100.0)] = 5.9
     bandwidth_mhz: Literal[10, 20] = 10
@@ -253,6 +264,20 @@ class RadioSpec(Spec):
     shadowing_coherence_s: Annotated[float, Field(gt=0.0, le=60.0)] = Field(
         default=1.0, description="A link keeps its shadowing and LOS state for this long"
     )
+    shadowing_correlation: Literal["none", "gudmundson"] = Field(
+        default="none",
+        description="none: a link redraws its shadowing every shadowing_coherence_s. gudmundson: "
+        "spatially correlated, reciprocal shadowing, an AR(1) process in the distance the pair has "
+        "moved with coefficient exp(-d_moved / shadowing_decorrelation_m) (Gudmundson 1991; "
+        "TR 36.885 / WiLabV2Xsim), sim/radio/channel.py; LOS state and NLOSv blockage still "
+        "change every shadowing_coherence_s",
+    )
+    shadowing_decorrelation_m: Annotated[float, Field(gt=0.0, le=1000.0)] | None = Field(
+        default=None,
+        description="Gudmundson decorrelation distance. Default by path loss: 25 m for "
+        "tr37885-highway and winner-b1-gm2019 (TR 36.885 freeway, WiLab D_corr), 10 m for "
+        "tr37885-urban and winner-b1 (TR 36.885 urban; TR 37.885 Table 6.2.3-1 LOS as in ns-3)",
+    )
     blocker_height_m: Annotated[float, Field(gt=0.0, le=5.0)] = Field(
         default=1.6, description="Height of blocking vehicles for TR 37.885 NLOSv"
     )
@@ -264,6 +289,7 @@ class RadioSpec(Spec):
     )
     decoding: DecodingSpec = Field(default_factory=DecodingSpec)
     scheduler: SchedulerSpec = Field(default_factory=SchedulerSpec)
+    congestion: CongestionSpec = Field(default_factory=CongestionSpec)
     batch_ms: Annotated[int, Field(ge=1, le=1000)] = Field(
         default=20,
         description="Subframes evaluated per radio batch; SPS sensing is at most this stale. "

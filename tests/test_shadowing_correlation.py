@@ -1,0 +1,149 @@
+"""Gudmundson spatially correlated, reciprocal shadowing (sim/radio/channel.py)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from sim.radio.channel import ChannelModel, gudmundson_normal
+from sim.radio.kernel import HAVE_NUMBA
+from sim.radio.pathloss import winner_b1_los_db
+from sim.radio.reference import reference_gudmundson_normal
+from sim.radio.sidelink import Nodes, Transmissions, evaluate_batch, use_numba
+from sim.runner import run_scenario
+from sim.scenario.loader import load_scenario
+from tests.conftest import tiny_scenario
+from tests.test_sidelink import compare, config, random_world
+
+N_PAIRS = 20_000
+
+
+def _shadow_db(ch: ChannelModel, a: np.ndarray, b: np.ndarray, travel_m: np.ndarray) -> np.ndarray:
+    """Shadowing alone: LOS-only WINNER+ B1 loss minus its path loss."""
+    n = len(a)
+    d = np.full(n, 100.0)
+    h = np.full(n, 1.5)
+    loss, _ = ch.link_loss_db(d, h, h, a, b, np.zeros(n, np.int64), travel_m)
+    return loss - winner_b1_los_db(d, 5.9, 0.5, 0.5)
+
+
+def _channel(dcorr_m: float = 25.0, sigma_db: float = 3.0, key: int = 5) -> ChannelModel:
+    return ChannelModel("winner-b1", 5.9, sigma_db, 1000, 1.6, key=key,
+                        shadowing_correlation="gudmundson", decorrelation_m=dcorr_m)
+
+
+@pytest.mark.parametrize("dcorr_m", [10.0, 25.0])
+def test_autocorrelation_at_the_decorrelation_distance_is_one_over_e(dcorr_m: float) -> None:
+    """20,000 independent pairs, each seen at u0 and u0 + lag. The sample correlation of n pairs
+    has standard error (1 - r^2) / sqrt(n): 0.0061 at r = e^-1, 0.0069 at e^-2, 0.0045 at
+    e^-0.5; the tolerances are 4 standard errors. At lag D_corr the model is e^-1 exactly (up to
+    the e^-10 truncation); at D_corr / 2 = 2.5 cells it is the mean of rho^2 and rho^3 (0.6096
+    against e^-0.5 = 0.6065, the piecewise-constant grid), inside the tolerance."""
+    ch = _channel(dcorr_m)
+    rng = np.random.default_rng(0)
+    a = np.arange(N_PAIRS, dtype=np.uint64)
+    b = a + np.uint64(N_PAIRS)
+    u0 = rng.uniform(0.0, 5000.0, N_PAIRS)
+    s0 = _shadow_db(ch, a, b, u0)
+    assert abs(s0.mean()) < 4 * 3.0 / np.sqrt(N_PAIRS)
+    assert s0.std() == pytest.approx(3.0, rel=0.03)
+    for lag, expected, tol in ((1.0, np.exp(-1.0), 0.025), (2.0, np.exp(-2.0), 0.028),
+                               (0.5, np.exp(-0.5), 0.018)):
+        s1 = _shadow_db(ch, a, b, u0 + lag * dcorr_m)
+        r = np.corrcoef(s0, s1)[0, 1]
+        assert r == pytest.approx(expected, abs=tol), (lag, r)
+    # Far apart, and different pairs at the same place: uncorrelated.
+    far = np.corrcoef(s0, _shadow_db(ch, a, b, u0 + 10 * dcorr_m))[0, 1]
+    other = np.corrcoef(s0, _shadow_db(ch, a, b + np.uint64(1), u0))[0, 1]
+    assert abs(far) < 0.03 and abs(other) < 0.03
+
+
+def test_shadowing_is_reciprocal_and_still_without_movement() -> None:
+    ch = _channel()
+    a = np.array([3, 8, 1 << 40], dtype=np.uint64)
+    b = np.array([17, 2, 5], dtype=np.uint64)
+    u = np.array([0.0, 123.4, 987.6])
+    assert np.array_equal(_shadow_db(ch, a, b, u), _shadow_db(ch, b, a, u))
+    # Same travel coordinate at another time (another coherence epoch): the same shadowing.
+    n = len(a)
+    d, h = np.full(n, 100.0), np.full(n, 1.5)
+    at0, _ = ch.link_loss_db(d, h, h, a, b, np.zeros(n, np.int64), u)
+    at9s, _ = ch.link_loss_db(d, h, h, a, b, np.full(n, 9000, np.int64), u)
+    assert np.array_equal(at0, at9s)
+    # In a batch: A -> B and B -> A in the same subframe see the same received power.
+    nodes = Nodes(
+        key=np.array([10, 20], dtype=np.uint64), xy_m=np.array([[0.0, 0.0], [180.0, 4.0]]),
+        vel_mps=np.array([[30.0, 0.0], [-25.0, 0.0]]), height_m=np.full(2, 1.5),
+        tx_power_dbm=np.full(2, 23.0), gain_dbi=np.full(2, 3.0), noise_figure_db=np.full(2, 9.0),
+        is_vehicle=np.ones(2, bool), odometer_m=np.array([1234.5, 77.0]),
+    )
+    tx = Transmissions(node=np.array([0, 1]), subframe_ms=np.array([7, 7]),
+                       subch_start=np.array([0, 2]), n_subch=np.array([2, 2]),
+                       packet_id=np.array([1, 2], dtype=np.uint64), gen_ms=np.array([0.0, 0.0]))
+    cfg = replace(config("winner-b1"), channel=_channel())
+    links = evaluate_batch(nodes, tx, 0, 10, cfg).links
+    assert len(links.tx) == 2
+    assert links.rx_power_dbm[0] == links.rx_power_dbm[1]
+
+
+def test_vectorized_matches_the_written_out_recursion() -> None:
+    rng = np.random.default_rng(3)
+    n = 300
+    a = rng.integers(0, 1 << 41, n).astype(np.uint64)
+    b = rng.integers(0, 1 << 41, n).astype(np.uint64)
+    u = rng.uniform(-40.0, 4000.0, n)
+    for dcorr in (10.0, 13.0, 25.0):
+        fast = gudmundson_normal(77, a, b, u, dcorr)
+        slow = [reference_gudmundson_normal(77, int(a[i]), int(b[i]), float(u[i]), dcorr)
+                for i in range(n)]
+        assert fast == pytest.approx(np.array(slow), abs=1e-12)
+
+
+@pytest.mark.parametrize("seed", range(8))
+@pytest.mark.parametrize("pathloss", ["tr37885-highway", "tr37885-urban", "winner-b1"])
+def test_batch_with_gudmundson_matches_scalar_reference(seed: int, pathloss: str) -> None:
+    nodes, tx = random_world(seed, 10, 18, 5, 5)
+    odo = np.random.default_rng(seed).uniform(0.0, 3000.0, len(nodes))
+    nodes = replace(nodes, odometer_m=np.where(nodes.is_vehicle, odo, 0.0))
+    cfg = config(pathloss)
+    cfg = replace(cfg, channel=replace(cfg.channel, shadowing_correlation="gudmundson",
+                                       decorrelation_m=13.0 if seed % 2 else None))
+    for kernel in ("numpy", "numba"):  # both paths against the oracle
+        assert compare(nodes, tx, 5, replace(cfg, kernel=kernel)) > 0
+
+
+@pytest.mark.skipif(not HAVE_NUMBA, reason="numba not installed")
+@pytest.mark.parametrize("seed", range(6))
+def test_numba_kernel_gudmundson_matches_numpy_path(seed: int) -> None:
+    nodes, tx = random_world(seed, 40, 60, 10, 5)
+    odo = np.random.default_rng(seed).uniform(0.0, 3000.0, len(nodes))
+    nodes = replace(nodes, odometer_m=np.where(nodes.is_vehicle, odo, 0.0))
+    cfg = config("tr37885-highway", wrap_m=1700.0 if seed % 2 else None)
+    cfg = replace(cfg, channel=replace(cfg.channel, shadowing_correlation="gudmundson"))
+    assert use_numba(replace(cfg, kernel="numba"))
+    fast = evaluate_batch(nodes, tx, 1000, 10, replace(cfg, kernel="numba")).links
+    slow = evaluate_batch(nodes, tx, 1000, 10, replace(cfg, kernel="numpy")).links
+    of, os_ = np.lexsort((fast.rx, fast.tx)), np.lexsort((slow.rx, slow.tx))
+    assert np.array_equal(fast.tx[of], slow.tx[os_]) and np.array_equal(fast.rx[of], slow.rx[os_])
+    assert np.allclose(fast.rx_power_dbm[of], slow.rx_power_dbm[os_], rtol=0.0, atol=1e-9)
+    assert np.array_equal(fast.reason[of], slow.reason[os_])
+
+
+def test_scenario_key_turns_it_on_and_default_is_off(tmp_path: Path) -> None:
+    off = load_scenario(str(tiny_scenario(tmp_path)))
+    assert off.spec.radio.shadowing_correlation == "none"
+    assert off.spec.radio.shadowing_decorrelation_m is None
+    (tmp_path / "on").mkdir()
+    path = tiny_scenario(tmp_path / "on", duration_s=2,
+                         radio={"shadowing_correlation": "gudmundson",
+                                "shadowing_decorrelation_m": 20.0})
+    out = run_scenario(load_scenario(str(path)), tmp_path / "run")
+    ch = out.world.medium.cfg.channel
+    assert ch.correlated and ch.dcorr_m == 20.0
+    assert out.summary["messages"]["bsm_receptions"] > 0
+    again = run_scenario(load_scenario(str(path)), tmp_path / "run2")
+    summary = "summary.json"
+    assert (out.out_dir / summary).read_bytes() == (again.out_dir / summary).read_bytes()
