@@ -108,7 +108,10 @@ class VruCollisionWarning:
         v = t["v_mps"][rows]
         tau_s = t["reaction_steps"][rows] * self.step_ms / 1000.0
         need = v**2 / (2.0 * np.maximum(v * (t_hit - tau_s) - self.p.conflict_radius_m, 0.5))
-        act = -t["a_mps2"][rows] < need  # already braking enough (yielding): no warning
+        # Warn a driver who is not already braking enough (yielding), while the warning can still
+        # help: after the reaction time, before the conflict. Later, it only adds a panic stop on
+        # top of what the driver does on seeing the pedestrian.
+        act = (-t["a_mps2"][rows] < need) & (t_hit > tau_s)
         rows, at, t_hit, v, need, gen = (rows[act], at[act], t_hit[act], v[act], need[act],
                                          rec.gen_ms[k][act])
         decel = np.clip(need, self.p.decel_mps2, self.p.max_decel_mps2)
