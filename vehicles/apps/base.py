@@ -11,6 +11,7 @@ their generation time (signal plans, route geometry, perceived participants).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -118,6 +119,20 @@ class AppStats:
                 "min": round(self.lead_time_s_min, 3) if m else None,
             },
         }
+
+
+class ReceptionApp:
+    """What every application holds: its parameters (with `range_m` and `max_latency_ms`, the
+    CSAE 53 requirement), the mobility step (to time reactions) and its statistics. Subclasses
+    implement `on_receptions(ctx, rec)`."""
+
+    name = ""
+
+    def __init__(self, params: Any, step_ms: int) -> None:
+        self.p = params
+        self.req = Requirement(params.range_m, params.max_latency_ms)
+        self.step_ms = step_ms
+        self.stats = AppStats()
 
 
 def of_type(rec: Receptions, types: tuple[int, ...]) -> Receptions:

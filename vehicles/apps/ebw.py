@@ -26,9 +26,8 @@ from vehicles.apps.base import (
     SAFETY_LATENCY_MS,
     V2V_SAFETY_RANGE_M,
     AppContext,
-    AppStats,
+    ReceptionApp,
     Receptions,
-    Requirement,
     brake,
     drop_stale,
     first_per_row,
@@ -51,14 +50,8 @@ class EbwParams:
     max_decel_mps2: float = 8.0
 
 
-class EmergencyBrakeWarning:
+class EmergencyBrakeWarning(ReceptionApp):
     name = "ebw"
-
-    def __init__(self, params: EbwParams, step_ms: int) -> None:
-        self.p = params
-        self.req = Requirement(params.range_m, params.max_latency_ms)
-        self.step_ms = step_ms
-        self.stats = AppStats()
 
     def on_receptions(self, ctx: AppContext, rec: Receptions) -> None:
         rec = of_type(rec, (int(MsgType.BSM),))

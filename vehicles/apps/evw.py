@@ -20,15 +20,13 @@ from vehicles.apps.base import (
     SAFETY_LATENCY_MS,
     V2V_SAFETY_RANGE_M,
     AppContext,
-    AppStats,
+    ReceptionApp,
     Receptions,
-    Requirement,
     advise,
     drop_stale,
     first_per_row,
     of_type,
 )
-
 
 #: An EVW advice never asks for less (an urban crawl; the emergency vehicle overtakes).
 MIN_YIELD_MPS = 15 / 3.6
@@ -42,16 +40,13 @@ class EvwParams:
     duration_s: float = 5.0
 
 
-class EmergencyVehicleWarning:
+class EmergencyVehicleWarning(ReceptionApp):
     name = "evw"
 
     def __init__(self, params: EvwParams, step_ms: int, emergency_cls_code: int) -> None:
         """`emergency_cls_code`: the vehicle-class code of emergency vehicles (-1: none exist)."""
-        self.p = params
-        self.req = Requirement(params.range_m, params.max_latency_ms)
-        self.step_ms = step_ms
+        super().__init__(params, step_ms)
         self.code = emergency_cls_code
-        self.stats = AppStats()
 
     def on_receptions(self, ctx: AppContext, rec: Receptions) -> None:
         if self.code < 0:

@@ -23,9 +23,8 @@ from vehicles.apps.base import (
     SAFETY_LATENCY_MS,
     V2V_SAFETY_RANGE_M,
     AppContext,
-    AppStats,
+    ReceptionApp,
     Receptions,
-    Requirement,
     brake,
     drop_stale,
     first_per_row,
@@ -47,14 +46,8 @@ class FcwParams:
     duration_s: float = 1.0
 
 
-class ForwardCollisionWarning:
+class ForwardCollisionWarning(ReceptionApp):
     name = "fcw"
-
-    def __init__(self, params: FcwParams, step_ms: int) -> None:
-        self.p = params
-        self.req = Requirement(params.range_m, params.max_latency_ms)
-        self.step_ms = step_ms
-        self.stats = AppStats()
 
     def on_receptions(self, ctx: AppContext, rec: Receptions) -> None:
         rec = of_type(rec, (int(MsgType.BSM),))

@@ -19,9 +19,8 @@ from sim.radio.messages import MsgType
 from vehicles.apps.base import (
     SHORT_RANGE_M,
     AppContext,
-    AppStats,
+    ReceptionApp,
     Receptions,
-    Requirement,
     advise,
     drop_stale,
     first_per_row,
@@ -38,14 +37,8 @@ class GlosaParams:
     duration_s: float = 1.0
 
 
-class Glosa:
+class Glosa(ReceptionApp):
     name = "glosa"
-
-    def __init__(self, params: GlosaParams, step_ms: int) -> None:
-        self.p = params
-        self.req = Requirement(params.range_m, params.max_latency_ms)
-        self.step_ms = step_ms
-        self.stats = AppStats()
 
     def on_receptions(self, ctx: AppContext, rec: Receptions) -> None:
         rec = of_type(rec, (int(MsgType.SPAT),))

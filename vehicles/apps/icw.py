@@ -20,13 +20,12 @@ from vehicles.apps.base import (
     SAFETY_LATENCY_MS,
     SHORT_RANGE_M,
     AppContext,
-    AppStats,
+    ReceptionApp,
     Receptions,
-    Requirement,
     brake,
     drop_stale,
-    hold,
     first_per_row,
+    hold,
     of_type,
 )
 from vehicles.apps.crossings import Crossings, zone_times
@@ -58,15 +57,12 @@ def start_times(s_m: np.ndarray, v_mps: np.ndarray, a_mps2: np.ndarray, length_m
     return t_in, t_out
 
 
-class IntersectionCollisionWarning:
+class IntersectionCollisionWarning(ReceptionApp):
     name = "icw"
 
     def __init__(self, params: IcwParams, step_ms: int, crossings: Crossings) -> None:
-        self.p = params
-        self.req = Requirement(params.range_m, params.max_latency_ms)
-        self.step_ms = step_ms
+        super().__init__(params, step_ms)
         self.crossings = crossings
-        self.stats = AppStats()
 
     def on_receptions(self, ctx: AppContext, rec: Receptions) -> None:
         c = self.crossings

@@ -21,9 +21,8 @@ from vehicles.apps.base import (
     SAFETY_LATENCY_MS,
     SHORT_RANGE_M,
     AppContext,
-    AppStats,
+    ReceptionApp,
     Receptions,
-    Requirement,
     brake,
     drop_stale,
     first_per_row,
@@ -43,14 +42,8 @@ class RlvwParams:
     max_decel_mps2: float = 6.0
 
 
-class RedLightViolationWarning:
+class RedLightViolationWarning(ReceptionApp):
     name = "rlvw"
-
-    def __init__(self, params: RlvwParams, step_ms: int) -> None:
-        self.p = params
-        self.req = Requirement(params.range_m, params.max_latency_ms)
-        self.step_ms = step_ms
-        self.stats = AppStats()
 
     def on_receptions(self, ctx: AppContext, rec: Receptions) -> None:
         rec = of_type(rec, (int(MsgType.SPAT),))

@@ -16,9 +16,8 @@ from sim.radio.messages import MsgType
 from vehicles.apps.base import (
     SHORT_RANGE_M,
     AppContext,
-    AppStats,
+    ReceptionApp,
     Receptions,
-    Requirement,
     advise,
     drop_stale,
     first_per_row,
@@ -34,14 +33,8 @@ class SlwParams:
     duration_s: float = 5.0
 
 
-class SpeedLimitWarning:
+class SpeedLimitWarning(ReceptionApp):
     name = "slw"
-
-    def __init__(self, params: SlwParams, step_ms: int) -> None:
-        self.p = params
-        self.req = Requirement(params.range_m, params.max_latency_ms)
-        self.step_ms = step_ms
-        self.stats = AppStats()
 
     def on_receptions(self, ctx: AppContext, rec: Receptions) -> None:
         rec = of_type(rec, (int(MsgType.MAP), int(MsgType.RSI)))

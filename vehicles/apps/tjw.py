@@ -18,9 +18,8 @@ from sim.radio.messages import MsgType
 from vehicles.apps.base import (
     EFFICIENCY_LATENCY_MS,
     AppContext,
-    AppStats,
+    ReceptionApp,
     Receptions,
-    Requirement,
     advise,
     drop_stale,
     first_per_row,
@@ -38,14 +37,8 @@ class TjwParams:
     duration_s: float = 3.0
 
 
-class TrafficJamWarning:
+class TrafficJamWarning(ReceptionApp):
     name = "tjw"
-
-    def __init__(self, params: TjwParams, step_ms: int) -> None:
-        self.p = params
-        self.req = Requirement(params.range_m, params.max_latency_ms)
-        self.step_ms = step_ms
-        self.stats = AppStats()
 
     def on_receptions(self, ctx: AppContext, rec: Receptions) -> None:
         rec = of_type(rec, (int(MsgType.BSM),))

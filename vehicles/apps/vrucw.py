@@ -19,9 +19,8 @@ from vehicles.apps.base import (
     SAFETY_LATENCY_MS,
     SHORT_RANGE_M,
     AppContext,
-    AppStats,
+    ReceptionApp,
     Receptions,
-    Requirement,
     brake,
     drop_stale,
     first_per_row,
@@ -65,14 +64,8 @@ def vru_conflicts(veh_xy_m: FloatArray, veh_vel_mps: FloatArray, vru_xy_m: Float
     return conflict.any(axis=1), t_c[rows, best], d_min[rows, best]
 
 
-class VruCollisionWarning:
+class VruCollisionWarning(ReceptionApp):
     name = "vrucw"
-
-    def __init__(self, params: VrucwParams, step_ms: int) -> None:
-        self.p = params
-        self.req = Requirement(params.range_m, params.max_latency_ms)
-        self.step_ms = step_ms
-        self.stats = AppStats()
 
     def on_receptions(self, ctx: AppContext, rec: Receptions) -> None:
         ped = ctx.pedestrians
