@@ -29,3 +29,7 @@ def test_quantiles_and_ranges() -> None:
     assert range_at_prr(0.9, 20.0, np.array([10, 10, 8, 10]), samples) == 40.0
     assert range_at_prr(0.9, 20.0, samples, samples) == 80.0  # never below: the limit
     assert range_at_prr(0.9, 20.0, samples * 0, samples * 0) is None
+    # An empty bin (no pair that close) is no failure: the range runs on past it.
+    gap = np.array([0, 10, 10, 10])
+    assert range_at_prr(0.9, 20.0, gap, gap) == 80.0
+    assert range_at_prr(0.9, 20.0, np.array([0, 10, 5, 10]), gap) == 40.0

@@ -147,3 +147,24 @@ def test_scenario_key_turns_it_on_and_default_is_off(tmp_path: Path) -> None:
     again = run_scenario(load_scenario(str(path)), tmp_path / "run2")
     summary = "summary.json"
     assert (out.out_dir / summary).read_bytes() == (again.out_dir / summary).read_bytes()
+
+
+def test_hash_normal_is_the_as241_quantile_of_the_hashed_uniform() -> None:
+    """Keyed normals: AS 241 of one hashed uniform, equal to CPython's `NormalDist.inv_cdf` (the
+    same algorithm), standard normal over many keys, and the same in the numba kernel."""
+    import statistics
+
+    from sim.core.normal_quantile import ppnd16
+    from sim.core.rng import hash_keys, hash_normal
+    from sim.radio import kernel
+
+    nd = statistics.NormalDist()
+    p = np.concatenate([np.linspace(1e-9, 1 - 1e-9, 2001), [2.0**-54, 1e-300, 0.075, 0.925]])
+    assert np.array_equal(ppnd16(p), [nd.inv_cdf(float(x)) for x in p])
+    keys = np.arange(200_000, dtype=np.uint64)
+    z = hash_normal(np.uint64(5), keys)
+    assert abs(z.mean()) < 0.01 and abs(z.std() - 1.0) < 0.01
+    assert abs(np.mean(z > 1.959964) - 0.025) < 0.002  # the tail is there too
+    h = hash_keys(np.uint64(5), keys[:500])
+    fast = np.array([kernel._normal(x) for x in h])
+    assert np.allclose(fast, z[:500], rtol=1e-15, atol=1e-15)

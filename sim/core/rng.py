@@ -13,6 +13,8 @@ import zlib
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from sim.core.normal_quantile import ppnd16
+
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
 _M2 = np.uint64(0x94D049BB133111EB)
@@ -66,8 +68,7 @@ def hash_uniform(*keys: ArrayLike) -> NDArray[np.float64]:
 
 
 def hash_normal(*keys: ArrayLike) -> NDArray[np.float64]:
-    """Standard normal draws that depend only on the keys (Box-Muller on two hashed uniforms)."""
+    """Standard normal draws that depend only on the keys: the inverse normal CDF (AS 241,
+    `sim.core.normal_quantile`) of one hashed uniform in (0, 1), midpoint of its 2^-53 cell."""
     h = hash_keys(*keys)
-    u1 = ((h >> np.uint64(11)).astype(np.float64) + 0.5) / _TWO53
-    u2 = (splitmix64(h) >> np.uint64(11)).astype(np.float64) / _TWO53
-    return np.sqrt(-2.0 * np.log(u1)) * np.cos(2.0 * np.pi * u2)
+    return ppnd16(((h >> np.uint64(11)).astype(np.float64) + 0.5) / _TWO53)

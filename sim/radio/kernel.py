@@ -44,6 +44,7 @@ import os
 
 import numpy as np
 
+from sim.core import normal_quantile as nq
 from sim.radio.channel import GUDMUNDSON_CELLS_PER_DCORR, gudmundson_weights
 
 try:  # numba is a dependency, but the numpy path keeps working without it
@@ -93,6 +94,8 @@ _TAG_SHADOW = np.uint64(0x534841)
 _TAG_GUDMUNDSON = np.uint64(0x47554450)
 _ZERO = np.uint64(0)
 _LN10_OVER_10 = math.log(10.0) / 10.0
+_NQ_A, _NQ_B, _NQ_C, _NQ_D, _NQ_E, _NQ_F = (np.array(c) for c in (nq.NUM_CENTRAL, nq.DEN_CENTRAL, nq.NUM_NEAR, nq.DEN_NEAR,
+                                                                  nq.NUM_FAR, nq.DEN_FAR))
 
 
 @_njit()
@@ -110,11 +113,28 @@ def _uniform(h):  # type: ignore[no-untyped-def]
 
 
 @_njit()
+def _horner7(c, x):  # type: ignore[no-untyped-def]
+    return ((((((c[7] * x + c[6]) * x + c[5]) * x + c[4]) * x + c[3]) * x + c[2]) * x + c[1]) * x \
+        + c[0]
+
+
+@_njit()
 def _normal(h):  # type: ignore[no-untyped-def]
-    """`hash_normal` of an already combined key h (Box-Muller, as sim.core.rng)."""
-    u1 = (float(h >> _S11) + 0.5) / _TWO53
-    u2 = float(_splitmix64(h) >> _S11) / _TWO53
-    return math.sqrt(-2.0 * math.log(u1)) * math.cos(2.0 * math.pi * u2)
+    """`hash_normal` of an already combined key h: AS 241 (`sim.core.normal_quantile.ppnd16`)
+    of the hashed uniform, the same formula in the same order of operations."""
+    p = (float(h >> _S11) + 0.5) / _TWO53
+    q = p - 0.5
+    if abs(q) <= nq.SPLIT_CENTRAL:
+        r = 0.180625 - q * q
+        return q * _horner7(_NQ_A, r) / _horner7(_NQ_B, r)
+    r = math.sqrt(-math.log(min(p, 1.0 - p)))
+    if r <= nq.SPLIT_TAIL:
+        r = r - 1.6
+        mag = _horner7(_NQ_C, r) / _horner7(_NQ_D, r)
+    else:
+        r = r - nq.SPLIT_TAIL
+        mag = _horner7(_NQ_E, r) / _horner7(_NQ_F, r)
+    return -mag if q < 0.0 else mag
 
 
 @_njit()
