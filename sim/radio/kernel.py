@@ -3,16 +3,17 @@
 Why numba (issue #3 accepts it for the hot kernel): the numpy path (`sim.radio.sidelink`)
 materialises ~25 float64 temporaries per (transmission, receiver) link - neighbour pairs,
 positions, hashes, path loss, grid indices - so at 10,000 vehicles one 20 ms batch (2.9 M links)
-peaks at ~1.2 GB. Here each link is computed in registers in three passes over the batch, which
+peaks at ~1.2 GB. Here each link is computed in registers in a few passes over the batch, which
 on the expressway benchmark takes ~1.9x less CPU at 1,000 vehicles and less than half the peak
 memory at 10,000 (bench/test_bench_scale.py). What remains is per-link arithmetic (~100 ns:
-log10 path loss, two Box-Muller normals with their cos/log, one exp), so the cost is linear in
+log10 path loss, two inverse-CDF normals, one exp), so the cost is linear in
 links and, at 10,000 vehicles and a 1500 m range, ~135 M links per simulated second.
 
 1. *pairs*: receivers are binned in square cells of (range + movement margin); each transmission
-   looks at its 3x3 cells (and the ring's images with `wrap_m`) and counts the receivers within
-   `interference_range_m` at its own subframe. A prefix sum gives each transmission its slice of
-   the output, so pass 2 needs no growing buffers and can run in parallel over transmissions;
+   looks at its 3x3 cells (and the ring's images with `wrap_m`) for the receivers within
+   `interference_range_m` at its own subframe. Serially (the default) links are appended in one
+   pass into buffers sized from the previous batch; the parallel build first counts each
+   transmission's receivers, so that a prefix sum gives each its own slice of the output;
 2. *channel*: distance, path loss, LOS/NLOSv and shadowing draws (the same counter-based hashes as
    `sim.radio.channel`, so the channel is bit-for-bit the same model), received power;
    then, serially in link order (deterministic sums), each link adds its power to the
@@ -45,6 +46,7 @@ import os
 import numpy as np
 
 from sim.core import normal_quantile as nq
+from sim.core.rng import hash_keys
 from sim.radio.channel import GUDMUNDSON_CELLS_PER_DCORR, gudmundson_weights
 
 try:  # numba is a dependency, but the numpy path keeps working without it
@@ -94,8 +96,9 @@ _TAG_SHADOW = np.uint64(0x534841)
 _TAG_GUDMUNDSON = np.uint64(0x47554450)
 _ZERO = np.uint64(0)
 _LN10_OVER_10 = math.log(10.0) / 10.0
-_NQ_A, _NQ_B, _NQ_C, _NQ_D, _NQ_E, _NQ_F = (np.array(c) for c in (nq.NUM_CENTRAL, nq.DEN_CENTRAL, nq.NUM_NEAR, nq.DEN_NEAR,
-                                                                  nq.NUM_FAR, nq.DEN_FAR))
+_NQ_A, _NQ_B, _NQ_C, _NQ_D, _NQ_E, _NQ_F = (
+    np.array(c) for c in (nq.NUM_CENTRAL, nq.DEN_CENTRAL, nq.NUM_NEAR, nq.DEN_NEAR, nq.NUM_FAR,
+                          nq.DEN_FAR))
 
 
 @_njit()
@@ -138,12 +141,6 @@ def _normal(h):  # type: ignore[no-untyped-def]
 
 
 @_njit()
-def _tagged(link, tag):  # type: ignore[no-untyped-def]
-    """hash_keys(link, tag): splitmix(splitmix(0 ^ link) ^ tag)."""
-    return _splitmix64(_splitmix64(_ZERO ^ link) ^ tag)
-
-
-@_njit()
 def _winner_b1_los_db(d_m, fc_ghz, h_tx, h_rx, floor):  # type: ignore[no-untyped-def]
     """`pathloss.winner_b1_los_db` for one distance."""
     d = max(d_m, 3.0)
@@ -172,7 +169,8 @@ def _gudmundson_normal(chan_key, lo, hi, travel_m, cell_m, weights):  # type: ig
 
 
 @_njit()
-def _link_loss_db(code, d2_m, h_tx, h_rx, key_a, key_b, sf_ms, chan_key, fc_ghz, sigma_db,
+def _link_loss_db(code, d2_m, h_tx, h_rx, key_a, key_b, pre_a, pre_b, sf_ms, chan_key, fc_ghz,
+                  sigma_db,
                   coherence_ms, blocker_m, travel_m, cell_m,
                   gud_weights):  # type: ignore[no-untyped-def]
     """One link of `ChannelModel.link_loss_db` (same formulas, same keyed draws). Gudmundson
@@ -180,7 +178,10 @@ def _link_loss_db(code, d2_m, h_tx, h_rx, key_a, key_b, sf_ms, chan_key, fc_ghz,
     lo = min(key_a, key_b)
     hi = max(key_a, key_b)
     epoch = np.uint64(sf_ms // coherence_ms)
-    link = _splitmix64(_splitmix64(_splitmix64(_splitmix64(_ZERO ^ chan_key) ^ lo) ^ hi) ^ epoch)
+    # hash_keys(chan_key, lo, hi, epoch), its first two rounds precomputed per node (`pre_*`);
+    # `mixed` is the first round of every tagged draw, shared by the three purposes.
+    link = _splitmix64(_splitmix64((pre_a if key_a < key_b else pre_b) ^ hi) ^ epoch)
+    mixed = _splitmix64(link)
     lf = math.log10(fc_ghz)  # hoisted out of the loop by LLVM (fc is loop-invariant)
     if code == 2:
         loss = _winner_b1_los_db(d2_m, fc_ghz, 0.5, 0.5, False)
@@ -198,7 +199,7 @@ def _link_loss_db(code, d2_m, h_tx, h_rx, key_a, key_b, sf_ms, chan_key, fc_ghz,
         else:
             p_los = min(1.0, 1.05 * math.exp(-0.0114 * d2_m))
             loss = 38.77 + 16.7 * math.log10(d3) + 18.2 * lf
-        if not _uniform(_tagged(link, _TAG_LOS)) < p_los:
+        if not _uniform(_splitmix64(mixed ^ _TAG_LOS)) < p_los:
             # TR 37.885 NLOSv blockage: A = max(0, N(mu, sigma)).
             excess = max(0.0, 15.0 * math.log10(max(d2_m, 1.0)) - 41.0)
             if h_tx > blocker_m and h_rx > blocker_m:
@@ -207,11 +208,11 @@ def _link_loss_db(code, d2_m, h_tx, h_rx, key_a, key_b, sf_ms, chan_key, fc_ghz,
                 mu, sd = 9.0 + excess, 4.5
             else:
                 mu, sd = 5.0 + excess, 4.0
-            loss += max(0.0, mu + sd * _normal(_tagged(link, _TAG_NLOSV)))
+            loss += max(0.0, mu + sd * _normal(_splitmix64(mixed ^ _TAG_NLOSV)))
     if sigma_db > 0.0 and cell_m > 0.0:
         loss = loss + sigma_db * _gudmundson_normal(chan_key, lo, hi, travel_m, cell_m, gud_weights)
     elif sigma_db > 0.0:
-        loss = loss + sigma_db * _normal(_tagged(link, _TAG_SHADOW))
+        loss = loss + sigma_db * _normal(_splitmix64(mixed ^ _TAG_SHADOW))
     return loss
 
 
@@ -307,41 +308,41 @@ def _count_pairs(xy, vel, sxy, svel, tx_node, tx_sf, sf0, range_m, cell_m, wrap_
     return counts
 
 
-@_njit(parallel=True)
-def _channel_pass(xy, vel, sxy, svel, height, txp_dbm, gain_dbi, key, tx_node, tx_sf, sf0, range_m,
-                  cell_m,
-                  wrap_m, order, skeys, ox, oy, width, offsets, code, chan_key, fc_ghz, sigma_db,
-                  coherence_ms, blocker_m, odo, speed, shadow_cell_m, gud_weights, out_tx, out_rx,
-                  out_d, out_dbm, out_mw):  # type: ignore[no-untyped-def]
-    m = len(tx_node)
+@_njit()
+def _scan_tx(t, i, capacity, xy, vel, sxy, svel, height, txp_dbm, gain_dbi, key, pre, tx_node, tx_sf,
+             sf0, range_m, cell_m, wrap_m, order, skeys, ox, oy, width, code, chan_key, fc_ghz,
+             sigma_db, coherence_ms, blocker_m, odo, speed, shadow_cell_m, gud_weights, out_tx,
+             out_rx, out_d, out_dbm, out_mw):  # type: ignore[no-untyped-def]
+    """The links of transmission t, written from output row i while rows < capacity remain;
+    returns the row after its last link (counted on past the capacity, so the caller can size a
+    retry)."""
     n_img = 3 if wrap_m > 0.0 else 1
     r2 = range_m * range_m
-    for t in prange(m):
-        a = tx_node[t]
-        sf = tx_sf[t]
-        dt = (sf - sf0) / 1000.0
-        ax = xy[a, 0] + vel[a, 0] * dt
-        ay = xy[a, 1] + vel[a, 1] * dt
-        i = offsets[t]
-        for img in range(n_img):
-            shift = 0.0 if img == 0 else (-wrap_m if img == 1 else wrap_m)
-            cx = int(math.floor((xy[a, 0] + shift - ox) / cell_m))
-            cy = int(math.floor((xy[a, 1] - oy) / cell_m))
-            for ddx in range(-1, 2):
-                for ddy in range(-1, 2):
-                    k = (cx + 1 + ddx) * width + (cy + 1 + ddy)
-                    lo = np.searchsorted(skeys, k, side="left")
-                    hi = np.searchsorted(skeys, k, side="right")
-                    for q in range(lo, hi):
-                        r = order[q]
-                        if r == a:
-                            continue
-                        d = _distance(sxy, svel, q, ax, ay, shift, dt, r2, range_m, wrap_m)
-                        if d < 0.0:
-                            continue
+    a = tx_node[t]
+    sf = tx_sf[t]
+    dt = (sf - sf0) / 1000.0
+    ax = xy[a, 0] + vel[a, 0] * dt
+    ay = xy[a, 1] + vel[a, 1] * dt
+    for img in range(n_img):
+        shift = 0.0 if img == 0 else (-wrap_m if img == 1 else wrap_m)
+        cx = int(math.floor((xy[a, 0] + shift - ox) / cell_m))
+        cy = int(math.floor((xy[a, 1] - oy) / cell_m))
+        for ddx in range(-1, 2):
+            for ddy in range(-1, 2):
+                k = (cx + 1 + ddx) * width + (cy + 1 + ddy)
+                lo = np.searchsorted(skeys, k, side="left")
+                hi = np.searchsorted(skeys, k, side="right")
+                for q in range(lo, hi):
+                    r = order[q]
+                    if r == a:
+                        continue
+                    d = _distance(sxy, svel, q, ax, ay, shift, dt, r2, range_m, wrap_m)
+                    if d < 0.0:
+                        continue
+                    if i < capacity:
                         travel = odo[a] + odo[r] + (speed[a] + speed[r]) * dt
-                        loss = _link_loss_db(code, d, height[a], height[r], key[a], key[r], sf,
-                                             chan_key, fc_ghz, sigma_db, coherence_ms, blocker_m,
+                        loss = _link_loss_db(code, d, height[a], height[r], key[a], key[r],
+                                             pre[a], pre[r], sf, chan_key, fc_ghz, sigma_db, coherence_ms, blocker_m,
                                              travel, shadow_cell_m, gud_weights)
                         dbm = txp_dbm[a] + gain_dbi[a] + gain_dbi[r] - loss
                         out_tx[i] = t
@@ -349,7 +350,40 @@ def _channel_pass(xy, vel, sxy, svel, height, txp_dbm, gain_dbi, key, tx_node, t
                         out_d[i] = d
                         out_dbm[i] = dbm
                         out_mw[i] = math.exp(dbm * _LN10_OVER_10)
-                        i += 1
+                    i += 1
+    return i
+
+
+@_njit(parallel=True)
+def _channel_pass(xy, vel, sxy, svel, height, txp_dbm, gain_dbi, key, pre, tx_node, tx_sf, sf0, range_m,
+                  cell_m, wrap_m, order, skeys, ox, oy, width, offsets, code, chan_key, fc_ghz,
+                  sigma_db, coherence_ms, blocker_m, odo, speed, shadow_cell_m, gud_weights,
+                  out_tx, out_rx, out_d, out_dbm, out_mw):  # type: ignore[no-untyped-def]
+    """Parallel build: every transmission writes its own slice (`offsets` from `_count_pairs`)."""
+    total = len(out_tx)
+    for t in prange(len(tx_node)):
+        _scan_tx(t, offsets[t], total, xy, vel, sxy, svel, height, txp_dbm, gain_dbi, key, pre, tx_node,
+                 tx_sf, sf0, range_m, cell_m, wrap_m, order, skeys, ox, oy, width, code, chan_key,
+                 fc_ghz, sigma_db, coherence_ms, blocker_m, odo, speed, shadow_cell_m,
+                 gud_weights, out_tx, out_rx, out_d, out_dbm, out_mw)
+
+
+@_njit()
+def _channel_serial(xy, vel, sxy, svel, height, txp_dbm, gain_dbi, key, pre, tx_node, tx_sf, sf0,
+                    range_m, cell_m, wrap_m, order, skeys, ox, oy, width, code, chan_key, fc_ghz,
+                    sigma_db, coherence_ms, blocker_m, odo, speed, shadow_cell_m, gud_weights,
+                    out_tx, out_rx, out_d, out_dbm, out_mw):  # type: ignore[no-untyped-def]
+    """Serial build: one pass appends every transmission's links (no counting pass); returns the
+    number of links, which exceeds the buffers' length when they were too small."""
+    i = 0
+    capacity = len(out_tx)
+    for t in range(len(tx_node)):
+        i = _scan_tx(t, i, capacity, xy, vel, sxy, svel, height, txp_dbm, gain_dbi, key, pre,
+                     tx_node,
+                     tx_sf, sf0, range_m, cell_m, wrap_m, order, skeys, ox, oy, width, code,
+                     chan_key, fc_ghz, sigma_db, coherence_ms, blocker_m, odo, speed,
+                     shadow_cell_m, gud_weights, out_tx, out_rx, out_d, out_dbm, out_mw)
+    return i
 
 
 @_njit()
@@ -433,6 +467,15 @@ def cbr(grid, noise_mw, threshold_mw):  # type: ignore[no-untyped-def]
     return out
 
 
+#: Links of the previous serial batch: the first guess for the next batch's buffers.
+_LINKS_HINT = [0]
+
+
+def _link_buffers(n: int):  # type: ignore[no-untyped-def]
+    """Output columns for n links: tx, rx, distance, received dBm and mW."""
+    return (np.empty(n, np.int64), np.empty(n, np.int64), np.empty(n), np.empty(n), np.empty(n))
+
+
 def fused_links(nodes, tx, sf0_ms: int, n_subframes: int, cfg, margin_m: float,  # type: ignore[no-untyped-def]
                 noise_mw: np.ndarray, sci_noise_mw: np.ndarray, curve: tuple[np.ndarray, np.ndarray],
                 bler_limits: tuple[float, float]):
@@ -458,16 +501,6 @@ def fused_links(nodes, tx, sf0_ms: int, n_subframes: int, cfg, margin_m: float, 
     # Positions in cell order: the candidate scans below read them sequentially.
     sxy = np.ascontiguousarray(xy[order])
     svel = np.ascontiguousarray(vel[order])
-    counts = _count_pairs(xy, vel, sxy, svel, node, sf, sf0_ms, rng, cell_m, wrap, order, skeys,
-                          ox, oy, width)
-    offsets = np.zeros(len(node), np.int64)
-    np.cumsum(counts[:-1], out=offsets[1:])
-    total = int(counts.sum())
-    out_tx = np.empty(total, np.int64)
-    out_rx = np.empty(total, np.int64)
-    out_d = np.empty(total)
-    out_dbm = np.empty(total)
-    out_mw = np.empty(total)
     ch = cfg.channel
     sigma = 3.0 if ch.shadowing_sigma_db is None else float(ch.shadowing_sigma_db)
     if ch.correlated:  # Gudmundson shadowing: travel coordinates, cells, AR(1) weights
@@ -480,13 +513,33 @@ def fused_links(nodes, tx, sf0_ms: int, n_subframes: int, cfg, margin_m: float, 
         odo = speed = np.zeros(1)
         shadow_cell_m = 0.0
         gud_weights = np.zeros(1)
-    _channel_pass(xy, vel, sxy, svel, np.ascontiguousarray(nodes.height_m, dtype=np.float64),
-                  np.ascontiguousarray(nodes.tx_power_dbm, dtype=np.float64),
-                  np.ascontiguousarray(nodes.gain_dbi, dtype=np.float64), key, node, sf, sf0_ms,
-                  rng, cell_m, wrap, order, skeys, ox, oy, width, offsets,
-                  PATHLOSS_CODES[ch.pathloss], np.uint64(ch.key), float(ch.fc_ghz), sigma,
-                  int(ch.coherence_ms), float(ch.blocker_height_m), odo, speed, shadow_cell_m,
-                  gud_weights, out_tx, out_rx, out_d, out_dbm, out_mw)
+    geo = (xy, vel, sxy, svel, np.ascontiguousarray(nodes.height_m, dtype=np.float64),
+           np.ascontiguousarray(nodes.tx_power_dbm, dtype=np.float64),
+           np.ascontiguousarray(nodes.gain_dbi, dtype=np.float64), key,
+           hash_keys(np.uint64(ch.key), key), node, sf, sf0_ms, rng,
+           cell_m, wrap, order, skeys, ox, oy, width)
+    chan = (PATHLOSS_CODES[ch.pathloss], np.uint64(ch.key), float(ch.fc_ghz), sigma,
+            int(ch.coherence_ms), float(ch.blocker_height_m), odo, speed, shadow_cell_m,
+            gud_weights)
+    if PARALLEL:
+        counts = _count_pairs(xy, vel, sxy, svel, node, sf, sf0_ms, rng, cell_m, wrap, order,
+                              skeys, ox, oy, width)
+        offsets = np.zeros(len(node), np.int64)
+        np.cumsum(counts[:-1], out=offsets[1:])
+        total = int(counts.sum())
+        out = _link_buffers(total)
+        _channel_pass(*geo, offsets, *chan, *out)
+    else:
+        # One pass into buffers sized from the last batch (+25 %); a batch that needs more is
+        # rerun once into buffers of its exact size (rare: batches change slowly).
+        out = _link_buffers(int(_LINKS_HINT[0] * 1.25) + 1024)
+        total = _channel_serial(*geo, *chan, *out)
+        if total > len(out[0]):
+            out = _link_buffers(total)
+            _channel_serial(*geo, *chan, *out)
+        _LINKS_HINT[0] = total
+        out = tuple(o[:total] for o in out)
+    out_tx, out_rx, out_d, out_dbm, out_mw = out
     grid = np.zeros((n_subframes, cfg.n_subchannels, n_nodes))
     busy = np.zeros((n_subframes, n_nodes), dtype=bool)
     busy[sf - sf0_ms, node] = True
