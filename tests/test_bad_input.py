@@ -25,6 +25,12 @@ FAR = "{lat: 44.5, lon: 125.5}"
     ("tiny", ["routes.0.lanes=0"], "routes[0].lanes"),  # lanes < 1
     ("tiny", ["routes.0.ramps=[{kind: on-ramp, position_m: 1990}]"], "routes[0].ramps[0]"),
     ("tiny", ["vehicles=[{route: nowhere}]"], "vehicles[0].route"),
+    # per-priority X is NR Mode 2 only, and takes the 3GPP values
+    ("tiny", ["radio.scheduler.candidate_fraction_by_priority=[0.2,0.2,0.2,0.2,0.2,0.2,0.2,0.2]"],
+     "radio.scheduler"),
+    ("tiny", ["radio.scheduler.kind=sps-nr",
+              "radio.scheduler.candidate_fraction_by_priority=[0.2,0.3,0.2,0.2,0.2,0.2,0.2,0.2]"],
+     "radio.scheduler.candidate_fraction_by_priority[1]"),
 ])
 def test_bad_input_is_one_line_with_key_path_and_exit_2(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], scenario: str, overrides: list[str],

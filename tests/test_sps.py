@@ -189,3 +189,62 @@ def test_rri_50_reservations_exclude_both_halves_of_the_100_ms_grid() -> None:
     p = picks(s, n=4000)
     assert not np.any((p[:, 0] % 50 == 10) & (p[:, 1] == 1))
     assert p[:, 0].max() <= 2050
+
+
+def test_nr_per_priority_x_sets_how_many_candidates_must_remain() -> None:
+    """NR Mode 2, sl-TxPercentageList: 70 of 100 resources are reserved at -80 dBm. A priority
+    with X = 20 % finds 30 % free at the initial threshold and never picks a reserved one; a
+    priority with X = 50 % must raise the threshold past -80 dBm (10 steps of 3 dB), after which
+    reserved resources are candidates again."""
+    by_prio = (0.2, 0.2, 0.35, 0.35, 0.5, 0.5, 0.5, 0.5)
+    s = sched(n_subchannels=1, rssi_ranking=False, candidate_fraction_by_priority=by_prio)
+    reserved = np.arange(100) % 10 < 7
+    for off in np.flatnonzero(reserved):
+        sci(s, 0, 1900 + int(off), 0, 1, -80.0)
+    n = 400
+    ue, at, L = np.zeros(n, np.int64), np.full(n, 2000), np.ones(n, np.int64)
+    raises = s.threshold_raises
+    sf_hi, _ = s.select(ue, at, L, np.full(n, 1))  # priority 1: X = 20 %
+    assert s.threshold_raises == raises
+    assert not reserved[sf_hi % P_STEP_MS].any()
+    sf_lo, _ = s.select(ue, at, L, np.full(n, 8))  # priority 8: X = 50 %
+    assert s.threshold_raises - raises == n * 10  # -110 -> -80 dBm
+    assert reserved[sf_lo % P_STEP_MS].mean() == pytest.approx(0.7, abs=0.1)
+    # Mixed priorities in one call get their own X.
+    mixed = np.where(np.arange(n) % 2 == 0, 2, 7)
+    sf_mix, _ = s.select(ue, at, L, mixed)
+    assert not reserved[sf_mix[mixed == 2] % P_STEP_MS].any()
+    assert reserved[sf_mix[mixed == 7] % P_STEP_MS].any()
+    with pytest.raises(ValueError, match="priority"):
+        s.select(ue[:1], at[:1], L[:1], np.array([9]))
+
+
+def test_packets_carry_the_priority_of_their_message_type(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from sim.radio.messages import MsgType
+    from sim.scenario.build import build_world
+    from sim.scenario.loader import load_scenario
+
+    world = build_world(load_scenario("auto-city-loop", [
+        "radio.scheduler.kind=sps-nr", "radio.scheduler.priorities.bsm=7",
+        "radio.scheduler.priorities.spat=1"]))
+    assert world.medium.priority_by_type[MsgType.BSM] == 7
+    assert world.medium.priority_by_type[MsgType.SPAT] == 1
+    seen: list[np.ndarray] = []
+    original = world.medium.scheduler.assign
+
+    def spy(slots, gen_ms, n_subch, priority=None):  # type: ignore[no-untyped-def]
+        seen.append(np.asarray(priority))
+        return original(slots, gen_ms, n_subch, priority)
+
+    monkeypatch.setattr(world.medium.scheduler, "assign", spy)
+    world.medium.submit_downlink(0, int(MsgType.SPAT), 0, 280, 0, 0, 1)
+    world.medium.downlink = True
+    from vehicles.table import VehicleTable
+
+    t = VehicleTable()
+    t.append(3, equipped=True, x_m=np.array([0.0, 50.0, 100.0]), y_m=np.zeros(3),
+             heading_rad=np.zeros(3), v_mps=np.full(3, 10.0), bsm_phase_ms=np.array([1, 5, 9]),
+             spawn_ms=-10_000)
+    world.medium.batch(0, 20, t, world.rsus, state_ms=0)
+    prios = np.concatenate(seen)
+    assert set(prios.tolist()) == {7, 1}

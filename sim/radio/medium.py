@@ -116,7 +116,11 @@ class SidelinkMedium:
         hard_braking_mps2: float = 4.0,
         subchannels_for_bytes: Callable[[int], int] | None = None,
         dcc: ReactiveDcc | None = None,
+        priority_by_type: NDArray[np.int64] | None = None,
     ) -> None:
+        #: SL priority per MsgType code, handed to the scheduler with each packet (NR per-priority
+        #: X); None: every packet priority 1.
+        self.priority_by_type = priority_by_type
         #: Congestion control (sim.radio.dcc), None = off: every BSM of the nominal rate is sent.
         self.dcc = dcc
         self.hard_braking_mps2 = hard_braking_mps2
@@ -190,8 +194,10 @@ class SidelinkMedium:
         n = len(slots)
         if n == 0:
             return
+        prio = None if self.priority_by_type is None else np.broadcast_to(
+            self.priority_by_type[np.asarray(cols["mtype"], dtype=np.int64)], (n,))
         subframe, start = self.scheduler.assign(slots, mac_gen_ms,
-                                                np.asarray(cols["nsub"], dtype=np.int64))
+                                                np.asarray(cols["nsub"], dtype=np.int64), prio)
         pid = np.arange(self.next_packet_id, self.next_packet_id + n, dtype=np.int64)
         self.next_packet_id += n
         new = {**cols, "subframe": subframe, "start": start, "pid": pid}

@@ -29,9 +29,10 @@ class RandomScheduler:
         """No sensing: nothing to learn from a batch."""
 
     def assign(
-        self, slots: NDArray[np.int64], gen_ms: NDArray[np.int64], n_subch: NDArray[np.int64]
+        self, slots: NDArray[np.int64], gen_ms: NDArray[np.int64], n_subch: NDArray[np.int64],
+        priority: NDArray[np.int64] | None = None,
     ) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
-        """(subframe_ms, start subchannel) per packet."""
+        """(subframe_ms, start subchannel) per packet (no sensing: the priority plays no part)."""
         n = len(gen_ms)
         subframe = gen_ms + self.rng.integers(self.t1_ms, self.t2_ms + 1, size=n)
         start = self.rng.integers(0, self.n_subchannels - n_subch + 1, size=n)

@@ -68,6 +68,10 @@ class SpsParams:
     candidate_fraction: float = 0.2
     sensing_window_ms: int = 1000
     rssi_ranking: bool = True  # LTE Mode 4; False = NR Mode 2 (random among remaining)
+    # NR Mode 2 per-priority X (TS 38.321 §5.22.1.1, `sl-TxPercentageList`): the share of
+    # candidates that must remain for a packet of priority 1..8 (index priority - 1); None: the
+    # single `candidate_fraction` for every priority (LTE Mode 4 always uses 20 %).
+    candidate_fraction_by_priority: tuple[float, ...] | None = None
     rsrp_per_re: bool = True  # PSSCH-RSRP per resource element (3GPP); False: total power (GM-2019)
     subchannel_size_prb: int = 10
     overlap_allowed: bool = False  # may resources start at any subchannel, or only at multiples of L
@@ -158,12 +162,15 @@ class SpsScheduler:
         return self.slot_of[np.searchsorted(self.vid, vids)]
 
     # ------------------------------------------------------------------ scheduling
-    def assign(self, slots: IntArray, gen_ms: IntArray, n_subch: IntArray) -> tuple[IntArray, IntArray]:
-        """(subframe, start subchannel) for packets of UEs `slots` generated at `gen_ms`.
+    def assign(self, slots: IntArray, gen_ms: IntArray, n_subch: IntArray,
+               priority: IntArray | None = None) -> tuple[IntArray, IntArray]:
+        """(subframe, start subchannel) for packets of UEs `slots` generated at `gen_ms`, with
+        SL priority 1 (highest) .. 8 per packet (None: all priority 1; only per-priority X reads it).
 
         Packets must arrive in time order per UE (at most one per UE per call is typical).
         """
         p = self.p
+        prio = np.ones(len(slots), np.int64) if priority is None else np.asarray(priority)
         subframe = np.empty(len(slots), np.int64)
         start = np.empty(len(slots), np.int64)
         # Process in rounds so that a UE with two packets in one call uses its updated state.
@@ -174,7 +181,7 @@ class SpsScheduler:
         rank = pos - np.maximum.accumulate(np.where(first_of_ue, pos, 0))  # packet index in its UE
         for r in range(int(rank.max(initial=-1)) + 1):
             idx = order[rank == r]
-            s, g, L = slots[idx], gen_ms[idx], n_subch[idx]
+            s, g, L, pr = slots[idx], gen_ms[idx], n_subch[idx], prio[idx]
             has = self.res_sf[s] >= 0
             # Next occurrence of the reservation at or after gen + T1.
             nxt = self.res_sf[s] + np.maximum(
@@ -184,7 +191,7 @@ class SpsScheduler:
             resel = ~ok
             if resel.any():
                 self.reselections += int(resel.sum())
-                sf_new, x_new = self.select(s[resel], g[resel], L[resel])
+                sf_new, x_new = self.select(s[resel], g[resel], L[resel], pr[resel])
                 lo, hi = counter_range(p.rri_ms)
                 s_r = s[resel]
                 self.res_sf[s_r] = sf_new
@@ -210,17 +217,32 @@ class SpsScheduler:
         step = 1 if self.p.overlap_allowed else L
         return np.arange(0, n_sc - L + 1, step)
 
-    def select(self, slots: IntArray, n_ms: IntArray, n_subch: IntArray) -> tuple[IntArray, IntArray]:
-        """Steps 1-6 for UEs `slots` triggered at subframes `n_ms`: (subframe, start subchannel)."""
+    def select(self, slots: IntArray, n_ms: IntArray, n_subch: IntArray,
+               priority: IntArray | None = None) -> tuple[IntArray, IntArray]:
+        """Steps 1-6 for UEs `slots` triggered at subframes `n_ms` for packets of `priority`
+        (1..8, None: 1): (subframe, start subchannel)."""
         out_sf = np.empty(len(slots), np.int64)
         out_x = np.empty(len(slots), np.int64)
+        x = self.candidate_fraction(np.ones(len(slots), np.int64) if priority is None
+                                    else np.asarray(priority))
         for L in np.unique(n_subch):
             m = n_subch == L
-            sf, x = self._select_len(slots[m], n_ms[m], int(L))
-            out_sf[m], out_x[m] = sf, x
+            sf, start = self._select_len(slots[m], n_ms[m], int(L), x[m])
+            out_sf[m], out_x[m] = sf, start
         return out_sf, out_x
 
-    def _select_len(self, slots: IntArray, n_ms: IntArray, L: int) -> tuple[IntArray, IntArray]:
+    def candidate_fraction(self, priority: IntArray) -> NDArray[np.float64]:
+        """X per packet: the share of candidates that must remain after exclusion (step 4)."""
+        by_prio = self.p.candidate_fraction_by_priority
+        if by_prio is None:
+            return np.full(len(priority), self.p.candidate_fraction)
+        if np.any((priority < 1) | (priority > len(by_prio))):
+            raise ValueError(f"SL priority must be 1..{len(by_prio)}, got {priority.min()}..."
+                             f"{priority.max()}")
+        return np.asarray(by_prio, dtype=np.float64)[priority - 1]
+
+    def _select_len(self, slots: IntArray, n_ms: IntArray, L: int,
+                    fraction: NDArray[np.float64]) -> tuple[IntArray, IntArray]:
         p = self.p
         k = len(slots)
         starts = self._starts(L)
@@ -252,7 +274,7 @@ class SpsScheduler:
                 unmonitored |= self.own_tx_ms[rows, shifted] >= (n_ms - p.sensing_window_ms)[:, None]
         allowed = ~unmonitored[:, :, None] & np.ones((1, 1, len(starts)), bool)
         m_total = allowed.shape[1] * allowed.shape[2]
-        need = int(np.ceil(p.candidate_fraction * m_total))
+        need = np.ceil(fraction * m_total).astype(np.int64)  # X of M_total, per UE
         # Steps 3-4: exclusion with +3 dB relaxation until X of M_total remain.
         threshold = np.full(k, p.rsrp_threshold_dbm)
         remaining = allowed & (cover <= threshold[:, None, None])

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from roadside.network import RoadsideNetwork, build_roadside
 from roadside.rsu import RsuTable, serving_signal
@@ -33,6 +34,7 @@ from sim.core.units import s_to_ms
 from sim.radio.channel import ChannelModel
 from sim.radio.dcc import ReactiveDcc
 from sim.radio.medium import SidelinkMedium, VehicleRadio
+from sim.radio.messages import MsgType
 from sim.radio.phy import gamma_min_db, pssch_prbs_for_payload, resource_grid, subchannels_for_payload
 from sim.radio.scheduler import RandomScheduler
 from sim.radio.sidelink import SidelinkConfig
@@ -45,7 +47,7 @@ from sim.scenario.fleet_build import (
 from sim.scenario.environment import buildings_from_map
 from sim.scenario.geo import LocalProjection
 from sim.scenario.loader import LoadedScenario
-from sim.scenario.schema import ScenarioSpec
+from sim.scenario.schema import MessagePrioritySpec, ScenarioSpec
 from vehicles.lanechange import MobilParams
 from vehicles.apps.ebw import EmergencyBrakeWarning
 from vehicles.apps.manager import AppManager, build_apps
@@ -349,6 +351,15 @@ def _radio(spec: ScenarioSpec, rng: RngTree, source: str) -> tuple[SidelinkConfi
     return cfg, l_sub
 
 
+def priority_by_type(p: MessagePrioritySpec) -> NDArray[np.int64]:
+    """SL priority per `MsgType` code (the medium's look-up for each packet)."""
+    out = np.empty(len(MsgType), np.int64)
+    for t, v in ((MsgType.BSM, p.bsm), (MsgType.SPAT, p.spat), (MsgType.MAP, p.map),
+                 (MsgType.RSI, p.rsi), (MsgType.RSM, p.rsm)):
+        out[t] = v
+    return out
+
+
 def make_scheduler(spec: ScenarioSpec, cfg: SidelinkConfig, rng: RngTree) -> RandomScheduler | SpsScheduler:
     s = spec.radio.scheduler
     gen = rng.generator("scheduling")
@@ -362,6 +373,8 @@ def make_scheduler(spec: ScenarioSpec, cfg: SidelinkConfig, rng: RngTree) -> Ran
             rssi_ranking=s.kind == "sps", rsrp_per_re=s.rsrp_measure == "per-re",
             subchannel_size_prb=cfg.subchannel_size_prb, overlap_allowed=s.overlap_allowed,
             latency_budget_ms=s.t2_ms,
+            candidate_fraction_by_priority=None if s.candidate_fraction_by_priority is None
+            else tuple(s.candidate_fraction_by_priority),
         ),
         gen,
         use_numba=cfg.kernel != "numpy",
@@ -433,6 +446,7 @@ def build_world(loaded: LoadedScenario) -> World:
         bsm_period_ms, l_sub, spec.metrics.hard_braking_mps2,
         lambda b: subchannels_for_payload(b, r.mcs, r.subchannel_size_prb),
         dcc=ReactiveDcc(r.batch_ms) if r.congestion.kind == "etsi-reactive" else None,
+        priority_by_type=priority_by_type(r.scheduler.priorities),
     )
     apps = build_apps(spec.applications, step_ms, geometry)
     return World(

@@ -210,6 +210,21 @@ class DecodingSpec(Spec):
     )
 
 
+Priority = Annotated[int, Field(ge=1, le=8)]
+
+
+class MessagePrioritySpec(Spec):
+    """SL priority (PPPP / NR L1 priority, 1 = highest) of each message stream [K]: values are
+    this project's assumption (event alerts above periodic status, MAP lowest), not a standard's
+    table; only the NR per-priority X reads them."""
+
+    bsm: Priority = 5
+    spat: Priority = 4
+    map: Priority = 6
+    rsi: Priority = 2
+    rsm: Priority = 3
+
+
 class SchedulerSpec(Spec):
     """Resource selection. `sps` is LTE-V2X Mode 4 (TS 36.213 §14.1.1.6), `sps-nr` the NR Mode 2
     variant (no S-RSSI ranking), `random` a fresh random resource per packet (no sensing)."""
@@ -231,6 +246,24 @@ class SchedulerSpec(Spec):
     candidate_fraction: Annotated[float, Field(gt=0.0, le=1.0)] = Field(
         default=0.2, description="X: share of candidates that must remain (20 % in LTE)"
     )
+    candidate_fraction_by_priority: (
+        Annotated[list[Literal[0.2, 0.35, 0.5]], Field(min_length=8, max_length=8)] | None
+    ) = Field(
+        default=None,
+        description="sps-nr only: X per SL priority 1..8 (TS 38.321 sl-TxPercentageList, "
+        "20/35/50 %), e.g. [0.2, 0.2, 0.35, 0.35, 0.5, 0.5, 0.5, 0.5]; a packet's priority comes "
+        "from `priorities`. Default: candidate_fraction for every priority",
+    )
+    priorities: MessagePrioritySpec = Field(default_factory=lambda: MessagePrioritySpec())
+
+    @model_validator(mode="after")
+    def _per_priority_x_is_nr(self) -> SchedulerSpec:
+        if self.candidate_fraction_by_priority is not None and self.kind != "sps-nr":
+            raise ValueError(
+                "candidate_fraction_by_priority is NR Mode 2 (kind: sps-nr); LTE Mode 4 "
+                f"(kind: {self.kind}) uses the single candidate_fraction"
+            )
+        return self
     sensing_window_ms: Annotated[int, Field(ge=100, le=1100)] = 1000
     overlap_allowed: bool = Field(
         default=False, description="Resources may start at any subchannel (else multiples of L)"
