@@ -38,12 +38,15 @@ def sorted_links(res):  # type: ignore[no-untyped-def]
     mode=st.sampled_from(["threshold", "bler"]),
     sensitivity=st.sampled_from([None, -95.0]),
     wrap=st.sampled_from([None, 1700.0]),
+    link_range=st.sampled_from([None, 350.0]),
 )
 def test_numba_kernel_matches_numpy_path(seed, n_nodes, n_tx, n_sf, pathloss, mode, sensitivity,
-                                         wrap) -> None:  # type: ignore[no-untyped-def]
-    """Same links, same distances and powers, SINR to rounding, same fates, same CBR and grid."""
+                                         wrap, link_range) -> None:  # type: ignore[no-untyped-def]
+    """Same links, same distances and powers, SINR to rounding, same fates, same CBR and grid
+    (also with far links reduced to their mean power beyond `link_range_m`)."""
     nodes, tx = random_world(seed, n_nodes, n_tx, n_sf, 5)
-    cfg = config(pathloss, mode, 5, sensitivity, wrap_m=wrap)
+    cfg = dataclasses.replace(config(pathloss, mode, 5, sensitivity, wrap_m=wrap),
+                              link_range_m=link_range)
     fast, slow = both(nodes, tx, n_sf, cfg)
     a, b = sorted_links(fast), sorted_links(slow)
     assert np.array_equal(a["tx"], b["tx"]) and np.array_equal(a["rx"], b["rx"])
@@ -62,6 +65,23 @@ def test_both_paths_match_the_scalar_reference_on_a_dense_world(kernel_name: str
     nodes, tx = random_world(7, 40, 160, 4, 3)
     cfg = dataclasses.replace(config(n_sc=3, mode="bler"), kernel=kernel_name)
     assert compare(nodes, tx, 4, cfg) > 200
+
+
+@pytest.mark.parametrize("kernel_name", ["numba", "numpy"])
+def test_far_links_interfere_with_their_mean_power_and_are_not_received(kernel_name: str) -> None:
+    """`link_range_m`: the reference oracle agrees link for link; links beyond the range are gone
+    from the output but still raise interference and CBR, by their mean power."""
+    nodes, tx = random_world(7, 40, 160, 4, 3)
+    cfg = dataclasses.replace(config(n_sc=3, mode="bler"), kernel=kernel_name, link_range_m=300.0)
+    assert compare(nodes, tx, 4, cfg) > 50
+    exact = evaluate_batch(nodes, tx, 1000, 4, dataclasses.replace(cfg, link_range_m=None))
+    near = evaluate_batch(nodes, tx, 1000, 4, cfg)
+    assert near.links.distance_m.max() <= 300.0 < exact.links.distance_m.max()
+    far_share = exact.power_mw.sum() - near.power_mw.sum()
+    assert abs(far_share) < 0.5 * exact.power_mw.sum()  # same order: means, not zeros
+    none = evaluate_batch(nodes, tx, 1000, 4, dataclasses.replace(
+        cfg, link_range_m=None, interference_range_m=300.0))
+    assert near.power_mw.sum() > none.power_mw.sum()  # far links do interfere
 
 
 def test_kernel_reruns_are_byte_identical() -> None:

@@ -28,6 +28,8 @@ blockage keep their coherence epochs; building NLOS shadowing (sim/radio/buildin
 
 from __future__ import annotations
 
+import functools
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -80,6 +82,24 @@ def gudmundson_normal(key: int, lo: NDArray[np.uint64], hi: NDArray[np.uint64],
     for j in range(GUDMUNDSON_TERMS):
         out += w[j] * hash_normal(pair, (cell - j).astype(np.uint64))
     return out
+
+
+#: ln(10) / 10: 10^(x / 10) = e^(A x).
+_A = float(np.log(10.0) / 10.0)
+_erfc = np.vectorize(math.erfc, otypes=[np.float64])
+
+
+def nlosv_mean_gain(mu_db: FloatArray, sigma_db: FloatArray) -> FloatArray:
+    """E[10^(-A/10)] of the TR 37.885 NLOSv blockage loss A = max(0, X), X ~ N(mu, sigma):
+    P(X <= 0) + E[e^(-a X); X > 0] = Phi(-mu/s) + e^(-a mu + a^2 s^2 / 2) Phi(mu/s - a s),
+    a = ln(10)/10 (both antennas above the blocker: s = 0, mu = 0, gain 1)."""
+    mu = np.asarray(mu_db, dtype=np.float64)
+    sd = np.asarray(sigma_db, dtype=np.float64)
+    safe = np.where(sd > 0.0, sd, 1.0)
+    phi_zero = 0.5 * _erfc((mu / safe) / math.sqrt(2.0))
+    phi_pos = 0.5 * _erfc(-(mu / safe - _A * safe) / math.sqrt(2.0))
+    gain = phi_zero + np.exp(-_A * mu + 0.5 * (_A * safe) ** 2) * phi_pos
+    return np.where(sd > 0.0, gain, np.exp(-_A * np.maximum(mu, 0.0)))
 
 
 @dataclass(frozen=True)
@@ -161,3 +181,65 @@ class ChannelModel:
         elif sigma_db > 0.0:
             loss = loss + sigma_db * hash_normal(link, _TAG_SHADOW)
         return loss, los
+
+    @property
+    def sigma_db(self) -> float:
+        """Shadowing standard deviation in use [dB]."""
+        return 3.0 if self.shadowing_sigma_db is None else float(self.shadowing_sigma_db)
+
+    def mean_link_loss_db(self, distance_2d_m: FloatArray, h_tx_m: FloatArray,
+                          h_rx_m: FloatArray) -> FloatArray:
+        """The loss whose linear gain is the *mean* linear gain of `link_loss_db` at that
+        distance: LOS/NLOSv mixed by the LOS probability, the NLOSv blockage and the log-normal
+        shadowing averaged in linear power (E[10^(-sigma Z/10)] = e^((a sigma)^2/2), +1.04 dB
+        at 3 dB). This is what a far interferer adds on average (`radio.link_range_m`); no draw."""
+        d2 = np.asarray(distance_2d_m, dtype=np.float64)
+        h_tx = np.asarray(h_tx_m, dtype=np.float64)
+        h_rx = np.asarray(h_rx_m, dtype=np.float64)
+        d3 = np.sqrt(d2**2 + (h_tx - h_rx) ** 2)
+        if self.pathloss == "winner-b1":
+            loss = pl.winner_b1_los_db(d2, self.fc_ghz, 0.5, 0.5)
+        elif self.pathloss == "winner-b1-gm2019":
+            loss = pl.winner_b1_los_db(d2, self.fc_ghz, 1.5, 1.5, free_space_floor=True)
+        else:
+            highway = self.pathloss == "tr37885-highway"
+            p_los = pl.p_los_highway(d2) if highway else pl.p_los_urban(d2)
+            base = (pl.tr37885_highway_los_db(d3, self.fc_ghz) if highway
+                    else pl.tr37885_urban_los_db(d3, self.fc_ghz))
+            mu, sd = pl.nlosv_blockage_params_db(d2, h_tx, h_rx, self.blocker_height_m)
+            mix = p_los + (1.0 - p_los) * nlosv_mean_gain(mu, sd)
+            loss = base - 10.0 * np.log10(mix)
+        return loss - 0.5 * _A * self.sigma_db**2
+
+
+#: Distance step of the far-link mean-loss table [m]: linear interpolation of a log-distance law
+#: between points 0.25 m apart is exact to < 1e-4 dB beyond 50 m (far links start further out).
+MEAN_TABLE_STEP_M = 0.25
+
+
+@functools.lru_cache(maxsize=32)
+def mean_loss_table(channel: ChannelModel, heights_m: tuple[float, ...],
+                    max_distance_m: float) -> NDArray[np.float64]:
+    """`mean_link_loss_db` tabulated for far links: [tx height class, rx height class, distance
+    index] over 0..max_distance_m in MEAN_TABLE_STEP_M steps, for the antenna heights in use
+    (`heights_m`, sorted; vehicles and RSUs give two classes). Far links read it by linear
+    interpolation (`mean_loss_lookup_db`, and the same arithmetic in the numba kernel): the exact
+    form needs two erfc per link, which made a far link as costly as a drawn one."""
+    d = np.arange(int(math.ceil(max_distance_m / MEAN_TABLE_STEP_M)) + 2) * MEAN_TABLE_STEP_M
+    h = np.asarray(heights_m, dtype=np.float64)
+    out = np.empty((len(h), len(h), len(d)))
+    for i, h_tx in enumerate(h):
+        for j, h_rx in enumerate(h):
+            out[i, j] = channel.mean_link_loss_db(d, np.full(len(d), h_tx), np.full(len(d), h_rx))
+    out.setflags(write=False)
+    return out
+
+
+def mean_loss_lookup_db(table: NDArray[np.float64], tx_class: NDArray[np.int64],
+                        rx_class: NDArray[np.int64], distance_m: FloatArray) -> FloatArray:
+    """Linear interpolation in `mean_loss_table` (the kernel does the same arithmetic)."""
+    x = np.asarray(distance_m, dtype=np.float64) / MEAN_TABLE_STEP_M
+    i = np.minimum(np.floor(x).astype(np.int64), table.shape[2] - 2)
+    frac = x - i
+    lo = table[tx_class, rx_class, i]
+    return lo + frac * (table[tx_class, rx_class, i + 1] - lo)

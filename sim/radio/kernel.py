@@ -47,7 +47,12 @@ import numpy as np
 
 from sim.core import normal_quantile as nq
 from sim.core.rng import hash_keys
-from sim.radio.channel import GUDMUNDSON_CELLS_PER_DCORR, gudmundson_weights
+from sim.radio.channel import (
+    GUDMUNDSON_CELLS_PER_DCORR,
+    MEAN_TABLE_STEP_M,
+    gudmundson_weights,
+    mean_loss_table,
+)
 
 try:  # numba is a dependency, but the numpy path keeps working without it
     import numba
@@ -279,9 +284,11 @@ def _cells(xy, cell_m):  # type: ignore[no-untyped-def]
 
 @_njit(parallel=True)
 def _count_pairs(xy, vel, sxy, svel, tx_node, tx_sf, sf0, range_m, cell_m, wrap_m, order, skeys,
-                 ox, oy, width):  # type: ignore[no-untyped-def]
+                 ox, oy, width, near_m):  # type: ignore[no-untyped-def]
+    """Per transmission: receivers within `near_m` (exact links) and beyond it (far ones)."""
     m = len(tx_node)
     counts = np.zeros(m, np.int64)
+    far = np.zeros(m, np.int64)
     n_img = 3 if wrap_m > 0.0 else 1
     r2 = range_m * range_m
     for t in prange(m):
@@ -290,6 +297,7 @@ def _count_pairs(xy, vel, sxy, svel, tx_node, tx_sf, sf0, range_m, cell_m, wrap_
         ax = xy[a, 0] + vel[a, 0] * dt
         ay = xy[a, 1] + vel[a, 1] * dt
         c = 0
+        f = 0
         for img in range(n_img):
             shift = 0.0 if img == 0 else (-wrap_m if img == 1 else wrap_m)
             cx = int(math.floor((xy[a, 0] + shift - ox) / cell_m))
@@ -301,21 +309,27 @@ def _count_pairs(xy, vel, sxy, svel, tx_node, tx_sf, sf0, range_m, cell_m, wrap_
                     hi = np.searchsorted(skeys, k, side="right")
                     for q in range(lo, hi):
                         r = order[q]
-                        if r != a and _distance(sxy, svel, q, ax, ay, shift, dt, r2, range_m,
-                                                wrap_m) >= 0.0:
+                        if r == a:
+                            continue
+                        d = _distance(sxy, svel, q, ax, ay, shift, dt, r2, range_m, wrap_m)
+                        if d > near_m:
+                            f += 1
+                        elif d >= 0.0:
                             c += 1
         counts[t] = c
-    return counts
+        far[t] = f
+    return counts, far
 
 
 @_njit()
-def _scan_tx(t, i, capacity, xy, vel, sxy, svel, height, txp_dbm, gain_dbi, key, pre, tx_node, tx_sf,
-             sf0, range_m, cell_m, wrap_m, order, skeys, ox, oy, width, code, chan_key, fc_ghz,
-             sigma_db, coherence_ms, blocker_m, odo, speed, shadow_cell_m, gud_weights, out_tx,
-             out_rx, out_d, out_dbm, out_mw):  # type: ignore[no-untyped-def]
-    """The links of transmission t, written from output row i while rows < capacity remain;
-    returns the row after its last link (counted on past the capacity, so the caller can size a
-    retry)."""
+def _scan_tx(t, i, capacity, j, far_capacity, xy, vel, sxy, svel, height, txp_dbm, gain_dbi, key,
+             pre, tx_node, tx_sf, sf0, range_m, cell_m, wrap_m, order, skeys, ox, oy, width,
+             near_m, far_table, far_step_m, hclass, code, chan_key, fc_ghz, sigma_db, coherence_ms, blocker_m, odo, speed,
+             shadow_cell_m, gud_weights, out_tx, out_rx, out_d, out_dbm, out_mw, far_tx, far_rx,
+             far_mw):  # type: ignore[no-untyped-def]
+    """The links of transmission t: exact ones (within `near_m`) written from output row i while
+    rows < capacity remain, far ones (mean power only) from far row j; returns the rows after its
+    last links (counted on past the capacities, so the caller can size a retry)."""
     n_img = 3 if wrap_m > 0.0 else 1
     r2 = range_m * range_m
     a = tx_node[t]
@@ -339,6 +353,20 @@ def _scan_tx(t, i, capacity, xy, vel, sxy, svel, height, txp_dbm, gain_dbi, key,
                     d = _distance(sxy, svel, q, ax, ay, shift, dt, r2, range_m, wrap_m)
                     if d < 0.0:
                         continue
+                    if d > near_m:
+                        if j < far_capacity:
+                            # `channel.mean_loss_lookup_db`: linear interpolation in the table.
+                            x = d / far_step_m
+                            k = min(int(math.floor(x)), far_table.shape[2] - 2)
+                            lo_db = far_table[hclass[a], hclass[r], k]
+                            loss = lo_db + (x - k) * (far_table[hclass[a], hclass[r], k + 1]
+                                                      - lo_db)
+                            far_tx[j] = t
+                            far_rx[j] = r
+                            far_mw[j] = math.exp(
+                                (txp_dbm[a] + gain_dbi[a] + gain_dbi[r] - loss) * _LN10_OVER_10)
+                        j += 1
+                        continue
                     if i < capacity:
                         travel = odo[a] + odo[r] + (speed[a] + speed[r]) * dt
                         loss = _link_loss_db(code, d, height[a], height[r], key[a], key[r],
@@ -351,39 +379,48 @@ def _scan_tx(t, i, capacity, xy, vel, sxy, svel, height, txp_dbm, gain_dbi, key,
                         out_dbm[i] = dbm
                         out_mw[i] = math.exp(dbm * _LN10_OVER_10)
                     i += 1
-    return i
+    return i, j
 
 
 @_njit(parallel=True)
-def _channel_pass(xy, vel, sxy, svel, height, txp_dbm, gain_dbi, key, pre, tx_node, tx_sf, sf0, range_m,
-                  cell_m, wrap_m, order, skeys, ox, oy, width, offsets, code, chan_key, fc_ghz,
-                  sigma_db, coherence_ms, blocker_m, odo, speed, shadow_cell_m, gud_weights,
-                  out_tx, out_rx, out_d, out_dbm, out_mw):  # type: ignore[no-untyped-def]
-    """Parallel build: every transmission writes its own slice (`offsets` from `_count_pairs`)."""
+def _channel_pass(xy, vel, sxy, svel, height, txp_dbm, gain_dbi, key, pre, tx_node, tx_sf, sf0,
+                  range_m, cell_m, wrap_m, order, skeys, ox, oy, width, near_m, far_table,
+                  far_step_m, hclass, offsets,
+                  far_offsets, code, chan_key, fc_ghz, sigma_db, coherence_ms, blocker_m, odo,
+                  speed, shadow_cell_m, gud_weights, out_tx, out_rx, out_d, out_dbm, out_mw,
+                  far_tx, far_rx, far_mw):  # type: ignore[no-untyped-def]
+    """Parallel build: every transmission writes its own slices (offsets from `_count_pairs`)."""
     total = len(out_tx)
+    far_total = len(far_tx)
     for t in prange(len(tx_node)):
-        _scan_tx(t, offsets[t], total, xy, vel, sxy, svel, height, txp_dbm, gain_dbi, key, pre, tx_node,
-                 tx_sf, sf0, range_m, cell_m, wrap_m, order, skeys, ox, oy, width, code, chan_key,
-                 fc_ghz, sigma_db, coherence_ms, blocker_m, odo, speed, shadow_cell_m,
-                 gud_weights, out_tx, out_rx, out_d, out_dbm, out_mw)
+        _scan_tx(t, offsets[t], total, far_offsets[t], far_total, xy, vel, sxy, svel, height,
+                 txp_dbm, gain_dbi, key, pre, tx_node, tx_sf, sf0, range_m, cell_m, wrap_m, order,
+                 skeys, ox, oy, width, near_m, far_table, far_step_m, hclass, code, chan_key,
+                 fc_ghz, sigma_db, coherence_ms,
+                 blocker_m, odo, speed, shadow_cell_m, gud_weights, out_tx, out_rx, out_d,
+                 out_dbm, out_mw, far_tx, far_rx, far_mw)
 
 
 @_njit()
 def _channel_serial(xy, vel, sxy, svel, height, txp_dbm, gain_dbi, key, pre, tx_node, tx_sf, sf0,
-                    range_m, cell_m, wrap_m, order, skeys, ox, oy, width, code, chan_key, fc_ghz,
-                    sigma_db, coherence_ms, blocker_m, odo, speed, shadow_cell_m, gud_weights,
-                    out_tx, out_rx, out_d, out_dbm, out_mw):  # type: ignore[no-untyped-def]
+                    range_m, cell_m, wrap_m, order, skeys, ox, oy, width, near_m, far_table,
+                    far_step_m, hclass, code, chan_key, fc_ghz, sigma_db, coherence_ms, blocker_m, odo, speed, shadow_cell_m,
+                    gud_weights, out_tx, out_rx, out_d, out_dbm, out_mw, far_tx, far_rx,
+                    far_mw):  # type: ignore[no-untyped-def]
     """Serial build: one pass appends every transmission's links (no counting pass); returns the
-    number of links, which exceeds the buffers' length when they were too small."""
+    numbers of exact and far links, which exceed the buffers' lengths when they were too small."""
     i = 0
+    j = 0
     capacity = len(out_tx)
+    far_capacity = len(far_tx)
     for t in range(len(tx_node)):
-        i = _scan_tx(t, i, capacity, xy, vel, sxy, svel, height, txp_dbm, gain_dbi, key, pre,
-                     tx_node,
-                     tx_sf, sf0, range_m, cell_m, wrap_m, order, skeys, ox, oy, width, code,
-                     chan_key, fc_ghz, sigma_db, coherence_ms, blocker_m, odo, speed,
-                     shadow_cell_m, gud_weights, out_tx, out_rx, out_d, out_dbm, out_mw)
-    return i
+        i, j = _scan_tx(t, i, capacity, j, far_capacity, xy, vel, sxy, svel, height, txp_dbm,
+                        gain_dbi, key, pre, tx_node, tx_sf, sf0, range_m, cell_m, wrap_m, order,
+                        skeys, ox, oy, width, near_m, far_table, far_step_m, hclass, code,
+                        chan_key, fc_ghz, sigma_db,
+                        coherence_ms, blocker_m, odo, speed, shadow_cell_m, gud_weights, out_tx,
+                        out_rx, out_d, out_dbm, out_mw, far_tx, far_rx, far_mw)
+    return i, j
 
 
 @_njit()
@@ -467,13 +504,18 @@ def cbr(grid, noise_mw, threshold_mw):  # type: ignore[no-untyped-def]
     return out
 
 
-#: Links of the previous serial batch: the first guess for the next batch's buffers.
-_LINKS_HINT = [0]
+#: Exact and far links of the previous serial batch: the first guess for the next buffers.
+_LINKS_HINT = [0, 0]
 
 
 def _link_buffers(n: int):  # type: ignore[no-untyped-def]
     """Output columns for n links: tx, rx, distance, received dBm and mW."""
     return (np.empty(n, np.int64), np.empty(n, np.int64), np.empty(n), np.empty(n), np.empty(n))
+
+
+def _far_buffers(n: int):  # type: ignore[no-untyped-def]
+    """Columns for n far links (beyond `link_range_m`): tx, rx, mean received mW."""
+    return (np.empty(n, np.int64), np.empty(n, np.int64), np.empty(n))
 
 
 def fused_links(nodes, tx, sf0_ms: int, n_subframes: int, cfg, margin_m: float,  # type: ignore[no-untyped-def]
@@ -513,37 +555,49 @@ def fused_links(nodes, tx, sf0_ms: int, n_subframes: int, cfg, margin_m: float, 
         odo = speed = np.zeros(1)
         shadow_cell_m = 0.0
         gud_weights = np.zeros(1)
+    near_m = rng if cfg.link_range_m is None else float(cfg.link_range_m)
+    if near_m < rng:  # far links: the mean-loss table of the heights in use
+        heights = np.unique(np.asarray(nodes.height_m, dtype=np.float64))
+        far_table = mean_loss_table(ch, tuple(heights.tolist()), rng + 1.0)
+        hclass = np.searchsorted(heights, nodes.height_m).astype(np.int64)
+    else:
+        far_table, hclass = np.zeros((1, 1, 2)), np.zeros(n_nodes, np.int64)
     geo = (xy, vel, sxy, svel, np.ascontiguousarray(nodes.height_m, dtype=np.float64),
            np.ascontiguousarray(nodes.tx_power_dbm, dtype=np.float64),
            np.ascontiguousarray(nodes.gain_dbi, dtype=np.float64), key,
-           hash_keys(np.uint64(ch.key), key), node, sf, sf0_ms, rng,
-           cell_m, wrap, order, skeys, ox, oy, width)
+           hash_keys(np.uint64(ch.key), key), node, sf, sf0_ms, rng, cell_m, wrap, order, skeys,
+           ox, oy, width, near_m, far_table, MEAN_TABLE_STEP_M, hclass)
     chan = (PATHLOSS_CODES[ch.pathloss], np.uint64(ch.key), float(ch.fc_ghz), sigma,
             int(ch.coherence_ms), float(ch.blocker_height_m), odo, speed, shadow_cell_m,
             gud_weights)
     if PARALLEL:
-        counts = _count_pairs(xy, vel, sxy, svel, node, sf, sf0_ms, rng, cell_m, wrap, order,
-                              skeys, ox, oy, width)
+        counts, far_counts = _count_pairs(xy, vel, sxy, svel, node, sf, sf0_ms, rng, cell_m, wrap,
+                                          order, skeys, ox, oy, width, near_m)
         offsets = np.zeros(len(node), np.int64)
         np.cumsum(counts[:-1], out=offsets[1:])
-        total = int(counts.sum())
-        out = _link_buffers(total)
-        _channel_pass(*geo, offsets, *chan, *out)
+        far_offsets = np.zeros(len(node), np.int64)
+        np.cumsum(far_counts[:-1], out=far_offsets[1:])
+        total, far_total = int(counts.sum()), int(far_counts.sum())
+        out, far = _link_buffers(total), _far_buffers(far_total)
+        _channel_pass(*geo, offsets, far_offsets, *chan, *out, *far)
     else:
         # One pass into buffers sized from the last batch (+25 %); a batch that needs more is
         # rerun once into buffers of its exact size (rare: batches change slowly).
         out = _link_buffers(int(_LINKS_HINT[0] * 1.25) + 1024)
-        total = _channel_serial(*geo, *chan, *out)
-        if total > len(out[0]):
-            out = _link_buffers(total)
-            _channel_serial(*geo, *chan, *out)
-        _LINKS_HINT[0] = total
+        far = _far_buffers(int(_LINKS_HINT[1] * 1.25) + 1024 if near_m < rng else 0)
+        total, far_total = _channel_serial(*geo, *chan, *out, *far)
+        if total > len(out[0]) or far_total > len(far[0]):
+            out, far = _link_buffers(total), _far_buffers(far_total)
+            _channel_serial(*geo, *chan, *out, *far)
+        _LINKS_HINT[:] = [total, far_total]
         out = tuple(o[:total] for o in out)
+        far = tuple(f[:far_total] for f in far)
     out_tx, out_rx, out_d, out_dbm, out_mw = out
     grid = np.zeros((n_subframes, cfg.n_subchannels, n_nodes))
     busy = np.zeros((n_subframes, n_nodes), dtype=bool)
     busy[sf - sf0_ms, node] = True
     _accumulate(out_tx, out_rx, out_mw, sf, start, nsub, sf0_ms, grid)
+    _accumulate(*far, sf, start, nsub, sf0_ms, grid)  # far links: mean interference only
     out_sinr = np.empty(total)
     out_reason = np.empty(total, np.int8)
     out_sci = np.empty(total, np.bool_)

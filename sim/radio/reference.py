@@ -13,7 +13,12 @@ from dataclasses import replace
 import numpy as np
 
 from sim.core.rng import hash_keys, hash_normal
-from sim.radio.channel import _TAG_GUDMUNDSON, GUDMUNDSON_CELLS_PER_DCORR, GUDMUNDSON_TERMS
+from sim.radio.channel import (
+    _TAG_GUDMUNDSON,
+    GUDMUNDSON_CELLS_PER_DCORR,
+    GUDMUNDSON_TERMS,
+    mean_loss_lookup_db,
+)
 from sim.radio.sidelink import (
     REASON_COLLISION,
     REASON_HALF_DUPLEX,
@@ -24,6 +29,7 @@ from sim.radio.sidelink import (
     SidelinkConfig,
     Transmissions,
     decode_ok,
+    far_loss_table,
     noise_dbm,
     wrapped_dx,
 )
@@ -35,6 +41,11 @@ def _position(nodes: Nodes, row: int, subframe_ms: int, sf0_ms: int) -> tuple[fl
         float(nodes.xy_m[row, 0] + nodes.vel_mps[row, 0] * dt),
         float(nodes.xy_m[row, 1] + nodes.vel_mps[row, 1] * dt),
     )
+
+
+def is_far(cfg: SidelinkConfig, distance_m: float) -> bool:
+    """Beyond `link_range_m`: the link only adds its mean power as interference."""
+    return cfg.link_range_m is not None and distance_m > cfg.link_range_m
 
 
 def reference_gudmundson_normal(key: int, key_a: int, key_b: int, travel_m: float,
@@ -67,6 +78,11 @@ def _rx_power_mw(
     if d > cfg.interference_range_m or a == r:
         return None
     ch = cfg.channel
+    if is_far(cfg, d):  # beyond link_range_m: its mean power, no draws
+        table, hclass = far_loss_table(nodes, cfg)
+        loss_far = float(mean_loss_lookup_db(table, hclass[[a]], hclass[[r]], np.array([d]))[0])
+        dbm = nodes.tx_power_dbm[a] + nodes.gain_dbi[a] + nodes.gain_dbi[r] - loss_far
+        return d, 10.0 ** (dbm / 10.0)
     sigma_db = 3.0 if ch.shadowing_sigma_db is None else ch.shadowing_sigma_db
     loss, _ = (replace(ch, shadowing_sigma_db=0.0) if ch.correlated else ch).link_loss_db(
         np.array([d]),
@@ -99,8 +115,8 @@ def reference_links(
         lo, hi = int(tx.subch_start[t]), int(tx.subch_start[t] + tx.n_subch[t])
         for r in range(len(nodes)):
             link = _rx_power_mw(nodes, t, r, tx, sf0_ms, cfg)
-            if link is None:
-                continue
+            if link is None or is_far(cfg, link[0]):
+                continue  # far links interfere (below) but are not received
             d, p = link
             interference = 0.0
             sci_interference = 0.0  # in the first subchannel, where the SCI is

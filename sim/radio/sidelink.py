@@ -22,8 +22,10 @@ from numpy.typing import NDArray
 from sim.core.rng import hash_uniform
 from sim.radio import kernel as fused
 from sim.radio.bler import BLER_ABOVE_CURVE, BLER_BELOW_CURVE, BLER_CURVES, bler_from_sinr_db
-from sim.radio.channel import ChannelModel
+from sim.radio.channel import ChannelModel, mean_loss_lookup_db, mean_loss_table
+from sim.radio.buildings import NLOS_SHADOWING_DB
 from sim.radio.neighbours import pairs_within
+from sim.radio.pathloss import tr37885_urban_nlos_db
 from sim.radio.phy import noise_power_dbm as noise_dbm
 
 FloatArray = NDArray[np.float64]
@@ -50,6 +52,10 @@ class SidelinkConfig:
     wrap_m: float | None = None  # periodic x (a ring road unrolled), for calibration layouts
     kernel: str = "auto"  # "numba" (sim.radio.kernel), "numpy" (this module), "auto": numba if installed
     buildings: Any = None  # sim.radio.buildings.Buildings: urban NLOS behind buildings (numpy path)
+    #: Links up to this distance are evaluated one by one (draws, SINR, decoding, sensing); longer
+    #: ones up to `interference_range_m` only add their mean received power
+    #: (`ChannelModel.mean_link_loss_db`) to interference and S-RSSI. None: every link exact.
+    link_range_m: float | None = None
 
 
 @dataclass(frozen=True)
@@ -178,6 +184,11 @@ def evaluate_batch(
     p_rx = nodes.xy_m[j_rx] + nodes.vel_mps[j_rx] * dt_s[:, None]
     dist = np.hypot(wrapped_dx(p_tx[:, 0] - p_rx[:, 0], cfg.wrap_m), p_tx[:, 1] - p_rx[:, 1])
     keep = (dist <= cfg.interference_range_m) & (j_rx != node_tx)
+    # Far links (beyond `link_range_m`): mean received power only, no draws, no outcome.
+    far = keep & (dist > cfg.link_range_m) if cfg.link_range_m is not None else keep & False
+    far_tx, far_rx = i_tx[far], j_rx[far]
+    far_mw = _far_power_mw(nodes, cfg, node_tx[far], far_rx, dist[far], p_tx[far], p_rx[far])
+    keep &= ~far
     i_tx, j_rx, node_tx, dist = i_tx[keep], j_rx[keep], node_tx[keep], dist[keep]
 
     sf = tx.subframe_ms[i_tx]
@@ -201,6 +212,13 @@ def evaluate_batch(
         sel = n_sub > j
         flat = (row[sel] + start[sel] + j) * n_nodes + j_rx[sel]
         grid += np.bincount(flat, weights=share[sel], minlength=grid.size)
+    if len(far_tx):
+        f_sub = tx.n_subch[far_tx]
+        f_row = (tx.subframe_ms[far_tx] - sf0_ms) * n_sc + tx.subch_start[far_tx]
+        for j in range(int(f_sub.max())):
+            sel = f_sub > j
+            grid += np.bincount((f_row[sel] + j) * n_nodes + far_rx[sel],
+                                weights=(far_mw / f_sub)[sel], minlength=grid.size)
 
     band = np.zeros(len(i_tx))
     for j in range(int(tx.n_subch.max())):
@@ -230,6 +248,33 @@ def evaluate_batch(
     reason[half_duplex] = REASON_HALF_DUPLEX
     links = LinkResults(i_tx, j_rx, dist, rx_dbm, sinr_db, reason, audible & sci_sinr_ok)
     return result(links)
+
+
+def far_loss_table(nodes: Nodes, cfg: SidelinkConfig) -> tuple[FloatArray, IntArray]:
+    """The far-link mean-loss table for the antenna heights of `nodes`, and each node's class."""
+    heights = np.unique(np.asarray(nodes.height_m, dtype=np.float64))
+    table = mean_loss_table(cfg.channel, tuple(heights.tolist()), cfg.interference_range_m + 1.0)
+    return table, np.searchsorted(heights, nodes.height_m).astype(np.int64)
+
+
+def _far_power_mw(nodes: Nodes, cfg: SidelinkConfig, node_tx: IntArray, rx: IntArray,
+                  dist_m: FloatArray, p_tx_m: FloatArray, p_rx_m: FloatArray) -> FloatArray:
+    """Mean received power of far links [mW]: `ChannelModel.mean_link_loss_db`, or behind a
+    building the urban NLOS loss with its 4 dB shadowing averaged in linear power."""
+    if len(rx) == 0:
+        return np.empty(0)
+    h_tx, h_rx = nodes.height_m[node_tx], nodes.height_m[rx]
+    table, hclass = far_loss_table(nodes, cfg)
+    loss = mean_loss_lookup_db(table, hclass[node_tx], hclass[rx], dist_m)
+    if cfg.buildings is not None:
+        blocked = cfg.buildings.blocked(p_tx_m, p_rx_m)
+        if blocked.any():
+            d3 = np.sqrt(dist_m[blocked] ** 2 + (h_tx[blocked] - h_rx[blocked]) ** 2)
+            a = np.log(10.0) / 10.0
+            loss[blocked] = (tr37885_urban_nlos_db(d3, cfg.channel.fc_ghz)
+                             - 0.5 * a * NLOS_SHADOWING_DB**2)
+    dbm = nodes.tx_power_dbm[node_tx] + nodes.gain_dbi[node_tx] + nodes.gain_dbi[rx] - loss
+    return 10.0 ** (dbm / 10.0)
 
 
 def _movement_margin_m(nodes: Nodes, n_subframes: int) -> float:

@@ -347,6 +347,7 @@ def _radio(spec: ScenarioSpec, rng: RngTree, source: str) -> tuple[SidelinkConfi
         sensitivity_dbm=r.decoding.sensitivity_dbm, cbr_threshold_dbm=r.cbr_threshold_dbm,
         channel=channel, decode_key=rng.key("decoding"),
         min_sci_sinr_db=r.decoding.min_sci_sinr_db, kernel=r.kernel,
+        link_range_m=r.link_range_m,
     )
     return cfg, l_sub
 

@@ -317,6 +317,15 @@ class RadioSpec(Spec):
     interference_range_m: Annotated[float, Field(ge=100.0, le=10_000.0)] = Field(
         default=1500.0, description="Links beyond this distance are neither received nor interfere"
     )
+    link_range_m: Annotated[float, Field(ge=50.0, le=10_000.0)] | None = Field(
+        default=None,
+        description="Links up to this distance are evaluated one by one (channel draws, SINR, "
+        "decoding, SCI sensing); longer ones, up to interference_range_m, only add their mean "
+        "received power (path loss averaged over LOS/NLOSv, blockage and shadowing in linear "
+        "power) to interference, S-RSSI and CBR: they are never decoded, so PRR bins beyond it "
+        "stay empty and SPS does not exclude their resources. Default: every link exact. "
+        "A speed/fidelity trade-off for dense scenarios (README: Benchmarks)",
+    )
     cbr_threshold_dbm: Annotated[float, Field(ge=-120.0, le=-40.0)] = Field(
         default=-94.0, description="S-RSSI above which a subchannel counts busy (3GPP CBR)"
     )
@@ -334,6 +343,15 @@ class RadioSpec(Spec):
         description="Radio step implementation: the fused numba kernel, the numpy columns, or "
         "numba when installed. Same model; results agree to floating-point rounding.",
     )
+
+    @model_validator(mode="after")
+    def _link_range_within_interference_range(self) -> RadioSpec:
+        if self.link_range_m is not None and self.link_range_m > self.interference_range_m:
+            raise ValueError(
+                f"link_range_m ({self.link_range_m:g} m) must not exceed interference_range_m "
+                f"({self.interference_range_m:g} m)"
+            )
+        return self
 
 
 class BsmSpec(Spec):
