@@ -174,15 +174,13 @@ def _gudmundson_normal(chan_key, lo, hi, travel_m, cell_m, weights):  # type: ig
 
 
 @_njit()
-def _link_loss_db(code, d2_m, h_tx, h_rx, key_a, key_b, pre_a, pre_b, sf_ms, chan_key, fc_ghz,
-                  sigma_db,
-                  coherence_ms, blocker_m, travel_m, cell_m,
-                  gud_weights):  # type: ignore[no-untyped-def]
-    """One link of `ChannelModel.link_loss_db` (same formulas, same keyed draws). Gudmundson
-    shadowing when `cell_m` > 0 (cells of the travel coordinate, weights of the AR(1) sum)."""
+def _link_loss_db(code, d2_m, h_tx, h_rx, key_a, key_b, pre_a, pre_b, epoch, chan_key, fc_ghz,
+                  sigma_db, blocker_m, travel_m, cell_m, gud_weights):  # type: ignore[no-untyped-def]
+    """One link of `ChannelModel.link_loss_db` (same formulas, same keyed draws) in coherence
+    epoch `epoch` (subframe // coherence, computed once per transmission). Gudmundson shadowing
+    when `cell_m` > 0 (cells of the travel coordinate, weights of the AR(1) sum)."""
     lo = min(key_a, key_b)
     hi = max(key_a, key_b)
-    epoch = np.uint64(sf_ms // coherence_ms)
     # hash_keys(chan_key, lo, hi, epoch), its first two rounds precomputed per node (`pre_*`);
     # `mixed` is the first round of every tagged draw, shared by the three purposes.
     link = _splitmix64(_splitmix64((pre_a if key_a < key_b else pre_b) ^ hi) ^ epoch)
@@ -335,6 +333,7 @@ def _scan_tx(t, i, capacity, j, far_capacity, xy, vel, sxy, svel, height, txp_db
     a = tx_node[t]
     sf = tx_sf[t]
     dt = (sf - sf0) / 1000.0
+    epoch = np.uint64(sf // coherence_ms)
     ax = xy[a, 0] + vel[a, 0] * dt
     ay = xy[a, 1] + vel[a, 1] * dt
     for img in range(n_img):
@@ -370,8 +369,8 @@ def _scan_tx(t, i, capacity, j, far_capacity, xy, vel, sxy, svel, height, txp_db
                     if i < capacity:
                         travel = odo[a] + odo[r] + (speed[a] + speed[r]) * dt
                         loss = _link_loss_db(code, d, height[a], height[r], key[a], key[r],
-                                             pre[a], pre[r], sf, chan_key, fc_ghz, sigma_db, coherence_ms, blocker_m,
-                                             travel, shadow_cell_m, gud_weights)
+                                             pre[a], pre[r], epoch, chan_key, fc_ghz, sigma_db,
+                                             blocker_m, travel, shadow_cell_m, gud_weights)
                         dbm = txp_dbm[a] + gain_dbi[a] + gain_dbi[r] - loss
                         out_tx[i] = t
                         out_rx[i] = r
