@@ -101,8 +101,8 @@ def pytest_terminal_summary(terminalreporter) -> None:  # type: ignore[no-untype
     rows = tests_view.RESULTS
     if not rows:
         return
-    cols = ["vehicles", "kernel", "links_per_s_wall", "real_time_factor", "real_time_factor_cpu",
-            "peak_traced_mb",
+    cols = ["vehicles", "kernel", "link_range_m", "links_per_s_wall", "real_time_factor",
+            "real_time_factor_cpu", "peak_traced_mb",
             "peak_rss_mb", "speedup_over_scalar_reference"]
     terminalreporter.write_sep("=", "radio scale (1 simulated second, full SPS + SINR)")
     terminalreporter.write_line(" | ".join(cols))

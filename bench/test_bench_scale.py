@@ -6,7 +6,9 @@ at constant speed. Reported per size and radio kernel (numba fused kernel, numpy
 link evaluations per wall second, real-time factor (wall, and CPU seconds of this process, which
 is steadier on a shared machine), peak memory (tracemalloc: numpy buffers; and
 the process's peak RSS over the measured second) and the speedup over the scalar reference
-(`sim.radio.reference`, timed in the same session by `reference_speed`). The numpy path at
+(`sim.radio.reference`, timed in the same session by `reference_speed`); "links" are the
+links received one by one (with `radio.link_range_m` 500 the farther ones only interfere).
+The numpy path at
 10,000 takes ~1 min and ~1.2 GB per simulated second, so it is skipped there.
 The table is printed at the end of `make bench` (bench/conftest.py).
 """
@@ -25,10 +27,12 @@ from vehicles.table import VehicleTable
 pytestmark = pytest.mark.benchmark
 
 
-def expressway_fleet(n: int, seed: int = 0, kernel_name: str = "auto"):  # type: ignore[no-untyped-def]
-    world, rng, _, _, _, x, y, h = place_on_expressway(
-        n, seed, ["rsus.geojson=null", f"radio.kernel={kernel_name}"]
-    )
+def expressway_fleet(n: int, seed: int = 0, kernel_name: str = "auto",  # type: ignore[no-untyped-def]
+                     link_range_m: float | None = None):
+    sets = ["rsus.geojson=null", f"radio.kernel={kernel_name}"]
+    if link_range_m is not None:
+        sets.append(f"radio.link_range_m={link_range_m}")
+    world, rng, _, _, _, x, y, h = place_on_expressway(n, seed, sets)
     t = VehicleTable()
     t.append(n, equipped=True, x_m=x, y_m=y, heading_rad=h, v_mps=rng.uniform(20, 33, n),
              bsm_phase_ms=rng.integers(0, 100, n), spawn_ms=-10_000)
@@ -51,14 +55,18 @@ def run_radio(world, table, seconds: float = 1.0) -> int:  # type: ignore[no-unt
     return links
 
 
-@pytest.mark.parametrize("kernel_name", ["numba", "numpy"])
+@pytest.mark.parametrize("kernel_name, link_range_m", [("numba", None), ("numba", 500.0),
+                                                       ("numpy", None)])
 @pytest.mark.parametrize("n", [1_000, 5_000, 10_000])
-def test_sps_radio_scale(benchmark, reference_speed, n: int, kernel_name: str) -> None:  # type: ignore[no-untyped-def]
+def test_sps_radio_scale(benchmark, reference_speed, n: int, kernel_name: str,  # type: ignore[no-untyped-def]
+                         link_range_m: float | None) -> None:
+    """`link_range_m` 500: links beyond 500 m (of the 1500 m interference range) are one
+    log-normal draw of interference each, not received (README: Benchmarks, fidelity)."""
     if kernel_name == "numba" and not kernel.HAVE_NUMBA:
         pytest.skip("numba not installed")
     if kernel_name == "numpy" and n > 5_000:
         pytest.skip("numpy path at 10,000: ~1 min and ~1.2 GB per simulated second")
-    world, table = expressway_fleet(n, kernel_name=kernel_name)
+    world, table = expressway_fleet(n, kernel_name=kernel_name, link_range_m=link_range_m)
     run_radio(world, table, 1.0)  # warm-up: the SPS sensing memory fills, reservations settle
     # Timed: wall and CPU seconds (the CPU figure is what this process got on a shared machine).
     cpu = time.process_time()
@@ -74,7 +82,8 @@ def test_sps_radio_scale(benchmark, reference_speed, n: int, kernel_name: str) -
     tracemalloc.stop()
     rss = peak_rss_mb()
     row = dict(
-        vehicles=n, kernel=kernel_name, links_per_sim_s=links,
+        vehicles=n, kernel=kernel_name, link_range_m=link_range_m or "all",
+        links_per_sim_s=links,
         links_per_s_wall=round(links / wall_s), real_time_factor=round(1.0 / wall_s, 3),
         real_time_factor_cpu=round(1.0 / cpu_s, 3), peak_traced_mb=round(peak / 2**20, 1),
         peak_rss_mb=round(rss, 1),

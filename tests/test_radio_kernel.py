@@ -23,6 +23,11 @@ def both(nodes, tx, n_sf, cfg):  # type: ignore[no-untyped-def]
     return fast, slow
 
 
+def as_result(links):  # type: ignore[no-untyped-def]
+    """A stand-in with `.links`, to sort sensing-only rows like link rows."""
+    return type("R", (), {"links": links})()
+
+
 def sorted_links(res):  # type: ignore[no-untyped-def]
     order = np.lexsort((res.links.rx, res.links.tx))
     return {f.name: getattr(res.links, f.name)[order] for f in dataclasses.fields(res.links)}
@@ -58,6 +63,11 @@ def test_numba_kernel_matches_numpy_path(seed, n_nodes, n_tx, n_sf, pathloss, mo
     assert np.array_equal(fast.cbr, slow.cbr)
     np.testing.assert_allclose(fast.power_mw, slow.power_mw, rtol=1e-12, atol=0)
     assert np.array_equal(fast.transmitting, slow.transmitting)
+    if link_range is not None:  # far SCIs heard for sensing: the same ones, the same power
+        fs, ss = (sorted_links(as_result(r.sensed)) for r in (fast, slow))
+        assert np.array_equal(fs["tx"], ss["tx"]) and np.array_equal(fs["rx"], ss["rx"])
+        np.testing.assert_allclose(fs["rx_power_dbm"], ss["rx_power_dbm"], rtol=0, atol=1e-9)
+        assert np.all(fs["distance_m"] > link_range)
 
 
 @pytest.mark.parametrize("kernel_name", ["numba", "numpy"])
@@ -82,6 +92,10 @@ def test_far_links_interfere_with_their_mean_power_and_are_not_received(kernel_n
     none = evaluate_batch(nodes, tx, 1000, 4, dataclasses.replace(
         cfg, link_range_m=None, interference_range_m=300.0))
     assert near.power_mw.sum() > none.power_mw.sum()  # far links do interfere
+    # Far SCIs are heard for sensing (SPS exclusion) but never received.
+    assert near.sensed is not None and len(near.sensed.tx) > 0
+    assert np.all(near.sensed.distance_m > 300.0) and np.all(near.sensed.sci_ok)
+    assert len(near.sensing_links().tx) == len(near.links.tx) + len(near.sensed.tx)
 
 
 def test_kernel_reruns_are_byte_identical() -> None:

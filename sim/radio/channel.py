@@ -89,17 +89,18 @@ _A = float(np.log(10.0) / 10.0)
 _erfc = np.vectorize(math.erfc, otypes=[np.float64])
 
 
-def nlosv_mean_gain(mu_db: FloatArray, sigma_db: FloatArray) -> FloatArray:
-    """E[10^(-A/10)] of the TR 37.885 NLOSv blockage loss A = max(0, X), X ~ N(mu, sigma):
-    P(X <= 0) + E[e^(-a X); X > 0] = Phi(-mu/s) + e^(-a mu + a^2 s^2 / 2) Phi(mu/s - a s),
-    a = ln(10)/10 (both antennas above the blocker: s = 0, mu = 0, gain 1)."""
+def nlosv_gain_moment(mu_db: FloatArray, sigma_db: FloatArray, k: float = 1.0) -> FloatArray:
+    """E[10^(-k A/10)] of the TR 37.885 NLOSv blockage loss A = max(0, X), X ~ N(mu, s):
+    P(X <= 0) + E[e^(-b X); X > 0] = Phi(-mu/s) + e^(-b mu + b^2 s^2 / 2) Phi(mu/s - b s),
+    b = k ln(10)/10 (both antennas above the blocker: s = 0, mu = 0, gain 1)."""
     mu = np.asarray(mu_db, dtype=np.float64)
     sd = np.asarray(sigma_db, dtype=np.float64)
+    b = k * _A
     safe = np.where(sd > 0.0, sd, 1.0)
     phi_zero = 0.5 * _erfc((mu / safe) / math.sqrt(2.0))
-    phi_pos = 0.5 * _erfc(-(mu / safe - _A * safe) / math.sqrt(2.0))
-    gain = phi_zero + np.exp(-_A * mu + 0.5 * (_A * safe) ** 2) * phi_pos
-    return np.where(sd > 0.0, gain, np.exp(-_A * np.maximum(mu, 0.0)))
+    phi_pos = 0.5 * _erfc(-(mu / safe - b * safe) / math.sqrt(2.0))
+    gain = phi_zero + np.exp(-b * mu + 0.5 * (b * safe) ** 2) * phi_pos
+    return np.where(sd > 0.0, gain, np.exp(-b * np.maximum(mu, 0.0)))
 
 
 @dataclass(frozen=True)
@@ -187,59 +188,88 @@ class ChannelModel:
         """Shadowing standard deviation in use [dB]."""
         return 3.0 if self.shadowing_sigma_db is None else float(self.shadowing_sigma_db)
 
-    def mean_link_loss_db(self, distance_2d_m: FloatArray, h_tx_m: FloatArray,
-                          h_rx_m: FloatArray) -> FloatArray:
-        """The loss whose linear gain is the *mean* linear gain of `link_loss_db` at that
-        distance: LOS/NLOSv mixed by the LOS probability, the NLOSv blockage and the log-normal
-        shadowing averaged in linear power (E[10^(-sigma Z/10)] = e^((a sigma)^2/2), +1.04 dB
-        at 3 dB). This is what a far interferer adds on average (`radio.link_range_m`); no draw."""
+    def link_gain_moment(self, distance_2d_m: FloatArray, h_tx_m: FloatArray, h_rx_m: FloatArray,
+                         k: float = 1.0) -> FloatArray:
+        """E[g^k] of the linear gain g = 10^(-loss/10) that `link_loss_db` draws at that
+        distance: LOS/NLOSv mixed by the LOS probability, the clipped-normal NLOSv blockage and
+        the log-normal shadowing (E[10^(-k sigma Z/10)] = e^((k a sigma)^2/2)), in closed form."""
         d2 = np.asarray(distance_2d_m, dtype=np.float64)
         h_tx = np.asarray(h_tx_m, dtype=np.float64)
         h_rx = np.asarray(h_rx_m, dtype=np.float64)
         d3 = np.sqrt(d2**2 + (h_tx - h_rx) ** 2)
         if self.pathloss == "winner-b1":
-            loss = pl.winner_b1_los_db(d2, self.fc_ghz, 0.5, 0.5)
+            base = pl.winner_b1_los_db(d2, self.fc_ghz, 0.5, 0.5)
+            mix = np.ones(d2.shape)
         elif self.pathloss == "winner-b1-gm2019":
-            loss = pl.winner_b1_los_db(d2, self.fc_ghz, 1.5, 1.5, free_space_floor=True)
+            base = pl.winner_b1_los_db(d2, self.fc_ghz, 1.5, 1.5, free_space_floor=True)
+            mix = np.ones(d2.shape)
         else:
             highway = self.pathloss == "tr37885-highway"
             p_los = pl.p_los_highway(d2) if highway else pl.p_los_urban(d2)
             base = (pl.tr37885_highway_los_db(d3, self.fc_ghz) if highway
                     else pl.tr37885_urban_los_db(d3, self.fc_ghz))
             mu, sd = pl.nlosv_blockage_params_db(d2, h_tx, h_rx, self.blocker_height_m)
-            mix = p_los + (1.0 - p_los) * nlosv_mean_gain(mu, sd)
-            loss = base - 10.0 * np.log10(mix)
-        return loss - 0.5 * _A * self.sigma_db**2
+            mix = p_los + (1.0 - p_los) * nlosv_gain_moment(mu, sd, k)
+        return np.exp(-k * _A * base) * mix * np.exp(0.5 * (k * _A * self.sigma_db) ** 2)
+
+    def mean_link_loss_db(self, distance_2d_m: FloatArray, h_tx_m: FloatArray,
+                          h_rx_m: FloatArray) -> FloatArray:
+        """The loss of the mean linear gain E[g] (what a far interferer adds on average)."""
+        return -10.0 * np.log10(self.link_gain_moment(distance_2d_m, h_tx_m, h_rx_m))
+
+    def far_link_lognormal_db(self, distance_2d_m: FloatArray, h_tx_m: FloatArray,
+                              h_rx_m: FloatArray) -> tuple[FloatArray, FloatArray]:
+        """(median loss, sigma) in dB of the log-normal with the same mean and variance of the
+        linear gain as the drawn channel (Fenton-Wilkinson moment match): how a far link
+        (`radio.link_range_m`) is drawn with one keyed normal instead of the LOS, blockage and
+        shadowing draws. The mean alone would make every far interferer ~3 dB stronger than its
+        typical (median) self and bias CBR and SINR."""
+        m1 = self.link_gain_moment(distance_2d_m, h_tx_m, h_rx_m, 1.0)
+        m2 = self.link_gain_moment(distance_2d_m, h_tx_m, h_rx_m, 2.0)
+        var_ln = np.log(np.maximum(m2 / m1**2, 1.0))
+        return -(np.log(m1) - 0.5 * var_ln) / _A, np.sqrt(var_ln) / _A
 
 
-#: Distance step of the far-link mean-loss table [m]: linear interpolation of a log-distance law
-#: between points 0.25 m apart is exact to < 1e-4 dB beyond 50 m (far links start further out).
-MEAN_TABLE_STEP_M = 0.25
+#: Distance step of the far-link table [m]: linear interpolation of a log-distance law between
+#: points 0.25 m apart is exact to < 1e-4 dB beyond 50 m (far links start further out).
+FAR_TABLE_STEP_M = 0.25
+#: Purpose tag of a far link's single draw.
+_TAG_FAR = 0x464152
 
 
 @functools.lru_cache(maxsize=32)
-def mean_loss_table(channel: ChannelModel, heights_m: tuple[float, ...],
-                    max_distance_m: float) -> NDArray[np.float64]:
-    """`mean_link_loss_db` tabulated for far links: [tx height class, rx height class, distance
-    index] over 0..max_distance_m in MEAN_TABLE_STEP_M steps, for the antenna heights in use
-    (`heights_m`, sorted; vehicles and RSUs give two classes). Far links read it by linear
-    interpolation (`mean_loss_lookup_db`, and the same arithmetic in the numba kernel): the exact
-    form needs two erfc per link, which made a far link as costly as a drawn one."""
-    d = np.arange(int(math.ceil(max_distance_m / MEAN_TABLE_STEP_M)) + 2) * MEAN_TABLE_STEP_M
+def far_loss_table(channel: ChannelModel, heights_m: tuple[float, ...],
+                   max_distance_m: float) -> NDArray[np.float64]:
+    """`far_link_lognormal_db` tabulated: [tx height class, rx height class, distance index,
+    (median dB, sigma dB)] over 0..max_distance_m in FAR_TABLE_STEP_M steps, for the antenna
+    heights in use (`heights_m`, sorted: vehicles and RSUs give two classes). Far links read it
+    by linear interpolation (`far_link_loss_db`, and the same arithmetic in the numba kernel):
+    the closed form needs four erfc per link."""
+    d = np.arange(int(math.ceil(max_distance_m / FAR_TABLE_STEP_M)) + 2) * FAR_TABLE_STEP_M
     h = np.asarray(heights_m, dtype=np.float64)
-    out = np.empty((len(h), len(h), len(d)))
+    out = np.empty((len(h), len(h), len(d), 2))
     for i, h_tx in enumerate(h):
         for j, h_rx in enumerate(h):
-            out[i, j] = channel.mean_link_loss_db(d, np.full(len(d), h_tx), np.full(len(d), h_rx))
+            median, sigma = channel.far_link_lognormal_db(d, np.full(len(d), h_tx),
+                                                          np.full(len(d), h_rx))
+            out[i, j, :, 0], out[i, j, :, 1] = median, sigma
     out.setflags(write=False)
     return out
 
 
-def mean_loss_lookup_db(table: NDArray[np.float64], tx_class: NDArray[np.int64],
-                        rx_class: NDArray[np.int64], distance_m: FloatArray) -> FloatArray:
-    """Linear interpolation in `mean_loss_table` (the kernel does the same arithmetic)."""
-    x = np.asarray(distance_m, dtype=np.float64) / MEAN_TABLE_STEP_M
+def far_link_loss_db(channel: ChannelModel, table: NDArray[np.float64], tx_class: NDArray[np.int64],
+                     rx_class: NDArray[np.int64], distance_m: FloatArray, key_a: NDArray[np.uint64],
+                     key_b: NDArray[np.uint64], subframe_ms: NDArray[np.int64]) -> FloatArray:
+    """Loss of far links: median + sigma z from the table (linear interpolation; the kernel does
+    the same arithmetic), z one keyed normal of the same (pair, coherence epoch) hash as
+    `link_loss_db`: reciprocal and stable over the coherence time like a drawn link."""
+    x = np.asarray(distance_m, dtype=np.float64) / FAR_TABLE_STEP_M
     i = np.minimum(np.floor(x).astype(np.int64), table.shape[2] - 2)
     frac = x - i
-    lo = table[tx_class, rx_class, i]
-    return lo + frac * (table[tx_class, rx_class, i + 1] - lo)
+    lo, hi = table[tx_class, rx_class, i], table[tx_class, rx_class, i + 1]  # (n, 2)
+    median = lo[:, 0] + frac * (hi[:, 0] - lo[:, 0])
+    sigma = lo[:, 1] + frac * (hi[:, 1] - lo[:, 1])
+    epoch = (np.asarray(subframe_ms) // channel.coherence_ms).astype(np.uint64)
+    link = hash_keys(np.uint64(channel.key), np.minimum(key_a, key_b), np.maximum(key_a, key_b),
+                     epoch)
+    return median + sigma * hash_normal(link, _TAG_FAR)

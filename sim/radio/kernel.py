@@ -48,10 +48,10 @@ import numpy as np
 from sim.core import normal_quantile as nq
 from sim.core.rng import hash_keys
 from sim.radio.channel import (
+    FAR_TABLE_STEP_M,
     GUDMUNDSON_CELLS_PER_DCORR,
-    MEAN_TABLE_STEP_M,
+    far_loss_table,
     gudmundson_weights,
-    mean_loss_table,
 )
 
 try:  # numba is a dependency, but the numpy path keeps working without it
@@ -99,6 +99,7 @@ _TAG_LOS = np.uint64(0x4C4F53)
 _TAG_NLOSV = np.uint64(0x4E4C5356)
 _TAG_SHADOW = np.uint64(0x534841)
 _TAG_GUDMUNDSON = np.uint64(0x47554450)
+_TAG_FAR = np.uint64(0x464152)
 _ZERO = np.uint64(0)
 _LN10_OVER_10 = math.log(10.0) / 10.0
 _NQ_A, _NQ_B, _NQ_C, _NQ_D, _NQ_E, _NQ_F = (
@@ -324,7 +325,7 @@ def _scan_tx(t, i, capacity, j, far_capacity, xy, vel, sxy, svel, height, txp_db
              pre, tx_node, tx_sf, sf0, range_m, cell_m, wrap_m, order, skeys, ox, oy, width,
              near_m, far_table, far_step_m, hclass, code, chan_key, fc_ghz, sigma_db, coherence_ms, blocker_m, odo, speed,
              shadow_cell_m, gud_weights, out_tx, out_rx, out_d, out_dbm, out_mw, far_tx, far_rx,
-             far_mw):  # type: ignore[no-untyped-def]
+             far_mw, far_d):  # type: ignore[no-untyped-def]
     """The links of transmission t: exact ones (within `near_m`) written from output row i while
     rows < capacity remain, far ones (mean power only) from far row j; returns the rows after its
     last links (counted on past the capacities, so the caller can size a retry)."""
@@ -354,14 +355,23 @@ def _scan_tx(t, i, capacity, j, far_capacity, xy, vel, sxy, svel, height, txp_db
                         continue
                     if d > near_m:
                         if j < far_capacity:
-                            # `channel.mean_loss_lookup_db`: linear interpolation in the table.
+                            # `channel.far_link_loss_db`: median and sigma interpolated in
+                            # the table, one keyed normal of the link's (pair, epoch) hash.
                             x = d / far_step_m
                             k = min(int(math.floor(x)), far_table.shape[2] - 2)
-                            lo_db = far_table[hclass[a], hclass[r], k]
-                            loss = lo_db + (x - k) * (far_table[hclass[a], hclass[r], k + 1]
-                                                      - lo_db)
+                            frac = x - k
+                            ca, cr = hclass[a], hclass[r]
+                            med = far_table[ca, cr, k, 0] + frac * (far_table[ca, cr, k + 1, 0]
+                                                                    - far_table[ca, cr, k, 0])
+                            sig = far_table[ca, cr, k, 1] + frac * (far_table[ca, cr, k + 1, 1]
+                                                                    - far_table[ca, cr, k, 1])
+                            hi_key = max(key[a], key[r])
+                            link = _splitmix64(_splitmix64(
+                                (pre[a] if key[a] < key[r] else pre[r]) ^ hi_key) ^ epoch)
+                            loss = med + sig * _normal(_splitmix64(_splitmix64(link) ^ _TAG_FAR))
                             far_tx[j] = t
                             far_rx[j] = r
+                            far_d[j] = d
                             far_mw[j] = math.exp(
                                 (txp_dbm[a] + gain_dbi[a] + gain_dbi[r] - loss) * _LN10_OVER_10)
                         j += 1
@@ -387,7 +397,7 @@ def _channel_pass(xy, vel, sxy, svel, height, txp_dbm, gain_dbi, key, pre, tx_no
                   far_step_m, hclass, offsets,
                   far_offsets, code, chan_key, fc_ghz, sigma_db, coherence_ms, blocker_m, odo,
                   speed, shadow_cell_m, gud_weights, out_tx, out_rx, out_d, out_dbm, out_mw,
-                  far_tx, far_rx, far_mw):  # type: ignore[no-untyped-def]
+                  far_tx, far_rx, far_mw, far_d):  # type: ignore[no-untyped-def]
     """Parallel build: every transmission writes its own slices (offsets from `_count_pairs`)."""
     total = len(out_tx)
     far_total = len(far_tx)
@@ -397,7 +407,7 @@ def _channel_pass(xy, vel, sxy, svel, height, txp_dbm, gain_dbi, key, pre, tx_no
                  skeys, ox, oy, width, near_m, far_table, far_step_m, hclass, code, chan_key,
                  fc_ghz, sigma_db, coherence_ms,
                  blocker_m, odo, speed, shadow_cell_m, gud_weights, out_tx, out_rx, out_d,
-                 out_dbm, out_mw, far_tx, far_rx, far_mw)
+                 out_dbm, out_mw, far_tx, far_rx, far_mw, far_d)
 
 
 @_njit()
@@ -405,7 +415,7 @@ def _channel_serial(xy, vel, sxy, svel, height, txp_dbm, gain_dbi, key, pre, tx_
                     range_m, cell_m, wrap_m, order, skeys, ox, oy, width, near_m, far_table,
                     far_step_m, hclass, code, chan_key, fc_ghz, sigma_db, coherence_ms, blocker_m, odo, speed, shadow_cell_m,
                     gud_weights, out_tx, out_rx, out_d, out_dbm, out_mw, far_tx, far_rx,
-                    far_mw):  # type: ignore[no-untyped-def]
+                    far_mw, far_d):  # type: ignore[no-untyped-def]
     """Serial build: one pass appends every transmission's links (no counting pass); returns the
     numbers of exact and far links, which exceed the buffers' lengths when they were too small."""
     i = 0
@@ -418,7 +428,7 @@ def _channel_serial(xy, vel, sxy, svel, height, txp_dbm, gain_dbi, key, pre, tx_
                         skeys, ox, oy, width, near_m, far_table, far_step_m, hclass, code,
                         chan_key, fc_ghz, sigma_db,
                         coherence_ms, blocker_m, odo, speed, shadow_cell_m, gud_weights, out_tx,
-                        out_rx, out_d, out_dbm, out_mw, far_tx, far_rx, far_mw)
+                        out_rx, out_d, out_dbm, out_mw, far_tx, far_rx, far_mw, far_d)
     return i, j
 
 
@@ -488,6 +498,24 @@ def _sinr_pass(out_tx, out_rx, out_dbm, out_mw, tx_sf, tx_start, tx_nsub, tx_pid
 
 
 @_njit(parallel=True)
+def _far_sci_pass(far_tx, far_rx, far_mw, tx_sf, tx_start, tx_nsub, sf0, grid, busy, sci_noise_mw,
+                  min_sci_db, sens_mw, has_sens, out_sci):  # type: ignore[no-untyped-def]
+    """SCI decoding of far links (sensing only): the `_sinr_pass` SCI test, half-duplex and
+    sensitivity; their PSSCH is never decoded."""
+    min_sci_lin = 10.0 ** (min_sci_db / 10.0)
+    for i in prange(len(far_tx)):
+        t = far_tx[i]
+        r = far_rx[i]
+        s = tx_sf[t] - sf0
+        share = far_mw[i] / tx_nsub[t]
+        first_i = max(grid[s, tx_start[t], r] - share, 0.0)
+        ok = share / (first_i + sci_noise_mw[r]) >= min_sci_lin
+        if busy[s, r] or (has_sens and far_mw[i] < sens_mw):
+            ok = False
+        out_sci[i] = ok
+
+
+@_njit(parallel=True)
 def cbr(grid, noise_mw, threshold_mw):  # type: ignore[no-untyped-def]
     """Per node, the share of (subframe, subchannel) cells whose S-RSSI (grid + noise) exceeds
     the threshold: `sidelink._cbr` without its (subframes x subchannels x nodes) temporaries."""
@@ -513,8 +541,8 @@ def _link_buffers(n: int):  # type: ignore[no-untyped-def]
 
 
 def _far_buffers(n: int):  # type: ignore[no-untyped-def]
-    """Columns for n far links (beyond `link_range_m`): tx, rx, mean received mW."""
-    return (np.empty(n, np.int64), np.empty(n, np.int64), np.empty(n))
+    """Columns for n far links (beyond `link_range_m`): tx, rx, received mW, distance."""
+    return (np.empty(n, np.int64), np.empty(n, np.int64), np.empty(n), np.empty(n))
 
 
 def fused_links(nodes, tx, sf0_ms: int, n_subframes: int, cfg, margin_m: float,  # type: ignore[no-untyped-def]
@@ -522,8 +550,9 @@ def fused_links(nodes, tx, sf0_ms: int, n_subframes: int, cfg, margin_m: float, 
                 bler_limits: tuple[float, float]):
     """All links of a batch plus the power grid and half-duplex map (see the module docstring).
 
-    Returns (tx, rx, distance_m, rx_power_dbm, sinr_db, reason, sci_ok, grid, busy) with grid of
-    shape (n_subframes, n_subchannels, n_nodes) and busy (n_subframes, n_nodes).
+    Returns (tx, rx, distance_m, rx_power_dbm, sinr_db, reason, sci_ok, grid, busy, sensed) with
+    grid of shape (n_subframes, n_subchannels, n_nodes), busy (n_subframes, n_nodes) and sensed
+    the far links whose SCI was decoded (tx, rx, distance_m, rx_power_dbm).
     """
     n_nodes = len(nodes)
     wrap = -1.0 if cfg.wrap_m is None else float(cfg.wrap_m)
@@ -557,15 +586,15 @@ def fused_links(nodes, tx, sf0_ms: int, n_subframes: int, cfg, margin_m: float, 
     near_m = rng if cfg.link_range_m is None else float(cfg.link_range_m)
     if near_m < rng:  # far links: the mean-loss table of the heights in use
         heights = np.unique(np.asarray(nodes.height_m, dtype=np.float64))
-        far_table = mean_loss_table(ch, tuple(heights.tolist()), rng + 1.0)
+        far_table = far_loss_table(ch, tuple(heights.tolist()), rng + 1.0)
         hclass = np.searchsorted(heights, nodes.height_m).astype(np.int64)
     else:
-        far_table, hclass = np.zeros((1, 1, 2)), np.zeros(n_nodes, np.int64)
+        far_table, hclass = np.zeros((1, 1, 2, 2)), np.zeros(n_nodes, np.int64)
     geo = (xy, vel, sxy, svel, np.ascontiguousarray(nodes.height_m, dtype=np.float64),
            np.ascontiguousarray(nodes.tx_power_dbm, dtype=np.float64),
            np.ascontiguousarray(nodes.gain_dbi, dtype=np.float64), key,
            hash_keys(np.uint64(ch.key), key), node, sf, sf0_ms, rng, cell_m, wrap, order, skeys,
-           ox, oy, width, near_m, far_table, MEAN_TABLE_STEP_M, hclass)
+           ox, oy, width, near_m, far_table, FAR_TABLE_STEP_M, hclass)
     chan = (PATHLOSS_CODES[ch.pathloss], np.uint64(ch.key), float(ch.fc_ghz), sigma,
             int(ch.coherence_ms), float(ch.blocker_height_m), odo, speed, shadow_cell_m,
             gud_weights)
@@ -596,7 +625,7 @@ def fused_links(nodes, tx, sf0_ms: int, n_subframes: int, cfg, margin_m: float, 
     busy = np.zeros((n_subframes, n_nodes), dtype=bool)
     busy[sf - sf0_ms, node] = True
     _accumulate(out_tx, out_rx, out_mw, sf, start, nsub, sf0_ms, grid)
-    _accumulate(*far, sf, start, nsub, sf0_ms, grid)  # far links: mean interference only
+    _accumulate(far[0], far[1], far[2], sf, start, nsub, sf0_ms, grid)  # far: interference
     out_sinr = np.empty(total)
     out_reason = np.empty(total, np.int8)
     out_sci = np.empty(total, np.bool_)
@@ -607,4 +636,12 @@ def fused_links(nodes, tx, sf0_ms: int, n_subframes: int, cfg, margin_m: float, 
                curve[0], curve[1], bler_limits[0], bler_limits[1],
                float(cfg.sensitivity_dbm) if has_sens else 0.0, has_sens,
                np.uint64(cfg.decode_key), float(cfg.min_sci_sinr_db), out_sinr, out_reason, out_sci)
-    return out_tx, out_rx, out_d, out_dbm, out_sinr, out_reason, out_sci, grid, busy
+    far_sci = np.empty(len(far[0]), np.bool_)
+    _far_sci_pass(far[0], far[1], far[2], sf, start, nsub, sf0_ms, grid, busy, sci_noise_mw,
+                  float(cfg.min_sci_sinr_db),
+                  10.0 ** (float(cfg.sensitivity_dbm) / 10.0) if has_sens else 0.0, has_sens,
+                  far_sci)
+    heard = np.flatnonzero(far_sci)
+    sensed = (far[0][heard], far[1][heard], far[3][heard],
+              10.0 * np.log10(far[2][heard]))  # tx, rx, distance, rx dBm
+    return out_tx, out_rx, out_d, out_dbm, out_sinr, out_reason, out_sci, grid, busy, sensed

@@ -394,7 +394,7 @@ class SidelinkMedium:
             packet_id=np.concatenate([tx.packet_id, tx.packet_id[sib_tx]]),
             gen_ms=np.concatenate([tx.gen_ms, tx.gen_ms[sib_tx]]),
         )
-        links = result.links
+        links = result.sensing_links()
         rep = np.where(links.rx >= n_v, k, 1)
         li = np.repeat(np.arange(len(links.tx)), rep)
         first = np.cumsum(rep) - rep

@@ -17,7 +17,7 @@ from sim.radio.channel import (
     _TAG_GUDMUNDSON,
     GUDMUNDSON_CELLS_PER_DCORR,
     GUDMUNDSON_TERMS,
-    mean_loss_lookup_db,
+    far_link_loss_db,
 )
 from sim.radio.sidelink import (
     REASON_COLLISION,
@@ -29,7 +29,7 @@ from sim.radio.sidelink import (
     SidelinkConfig,
     Transmissions,
     decode_ok,
-    far_loss_table,
+    far_loss_tables,
     noise_dbm,
     wrapped_dx,
 )
@@ -78,9 +78,10 @@ def _rx_power_mw(
     if d > cfg.interference_range_m or a == r:
         return None
     ch = cfg.channel
-    if is_far(cfg, d):  # beyond link_range_m: its mean power, no draws
-        table, hclass = far_loss_table(nodes, cfg)
-        loss_far = float(mean_loss_lookup_db(table, hclass[[a]], hclass[[r]], np.array([d]))[0])
+    if is_far(cfg, d):  # beyond link_range_m: one log-normal draw, no outcome
+        table, hclass = far_loss_tables(nodes, cfg)
+        loss_far = float(far_link_loss_db(ch, table, hclass[[a]], hclass[[r]], np.array([d]),
+                                          nodes.key[[a]], nodes.key[[r]], np.array([sf]))[0])
         dbm = nodes.tx_power_dbm[a] + nodes.gain_dbi[a] + nodes.gain_dbi[r] - loss_far
         return d, 10.0 ** (dbm / 10.0)
     sigma_db = 3.0 if ch.shadowing_sigma_db is None else ch.shadowing_sigma_db

@@ -22,10 +22,8 @@ from numpy.typing import NDArray
 from sim.core.rng import hash_uniform
 from sim.radio import kernel as fused
 from sim.radio.bler import BLER_ABOVE_CURVE, BLER_BELOW_CURVE, BLER_CURVES, bler_from_sinr_db
-from sim.radio.channel import ChannelModel, mean_loss_lookup_db, mean_loss_table
-from sim.radio.buildings import NLOS_SHADOWING_DB
+from sim.radio.channel import ChannelModel, far_link_loss_db, far_loss_table
 from sim.radio.neighbours import pairs_within
-from sim.radio.pathloss import tr37885_urban_nlos_db
 from sim.radio.phy import noise_power_dbm as noise_dbm
 
 FloatArray = NDArray[np.float64]
@@ -123,6 +121,26 @@ class BatchResult:
     cbr: FloatArray  # per node, over the batch's subframes
     power_mw: FloatArray  # (subframe, subchannel, node) received power, for S-RSSI sensing
     transmitting: NDArray[np.bool_]  # (subframe, node): half-duplex, the node could not listen
+    #: Far links (beyond `link_range_m`) whose SCI was decoded: sensing learns their reservation
+    #: (SPS exclusion), but their PSSCH is never received (sinr NaN, reason propagation).
+    sensed: LinkResults | None = None
+
+    def sensing_links(self) -> LinkResults:
+        """`links` plus the far SCIs: what sensing-based scheduling hears."""
+        if self.sensed is None or len(self.sensed.tx) == 0:
+            return self.links
+        a, b = self.links, self.sensed
+        return LinkResults(*(np.concatenate([getattr(a, f), getattr(b, f)])
+                             for f in ("tx", "rx", "distance_m", "rx_power_dbm", "sinr_db",
+                                       "reason", "sci_ok")))
+
+
+def sensed_far_links(tx: IntArray, rx: IntArray, distance_m: FloatArray,
+                     rx_power_dbm: FloatArray) -> LinkResults:
+    """Far links whose SCI was decoded, as sensing-only link rows."""
+    n = len(tx)
+    return LinkResults(tx, rx, distance_m, rx_power_dbm, np.full(n, np.nan),
+                       np.full(n, REASON_PROPAGATION, np.int8), np.ones(n, bool))
 
 
 def decode_ok(
@@ -161,10 +179,11 @@ def evaluate_batch(
     busy = np.zeros(n_subframes * n_nodes, dtype=bool)
     busy[(tx.subframe_ms - sf0_ms) * n_nodes + tx.node] = True
 
-    def result(links: LinkResults) -> BatchResult:
+    def result(links: LinkResults, sensed: LinkResults | None = None) -> BatchResult:
         return BatchResult(
             links, _cbr(grid, nodes, cfg, n_subframes),
             grid.reshape(n_subframes, n_sc, n_nodes), busy.reshape(n_subframes, n_nodes),
+            sensed,
         )
 
     if len(tx) == 0 or n_nodes == 0:
@@ -186,8 +205,9 @@ def evaluate_batch(
     keep = (dist <= cfg.interference_range_m) & (j_rx != node_tx)
     # Far links (beyond `link_range_m`): mean received power only, no draws, no outcome.
     far = keep & (dist > cfg.link_range_m) if cfg.link_range_m is not None else keep & False
-    far_tx, far_rx = i_tx[far], j_rx[far]
-    far_mw = _far_power_mw(nodes, cfg, node_tx[far], far_rx, dist[far], p_tx[far], p_rx[far])
+    far_tx, far_rx, dist_far = i_tx[far], j_rx[far], dist[far]
+    far_mw = _far_power_mw(nodes, cfg, node_tx[far], far_rx, dist[far], p_tx[far], p_rx[far],
+                           tx.subframe_ms[far_tx])
     keep &= ~far
     i_tx, j_rx, node_tx, dist = i_tx[keep], j_rx[keep], node_tx[keep], dist[keep]
 
@@ -247,32 +267,45 @@ def evaluate_batch(
         audible &= ~below
     reason[half_duplex] = REASON_HALF_DUPLEX
     links = LinkResults(i_tx, j_rx, dist, rx_dbm, sinr_db, reason, audible & sci_sinr_ok)
-    return result(links)
+    sensed = None
+    if cfg.link_range_m is not None:  # far SCIs: the same SCI test, for sensing only
+        f_sf = tx.subframe_ms[far_tx] - sf0_ms
+        f_share = far_mw / tx.n_subch[far_tx]
+        f_first_i = np.maximum(
+            grid[(f_sf * n_sc + tx.subch_start[far_tx]) * n_nodes + far_rx] - f_share, 0.0)
+        f_sci_noise = 10.0 ** (noise_dbm(cfg.subchannel_size_prb,
+                                         nodes.noise_figure_db[far_rx]) / 10.0)
+        heard = (10.0 * np.log10(f_share / (f_first_i + f_sci_noise)) >= cfg.min_sci_sinr_db) \
+            & ~busy[f_sf * n_nodes + far_rx]
+        if cfg.sensitivity_dbm is not None:
+            heard &= 10.0 * np.log10(far_mw) >= cfg.sensitivity_dbm
+        sensed = sensed_far_links(far_tx[heard], far_rx[heard], dist_far[heard],
+                                  10.0 * np.log10(far_mw[heard]))
+    return result(links, sensed)
 
 
-def far_loss_table(nodes: Nodes, cfg: SidelinkConfig) -> tuple[FloatArray, IntArray]:
-    """The far-link mean-loss table for the antenna heights of `nodes`, and each node's class."""
+def far_loss_tables(nodes: Nodes, cfg: SidelinkConfig) -> tuple[FloatArray, IntArray]:
+    """The far-link loss table for the antenna heights of `nodes`, and each node's class."""
     heights = np.unique(np.asarray(nodes.height_m, dtype=np.float64))
-    table = mean_loss_table(cfg.channel, tuple(heights.tolist()), cfg.interference_range_m + 1.0)
+    table = far_loss_table(cfg.channel, tuple(heights.tolist()), cfg.interference_range_m + 1.0)
     return table, np.searchsorted(heights, nodes.height_m).astype(np.int64)
 
 
 def _far_power_mw(nodes: Nodes, cfg: SidelinkConfig, node_tx: IntArray, rx: IntArray,
-                  dist_m: FloatArray, p_tx_m: FloatArray, p_rx_m: FloatArray) -> FloatArray:
-    """Mean received power of far links [mW]: `ChannelModel.mean_link_loss_db`, or behind a
-    building the urban NLOS loss with its 4 dB shadowing averaged in linear power."""
+                  dist_m: FloatArray, p_tx_m: FloatArray, p_rx_m: FloatArray,
+                  subframe_ms: IntArray) -> FloatArray:
+    """Received power of far links [mW]: `channel.far_link_loss_db` (one keyed log-normal draw
+    with the drawn channel's mean and variance), or behind a building the urban NLOS loss with
+    its own 4 dB shadowing draw (sim/radio/buildings.py)."""
     if len(rx) == 0:
         return np.empty(0)
     h_tx, h_rx = nodes.height_m[node_tx], nodes.height_m[rx]
-    table, hclass = far_loss_table(nodes, cfg)
-    loss = mean_loss_lookup_db(table, hclass[node_tx], hclass[rx], dist_m)
+    table, hclass = far_loss_tables(nodes, cfg)
+    loss = far_link_loss_db(cfg.channel, table, hclass[node_tx], hclass[rx], dist_m,
+                            nodes.key[node_tx], nodes.key[rx], subframe_ms)
     if cfg.buildings is not None:
-        blocked = cfg.buildings.blocked(p_tx_m, p_rx_m)
-        if blocked.any():
-            d3 = np.sqrt(dist_m[blocked] ** 2 + (h_tx[blocked] - h_rx[blocked]) ** 2)
-            a = np.log(10.0) / 10.0
-            loss[blocked] = (tr37885_urban_nlos_db(d3, cfg.channel.fc_ghz)
-                             - 0.5 * a * NLOS_SHADOWING_DB**2)
+        loss = cfg.buildings.apply(loss, p_tx_m, p_rx_m, h_tx, h_rx, nodes.key[node_tx],
+                                   nodes.key[rx], subframe_ms)
     dbm = nodes.tx_power_dbm[node_tx] + nodes.gain_dbi[node_tx] + nodes.gain_dbi[rx] - loss
     return 10.0 ** (dbm / 10.0)
 
@@ -294,14 +327,15 @@ def _evaluate_numba(
         xs, ys = BLER_CURVES[cfg.bler_curve]
     else:
         xs, ys = np.zeros(1), np.zeros(1)
-    t, r, d, dbm, sinr, reason, sci, grid, busy = fused.fused_links(
+    t, r, d, dbm, sinr, reason, sci, grid, busy, sensed = fused.fused_links(
         nodes, tx, sf0_ms, n_subframes, cfg, _movement_margin_m(nodes, n_subframes),
         noise_mw, noise_mw[1], (np.ascontiguousarray(xs), np.ascontiguousarray(ys)),
         (BLER_BELOW_CURVE, BLER_ABOVE_CURVE),
     )
     links = LinkResults(t, r, d, dbm, sinr, reason, sci)
     cbr = fused.cbr(grid, noise_mw[1], 10.0 ** (cfg.cbr_threshold_dbm / 10.0))
-    return BatchResult(links, cbr, grid, busy)
+    return BatchResult(links, cbr, grid, busy,
+                       sensed_far_links(*sensed) if cfg.link_range_m is not None else None)
 
 
 def wrapped_dx(dx_m: FloatArray, wrap_m: float | None) -> FloatArray:

@@ -317,7 +317,7 @@ class SpsScheduler:
         self.sensed_until_ms = t0_ms + result.power_mw.shape[0]
         own = tx.node < n_v
         self.record_own(slots[tx.node[own]], tx.subframe_ms[own])
-        links = result.links
+        links = result.sensing_links()
         if self.use_numba:
             n_sc = self.p.n_subchannels
             offset_db = np.zeros(n_sc + 1)  # PSSCH-RSRP per RE: minus 10 log10(REs per symbol)
