@@ -260,7 +260,8 @@ def _distance(xy, vel, r, ax, ay, shift, dt, r2, range_m, wrap_m):  # type: igno
     dxi = ax + shift - rx
     if dxi * dxi + dy * dy > r2 * (1.0 + 1e-9):
         return -1.0
-    d = math.hypot(_wrapped(ax - rx, wrap_m), dy)
+    dx = _wrapped(ax - rx, wrap_m)
+    d = math.sqrt(dx * dx + dy * dy)  # not hypot: libm's overflow-safe hypot costs ~10 ns
     return d if d <= range_m else -1.0
 
 
@@ -377,7 +378,8 @@ def _scan_tx(t, i, capacity, j, far_capacity, xy, vel, sxy, svel, height, txp_db
                         j += 1
                         continue
                     if i < capacity:
-                        travel = odo[a] + odo[r] + (speed[a] + speed[r]) * dt
+                        travel = (odo[a] + odo[r] + (speed[a] + speed[r]) * dt
+                                  if shadow_cell_m > 0.0 else 0.0)
                         loss = _link_loss_db(code, d, height[a], height[r], key[a], key[r],
                                              pre[a], pre[r], epoch, chan_key, fc_ghz, sigma_db,
                                              blocker_m, travel, shadow_cell_m, gud_weights)
