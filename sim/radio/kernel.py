@@ -22,9 +22,14 @@ links and, at 10,000 vehicles and a 1500 m range, ~135 M links per simulated sec
    O(tx^2 x rx)), then half-duplex, sensitivity, SCI and decoding (threshold or BLER curve with the
    keyed uniform of `decode_ok`), and the loss reason in the numpy path's precedence.
 
-Peak memory is the link outputs (~50 B/link) plus the grid. No cut beyond `interference_range_m` is
-applied: on TR 37.885 highway at 23 dBm a link at 1500 m still arrives ~2 dB (NLOSv mean) to 17 dB
-(LOS) above the 20-PRB noise floor, so nothing inside the range is negligible. Results agree with
+Peak memory is the link outputs (~50 B/link) plus the grid. By default no cut beyond
+`interference_range_m` is applied: on TR 37.885 highway at 23 dBm a link at 1500 m still arrives
+~2 dB (NLOSv mean) to 17 dB (LOS) above the 20-PRB noise floor, so nothing inside the range is
+negligible. `link_range_m` (`radio.link_range_m`) makes links beyond it *far*: one keyed
+log-normal draw from a per-distance table (`channel.far_loss_table`: the drawn channel's mean and
+variance of linear gain) instead of the LOS, blockage and shadowing draws, added to the grid after
+the exact links, then an SCI test for sensing (`_far_sci_pass`); no SINR, no decoding, no output
+row. Results agree with
 the scalar reference `sim.radio.reference` link for link (tests/test_sidelink.py,
 tests/test_radio_kernel.py); libm vs numpy's SIMD transcendental functions and the order of the
 grid sums differ in the last bits, so powers and SINRs agree with the numpy path to ~1e-12 dB, not
