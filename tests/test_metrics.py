@@ -33,3 +33,6 @@ def test_quantiles_and_ranges() -> None:
     gap = np.array([0, 10, 10, 10])
     assert range_at_prr(0.9, 20.0, gap, gap) == 80.0
     assert range_at_prr(0.9, 20.0, np.array([0, 10, 5, 10]), gap) == 40.0
+    # Nothing measured past 40 m (e.g. beyond radio.link_range_m): the range is no longer.
+    short = np.array([10, 10, 0, 0])
+    assert range_at_prr(0.9, 20.0, short, short) == 40.0

@@ -87,25 +87,74 @@ def test_far_links_interfere_with_their_mean_power_and_are_not_received(kernel_n
     exact = evaluate_batch(nodes, tx, 1000, 4, dataclasses.replace(cfg, link_range_m=None))
     near = evaluate_batch(nodes, tx, 1000, 4, cfg)
     assert near.links.distance_m.max() <= 300.0 < exact.links.distance_m.max()
-    far_share = exact.power_mw.sum() - near.power_mw.sum()
-    assert abs(far_share) < 0.5 * exact.power_mw.sum()  # same order: means, not zeros
     none = evaluate_batch(nodes, tx, 1000, 4, dataclasses.replace(
         cfg, link_range_m=None, interference_range_m=300.0))
-    assert near.power_mw.sum() > none.power_mw.sum()  # far links do interfere
+    # What far links add to the power grid: drawn one by one (exact) or one log-normal each
+    # (same mean): the same order of magnitude, and not nothing.
+    far_exact = exact.power_mw.sum() - none.power_mw.sum()
+    far_drawn = near.power_mw.sum() - none.power_mw.sum()
+    assert far_exact > 0 and 0.3 < far_drawn / far_exact < 3.0
     # Far SCIs are heard for sensing (SPS exclusion) but never received.
     assert near.sensed is not None and len(near.sensed.tx) > 0
-    assert np.all(near.sensed.distance_m > 300.0) and np.all(near.sensed.sci_ok)
+    assert np.all(near.sensed.distance_m > 300.0)
     assert len(near.sensing_links().tx) == len(near.links.tx) + len(near.sensed.tx)
 
 
-def test_kernel_reruns_are_byte_identical() -> None:
+def _digest(res) -> str:  # type: ignore[no-untyped-def]
+    import hashlib
+
+    h = hashlib.sha256()
+    for part in (res.links, res.sensed):
+        if part is not None:
+            for f in dataclasses.fields(part):
+                h.update(np.ascontiguousarray(getattr(part, f.name)).tobytes())
+    h.update(res.power_mw.tobytes())
+    h.update(res.cbr.tobytes())
+    return h.hexdigest()
+
+
+@pytest.mark.parametrize("link_range", [None, 400.0])
+def test_kernel_reruns_are_byte_identical(link_range: float | None) -> None:
     nodes, tx = random_world(3, 60, 90, 10, 5)
-    cfg = config("tr37885-highway", "bler", 5, None)
+    cfg = dataclasses.replace(config("tr37885-highway", "bler", 5, None), link_range_m=link_range)
+    kernel._LINKS_HINT[:] = [0, 0]  # first call: buffers too small, one retry
     r1 = evaluate_batch(nodes, tx, 1000, 10, cfg)
+    kernel._LINKS_HINT[:] = [10**6, 10**6]  # oversized buffers, sliced
     r2 = evaluate_batch(nodes, tx, 1000, 10, cfg)
-    for f in dataclasses.fields(r1.links):
-        assert getattr(r1.links, f.name).tobytes() == getattr(r2.links, f.name).tobytes()
-    assert r1.power_mw.tobytes() == r2.power_mw.tobytes() and r1.cbr.tobytes() == r2.cbr.tobytes()
+    assert len(r1.links.tx) > 1024  # the retry really happened
+    assert _digest(r1) == _digest(r2)
+
+
+PARALLEL_SCRIPT = """
+import dataclasses, sys
+sys.path.insert(0, {root!r})
+from sim.radio import kernel
+from sim.radio.sidelink import evaluate_batch
+from tests.test_radio_kernel import _digest
+from tests.test_sidelink import config, random_world
+assert kernel.PARALLEL
+nodes, tx = random_world(3, 60, 90, 10, 5)
+cfg = dataclasses.replace(config("tr37885-highway", "bler", 5, None), link_range_m={lr!r})
+print(_digest(evaluate_batch(nodes, tx, 1000, 10, cfg)))
+"""
+
+
+def test_parallel_kernel_gives_the_serial_bytes() -> None:
+    """`V2XSIM_NUMBA_PARALLEL=1` (counting pass, per-transmission slices, threaded passes) gives
+    the serial kernel's bytes, with far links too."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = str(Path(__file__).resolve().parents[1])
+    nodes, tx = random_world(3, 60, 90, 10, 5)
+    cfg = dataclasses.replace(config("tr37885-highway", "bler", 5, None), link_range_m=400.0)
+    serial = _digest(evaluate_batch(nodes, tx, 1000, 10, cfg))
+    env = {**os.environ, "V2XSIM_NUMBA_PARALLEL": "1"}
+    out = subprocess.run([sys.executable, "-c", PARALLEL_SCRIPT.format(root=root, lr=400.0)],
+                         env=env, capture_output=True, text=True, check=True, cwd=root)
+    assert out.stdout.strip().splitlines()[-1] == serial
 
 
 def test_kernel_numpy_is_forced_and_unknown_kernel_rejected() -> None:

@@ -19,6 +19,8 @@ _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
 _M2 = np.uint64(0x94D049BB133111EB)
 _TWO53 = float(2**53)
+#: The largest float below 1: the hashed uniform of a normal draw never reaches 1 (quantile inf).
+_BELOW_ONE = float(np.nextafter(1.0, 0.0))
 
 
 def stream_key(name: str) -> int:
@@ -69,6 +71,8 @@ def hash_uniform(*keys: ArrayLike) -> NDArray[np.float64]:
 
 def hash_normal(*keys: ArrayLike) -> NDArray[np.float64]:
     """Standard normal draws that depend only on the keys: the inverse normal CDF (AS 241,
-    `sim.core.normal_quantile`) of one hashed uniform in (0, 1), midpoint of its 2^-53 cell."""
+    `sim.core.normal_quantile`) of one hashed uniform in (0, 1), near the midpoint of its 2^-53
+    cell (rounding in the upper half; the top cell, which would round to 1, is held below it)."""
     h = hash_keys(*keys)
-    return ppnd16(((h >> np.uint64(11)).astype(np.float64) + 0.5) / _TWO53)
+    p = ((h >> np.uint64(11)).astype(np.float64) + 0.5) / _TWO53
+    return ppnd16(np.minimum(p, _BELOW_ONE))

@@ -22,15 +22,16 @@ def prr_at(distance_m: float, bin_m: float, success: NDArray, samples: NDArray) 
 
 def range_at_prr(level: float, bin_m: float, success: NDArray, samples: NDArray) -> float | None:
     """Largest distance (bin upper edge) up to which every bin keeps PRR >= level; None without
-    samples. A value equal to the last bin's edge is only a lower bound (PRR never fell below).
-    Bins without samples (e.g. [0, 20 m) when no two nodes come that close) are no evidence
-    either way and are skipped."""
+    samples. Bins without samples (e.g. [0, 20 m) when no two nodes come that close) are no
+    evidence either way and are skipped; when no bin falls below, the range ends at the upper
+    edge of the last bin with samples (a lower bound: beyond it, e.g. past `radio.link_range_m`,
+    nothing was measured)."""
     if samples.sum() == 0:
         return None
     prr = prr_curve(success, samples)
     below = np.flatnonzero((samples > 0) & ~(prr >= level))
     if len(below) == 0:
-        return float(len(prr) * bin_m)
+        return float((np.flatnonzero(samples > 0)[-1] + 1) * bin_m)
     return float(below[0] * bin_m) if below[0] > 0 else 0.0
 
 

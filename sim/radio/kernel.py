@@ -107,6 +107,7 @@ _TAG_GUDMUNDSON = np.uint64(0x47554450)
 _TAG_FAR = np.uint64(0x464152)
 _ZERO = np.uint64(0)
 _LN10_OVER_10 = math.log(10.0) / 10.0
+_BELOW_ONE = float(np.nextafter(1.0, 0.0))
 _NQ_A, _NQ_B, _NQ_C, _NQ_D, _NQ_E, _NQ_F = (
     np.array(c) for c in (nq.NUM_CENTRAL, nq.DEN_CENTRAL, nq.NUM_NEAR, nq.DEN_NEAR, nq.NUM_FAR,
                           nq.DEN_FAR))
@@ -136,7 +137,7 @@ def _horner7(c, x):  # type: ignore[no-untyped-def]
 def _normal(h):  # type: ignore[no-untyped-def]
     """`hash_normal` of an already combined key h: AS 241 (`sim.core.normal_quantile.ppnd16`)
     of the hashed uniform, the same formula in the same order of operations."""
-    p = (float(h >> _S11) + 0.5) / _TWO53
+    p = min((float(h >> _S11) + 0.5) / _TWO53, _BELOW_ONE)
     q = p - 0.5
     if abs(q) <= nq.SPLIT_CENTRAL:
         r = 0.180625 - q * q
@@ -333,7 +334,7 @@ def _scan_tx(t, i, capacity, j, far_capacity, xy, vel, sxy, svel, height, txp_db
              shadow_cell_m, gud_weights, out_tx, out_rx, out_d, out_dbm, out_mw, far_tx, far_rx,
              far_mw, far_d):  # type: ignore[no-untyped-def]
     """The links of transmission t: exact ones (within `near_m`) written from output row i while
-    rows < capacity remain, far ones (mean power only) from far row j; returns the rows after its
+    rows < capacity remain, far ones (one log-normal draw) from far row j; returns the rows after its
     last links (counted on past the capacities, so the caller can size a retry)."""
     n_img = 3 if wrap_m > 0.0 else 1
     r2 = range_m * range_m
@@ -591,7 +592,7 @@ def fused_links(nodes, tx, sf0_ms: int, n_subframes: int, cfg, margin_m: float, 
         shadow_cell_m = 0.0
         gud_weights = np.zeros(1)
     near_m = rng if cfg.link_range_m is None else float(cfg.link_range_m)
-    if near_m < rng:  # far links: the mean-loss table of the heights in use
+    if near_m < rng:  # far links: the log-normal table of the antenna heights in use
         heights = np.unique(np.asarray(nodes.height_m, dtype=np.float64))
         far_table = far_loss_table(ch, tuple(heights.tolist()), rng + 1.0)
         hclass = np.searchsorted(heights, nodes.height_m).astype(np.int64)

@@ -44,7 +44,7 @@ def _position(nodes: Nodes, row: int, subframe_ms: int, sf0_ms: int) -> tuple[fl
 
 
 def is_far(cfg: SidelinkConfig, distance_m: float) -> bool:
-    """Beyond `link_range_m`: the link only adds its mean power as interference."""
+    """Beyond `link_range_m`: the link interferes (one log-normal draw) but is not received."""
     return cfg.link_range_m is not None and distance_m > cfg.link_range_m
 
 

@@ -51,8 +51,9 @@ class SidelinkConfig:
     kernel: str = "auto"  # "numba" (sim.radio.kernel), "numpy" (this module), "auto": numba if installed
     buildings: Any = None  # sim.radio.buildings.Buildings: urban NLOS behind buildings (numpy path)
     #: Links up to this distance are evaluated one by one (draws, SINR, decoding, sensing); longer
-    #: ones up to `interference_range_m` only add their mean received power
-    #: (`ChannelModel.mean_link_loss_db`) to interference and S-RSSI. None: every link exact.
+    #: ones up to `interference_range_m` get one keyed log-normal draw (`channel.far_link_loss_db`)
+    #: that adds to interference and S-RSSI, and an SCI test for sensing; they are never
+    #: received. None: every link exact.
     link_range_m: float | None = None
 
 

@@ -68,7 +68,7 @@ class SpsParams:
     candidate_fraction: float = 0.2
     sensing_window_ms: int = 1000
     rssi_ranking: bool = True  # LTE Mode 4; False = NR Mode 2 (random among remaining)
-    # NR Mode 2 per-priority X (TS 38.321 §5.22.1.1, `sl-TxPercentageList`): the share of
+    # NR Mode 2 per-priority X (TS 38.214 §8.1.4; `sl-TxPercentageList` of TS 38.331): the share of
     # candidates that must remain for a packet of priority 1..8 (index priority - 1); None: the
     # single `candidate_fraction` for every priority (LTE Mode 4 always uses 20 %).
     candidate_fraction_by_priority: tuple[float, ...] | None = None

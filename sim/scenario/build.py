@@ -354,11 +354,12 @@ def _radio(spec: ScenarioSpec, rng: RngTree, source: str) -> tuple[SidelinkConfi
 
 def priority_by_type(p: MessagePrioritySpec) -> NDArray[np.int64]:
     """SL priority per `MsgType` code (the medium's look-up for each packet)."""
-    out = np.empty(len(MsgType), np.int64)
-    for t, v in ((MsgType.BSM, p.bsm), (MsgType.SPAT, p.spat), (MsgType.MAP, p.map),
-                 (MsgType.RSI, p.rsi), (MsgType.RSM, p.rsm)):
-        out[t] = v
-    return out
+    by_type = {MsgType.BSM: p.bsm, MsgType.SPAT: p.spat, MsgType.MAP: p.map, MsgType.RSI: p.rsi,
+               MsgType.RSM: p.rsm}
+    missing = set(MsgType) - set(by_type)
+    if missing:  # a new message type must get a priority here
+        raise ValueError(f"no SL priority for {sorted(m.name for m in missing)}")
+    return np.array([by_type[t] for t in sorted(MsgType)], dtype=np.int64)
 
 
 def make_scheduler(spec: ScenarioSpec, cfg: SidelinkConfig, rng: RngTree) -> RandomScheduler | SpsScheduler:

@@ -250,7 +250,8 @@ class SchedulerSpec(Spec):
         Annotated[list[Literal[0.2, 0.35, 0.5]], Field(min_length=8, max_length=8)] | None
     ) = Field(
         default=None,
-        description="sps-nr only: X per SL priority 1..8 (TS 38.321 sl-TxPercentageList, "
+        description="sps-nr only: X per SL priority 1..8 (TS 38.214 §8.1.4, sl-TxPercentageList "
+        "of TS 38.331; the per-priority RSRP thresholds sl-Thres-RSRP-List are not modelled), "
         "20/35/50 %), e.g. [0.2, 0.2, 0.35, 0.35, 0.5, 0.5, 0.5, 0.5]; a packet's priority comes "
         "from `priorities`. Default: candidate_fraction for every priority",
     )
@@ -319,11 +320,12 @@ class RadioSpec(Spec):
     )
     link_range_m: Annotated[float, Field(ge=50.0, le=10_000.0)] | None = Field(
         default=None,
-        description="Links up to this distance are evaluated one by one (channel draws, SINR, "
-        "decoding, SCI sensing); longer ones, up to interference_range_m, only add their mean "
-        "received power (path loss averaged over LOS/NLOSv, blockage and shadowing in linear "
-        "power) to interference, S-RSSI and CBR: they are never decoded, so PRR bins beyond it "
-        "stay empty and SPS does not exclude their resources. Default: every link exact. "
+        description="Links up to this distance are evaluated one by one (LOS, blockage and "
+        "shadowing draws, SINR, decoding); longer ones, up to interference_range_m, get one "
+        "keyed log-normal draw with the same mean and variance of linear gain, add it to "
+        "interference, S-RSSI and CBR and have their SCI sensed (SPS excludes their "
+        "resources), but are never received, so PRR bins beyond it stay empty. With Gudmundson "
+        "shadowing far links still draw per coherence epoch. Default: every link exact. "
         "A speed/fidelity trade-off for dense scenarios (README: Benchmarks)",
     )
     cbr_threshold_dbm: Annotated[float, Field(ge=-120.0, le=-40.0)] = Field(
