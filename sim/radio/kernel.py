@@ -26,8 +26,9 @@ Peak memory is the link outputs (~50 B/link) plus the grid. By default no cut be
 `interference_range_m` is applied: on TR 37.885 highway at 23 dBm a link at 1500 m still arrives
 ~2 dB (NLOSv mean) to 17 dB (LOS) above the 20-PRB noise floor, so nothing inside the range is
 negligible. `link_range_m` (`radio.link_range_m`) makes links beyond it *far*: one keyed
-log-normal draw from a per-distance table (`channel.far_loss_table`: the drawn channel's mean and
-variance of linear gain) instead of the LOS, blockage and shadowing draws, added to the grid after
+log-normal draw given the link's LOS state from a per-distance table (`channel.far_loss_table`: the
+drawn channel's mean and variance of linear gain per state) instead of the blockage and shadowing
+draws, added to the grid after
 the exact links, then an SCI test for sensing (`_far_sci_pass`); no SINR, no decoding, no output
 row. Results agree with
 the scalar reference `sim.radio.reference` link for link (tests/test_sidelink.py,
@@ -368,14 +369,18 @@ def _scan_tx(t, i, capacity, j, far_capacity, xy, vel, sxy, svel, height, txp_db
                             k = min(int(math.floor(x)), far_table.shape[2] - 2)
                             frac = x - k
                             ca, cr = hclass[a], hclass[r]
-                            med = far_table[ca, cr, k, 0] + frac * (far_table[ca, cr, k + 1, 0]
-                                                                    - far_table[ca, cr, k, 0])
-                            sig = far_table[ca, cr, k, 1] + frac * (far_table[ca, cr, k + 1, 1]
-                                                                    - far_table[ca, cr, k, 1])
                             hi_key = max(key[a], key[r])
                             link = _splitmix64(_splitmix64(
                                 (pre[a] if key[a] < key[r] else pre[r]) ^ hi_key) ^ epoch)
-                            loss = med + sig * _normal(_splitmix64(_splitmix64(link) ^ _TAG_FAR))
+                            mixed = _splitmix64(link)
+                            p_los = far_table[ca, cr, k, 0] + frac * (
+                                far_table[ca, cr, k + 1, 0] - far_table[ca, cr, k, 0])
+                            c = 1 if _uniform(_splitmix64(mixed ^ _TAG_LOS)) < p_los else 3
+                            med = far_table[ca, cr, k, c] + frac * (
+                                far_table[ca, cr, k + 1, c] - far_table[ca, cr, k, c])
+                            sig = far_table[ca, cr, k, c + 1] + frac * (
+                                far_table[ca, cr, k + 1, c + 1] - far_table[ca, cr, k, c + 1])
+                            loss = med + sig * _normal(_splitmix64(mixed ^ _TAG_FAR))
                             far_tx[j] = t
                             far_rx[j] = r
                             far_d[j] = d
@@ -597,7 +602,7 @@ def fused_links(nodes, tx, sf0_ms: int, n_subframes: int, cfg, margin_m: float, 
         far_table = far_loss_table(ch, tuple(heights.tolist()), rng + 1.0)
         hclass = np.searchsorted(heights, nodes.height_m).astype(np.int64)
     else:
-        far_table, hclass = np.zeros((1, 1, 2, 2)), np.zeros(n_nodes, np.int64)
+        far_table, hclass = np.zeros((1, 1, 2, 5)), np.zeros(n_nodes, np.int64)
     geo = (xy, vel, sxy, svel, np.ascontiguousarray(nodes.height_m, dtype=np.float64),
            np.ascontiguousarray(nodes.tx_power_dbm, dtype=np.float64),
            np.ascontiguousarray(nodes.gain_dbi, dtype=np.float64), key,
