@@ -331,12 +331,12 @@ def _count_pairs(xy, vel, sxy, svel, tx_node, tx_sf, sf0, range_m, cell_m, wrap_
 @_njit()
 def _scan_tx(t, i, capacity, j, far_capacity, xy, vel, sxy, svel, height, txp_dbm, gain_dbi, key,
              pre, tx_node, tx_sf, sf0, range_m, cell_m, wrap_m, order, skeys, ox, oy, width,
-             near_m, far_table, far_step_m, hclass, code, chan_key, fc_ghz, sigma_db, coherence_ms, blocker_m, odo, speed,
-             shadow_cell_m, gud_weights, out_tx, out_rx, out_d, out_dbm, out_mw, far_tx, far_rx,
-             far_mw, far_d):  # type: ignore[no-untyped-def]
+             near_m, far_table, far_step_m, hclass, code, chan_key, fc_ghz, sigma_db,
+             coherence_ms, blocker_m, odo, speed, shadow_cell_m, gud_weights, out_tx, out_rx,
+             out_d, out_dbm, out_mw, far_tx, far_rx, far_mw, far_d):  # type: ignore[no-untyped-def]
     """The links of transmission t: exact ones (within `near_m`) written from output row i while
-    rows < capacity remain, far ones (one log-normal draw) from far row j; returns the rows after its
-    last links (counted on past the capacities, so the caller can size a retry)."""
+    rows < capacity remain, far ones (one log-normal draw) from far row j; returns the rows after
+    its last links (counted on past the capacities, so the caller can size a retry)."""
     n_img = 3 if wrap_m > 0.0 else 1
     r2 = range_m * range_m
     a = tx_node[t]
@@ -426,9 +426,9 @@ def _channel_pass(xy, vel, sxy, svel, height, txp_dbm, gain_dbi, key, pre, tx_no
 @_njit()
 def _channel_serial(xy, vel, sxy, svel, height, txp_dbm, gain_dbi, key, pre, tx_node, tx_sf, sf0,
                     range_m, cell_m, wrap_m, order, skeys, ox, oy, width, near_m, far_table,
-                    far_step_m, hclass, code, chan_key, fc_ghz, sigma_db, coherence_ms, blocker_m, odo, speed, shadow_cell_m,
-                    gud_weights, out_tx, out_rx, out_d, out_dbm, out_mw, far_tx, far_rx,
-                    far_mw, far_d):  # type: ignore[no-untyped-def]
+                    far_step_m, hclass, code, chan_key, fc_ghz, sigma_db, coherence_ms, blocker_m,
+                    odo, speed, shadow_cell_m, gud_weights, out_tx, out_rx, out_d, out_dbm, out_mw,
+                    far_tx, far_rx, far_mw, far_d):  # type: ignore[no-untyped-def]
     """Serial build: one pass appends every transmission's links (no counting pass); returns the
     numbers of exact and far links, which exceed the buffers' lengths when they were too small."""
     i = 0

@@ -295,9 +295,9 @@ def far_loss_tables(nodes: Nodes, cfg: SidelinkConfig) -> tuple[FloatArray, IntA
 def _far_power_mw(nodes: Nodes, cfg: SidelinkConfig, node_tx: IntArray, rx: IntArray,
                   dist_m: FloatArray, p_tx_m: FloatArray, p_rx_m: FloatArray,
                   subframe_ms: IntArray) -> FloatArray:
-    """Received power of far links [mW]: `channel.far_link_loss_db` (one keyed log-normal draw
-    with the drawn channel's mean and variance), or behind a building the urban NLOS loss with
-    its own 4 dB shadowing draw (sim/radio/buildings.py)."""
+    """Received power of far links [mW]: `channel.far_link_loss_db` (the LOS state, then one keyed
+    log-normal draw with that state's mean and variance of linear gain), or behind a building
+    the urban NLOS loss with its own 4 dB shadowing draw (sim/radio/buildings.py)."""
     if len(rx) == 0:
         return np.empty(0)
     h_tx, h_rx = nodes.height_m[node_tx], nodes.height_m[rx]

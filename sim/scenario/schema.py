@@ -321,8 +321,9 @@ class RadioSpec(Spec):
     link_range_m: Annotated[float, Field(ge=50.0, le=10_000.0)] | None = Field(
         default=None,
         description="Links up to this distance are evaluated one by one (LOS, blockage and "
-        "shadowing draws, SINR, decoding); longer ones, up to interference_range_m, get one "
-        "keyed log-normal draw with the same mean and variance of linear gain, add it to "
+        "shadowing draws, SINR, decoding); longer ones, up to interference_range_m, keep their "
+        "LOS state and get one keyed log-normal draw with that state's mean and variance of "
+        "linear gain, add it to "
         "interference, S-RSSI and CBR and have their SCI sensed (SPS excludes their "
         "resources), but are never received, so PRR bins beyond it stay empty. With Gudmundson "
         "shadowing far links still draw per coherence epoch. Default: every link exact. "
