@@ -36,3 +36,17 @@ def test_quantiles_and_ranges() -> None:
     # Nothing measured past 40 m (e.g. beyond radio.link_range_m): the range is no longer.
     short = np.array([10, 10, 0, 0])
     assert range_at_prr(0.9, 20.0, short, short) == 40.0
+
+
+def test_link_range_bounds_the_reported_prr_range(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """With radio.link_range_m, nothing is measured beyond it: the PRR range ends there and is
+    reported as a lower bound (range_limit_m), not as a fall below the level."""
+    from sim.runner import run_scenario
+    from sim.scenario.loader import load_scenario
+    from tests.conftest import tiny_scenario
+
+    path = tiny_scenario(tmp_path, radio={"link_range_m": 200.0})
+    prr = run_scenario(load_scenario(str(path)), tmp_path / "run").summary["messages"]["prr"]
+    assert prr["range_limit_m"] == 200.0
+    assert prr["range_at_0.9_m"] is not None and prr["range_at_0.9_m"] <= 200.0
+    assert prr["at_300m"] is None

@@ -173,7 +173,10 @@ class RadioRecorder:
             | {
                 "range_at_0.9_m": range_at_prr(0.9, self.bin_m, s, n),
                 "range_at_0.95_m": range_at_prr(0.95, self.bin_m, s, n),
-                "range_limit_m": self.n_bins * self.bin_m,  # ranges equal to this are lower bounds
+                # Ranges equal to this are lower bounds: the upper edge of the last bin measured
+                # (the histogram's end, or less, e.g. with radio.link_range_m).
+                "range_limit_m": float((np.flatnonzero(n > 0)[-1] + 1) * self.bin_m)
+                if total else self.n_bins * self.bin_m,
             },
             "rsu_uplink_prr": {
                 f"at_{int(d)}m": _round(prr_at(d, self.bin_m, self.rsu_success, self.rsu_samples))

@@ -250,9 +250,10 @@ class SchedulerSpec(Spec):
         Annotated[list[Literal[0.2, 0.35, 0.5]], Field(min_length=8, max_length=8)] | None
     ) = Field(
         default=None,
-        description="sps-nr only: X per SL priority 1..8 (TS 38.214 §8.1.4, sl-TxPercentageList "
-        "of TS 38.331; the per-priority RSRP thresholds sl-Thres-RSRP-List are not modelled), "
-        "20/35/50 %), e.g. [0.2, 0.2, 0.35, 0.35, 0.5, 0.5, 0.5, 0.5]; a packet's priority comes "
+        description="sps-nr only: exactly 8 values, X per SL priority 1..8 (TS 38.214 §8.1.4, "
+        "sl-TxPercentageList of TS 38.331; the per-priority RSRP thresholds sl-Thres-RSRP-List "
+        "are not modelled); each 0.2, 0.35 or 0.5, e.g. [0.2, 0.2, 0.35, 0.35, 0.5, 0.5, 0.5, "
+        "0.5]; a packet's priority comes "
         "from `priorities`. Default: candidate_fraction for every priority",
     )
     priorities: MessagePrioritySpec = Field(default_factory=lambda: MessagePrioritySpec())
@@ -261,8 +262,8 @@ class SchedulerSpec(Spec):
     def _per_priority_x_is_nr(self) -> SchedulerSpec:
         if self.candidate_fraction_by_priority is not None and self.kind != "sps-nr":
             raise ValueError(
-                "candidate_fraction_by_priority is NR Mode 2 (kind: sps-nr); LTE Mode 4 "
-                f"(kind: {self.kind}) uses the single candidate_fraction"
+                "candidate_fraction_by_priority is NR Mode 2 only (kind: sps-nr); "
+                f"kind {self.kind} does not use it (LTE Mode 4 has the single candidate_fraction)"
             )
         return self
     sensing_window_ms: Annotated[int, Field(ge=100, le=1100)] = 1000
