@@ -20,7 +20,7 @@ _M1 = np.uint64(0xBF58476D1CE4E5B9)
 _M2 = np.uint64(0x94D049BB133111EB)
 _TWO53 = float(2**53)
 #: The largest float below 1: the hashed uniform of a normal draw never reaches 1 (quantile inf).
-_BELOW_ONE = float(np.nextafter(1.0, 0.0))
+BELOW_ONE = float(np.nextafter(1.0, 0.0))
 
 
 def stream_key(name: str) -> int:
@@ -75,4 +75,4 @@ def hash_normal(*keys: ArrayLike) -> NDArray[np.float64]:
     cell (rounding in the upper half; the top cell, which would round to 1, is held below it)."""
     h = hash_keys(*keys)
     p = ((h >> np.uint64(11)).astype(np.float64) + 0.5) / _TWO53
-    return ppnd16(np.minimum(p, _BELOW_ONE))
+    return ppnd16(np.minimum(p, BELOW_ONE))

@@ -52,7 +52,7 @@ import os
 import numpy as np
 
 from sim.core import normal_quantile as nq
-from sim.core.rng import hash_keys
+from sim.core.rng import BELOW_ONE, hash_keys
 from sim.radio.channel import (
     FAR_TABLE_STEP_M,
     GUDMUNDSON_CELLS_PER_DCORR,
@@ -108,7 +108,6 @@ _TAG_GUDMUNDSON = np.uint64(0x47554450)
 _TAG_FAR = np.uint64(0x464152)
 _ZERO = np.uint64(0)
 _LN10_OVER_10 = math.log(10.0) / 10.0
-_BELOW_ONE = float(np.nextafter(1.0, 0.0))
 _NQ_A, _NQ_B, _NQ_C, _NQ_D, _NQ_E, _NQ_F = (
     np.array(c) for c in (nq.NUM_CENTRAL, nq.DEN_CENTRAL, nq.NUM_NEAR, nq.DEN_NEAR, nq.NUM_FAR,
                           nq.DEN_FAR))
@@ -138,7 +137,7 @@ def _horner7(c, x):  # type: ignore[no-untyped-def]
 def _normal(h):  # type: ignore[no-untyped-def]
     """`hash_normal` of an already combined key h: AS 241 (`sim.core.normal_quantile.ppnd16`)
     of the hashed uniform, the same formula in the same order of operations."""
-    p = min((float(h >> _S11) + 0.5) / _TWO53, _BELOW_ONE)
+    p = min((float(h >> _S11) + 0.5) / _TWO53, BELOW_ONE)
     q = p - 0.5
     if abs(q) <= nq.SPLIT_CENTRAL:
         r = 0.180625 - q * q
@@ -289,45 +288,6 @@ def _cells(xy, cell_m):  # type: ignore[no-untyped-def]
     return order, keys[order], ox, oy, width
 
 
-@_njit(parallel=True)
-def _count_pairs(xy, vel, sxy, svel, tx_node, tx_sf, sf0, range_m, cell_m, wrap_m, order, skeys,
-                 ox, oy, width, near_m):  # type: ignore[no-untyped-def]
-    """Per transmission: receivers within `near_m` (exact links) and beyond it (far ones)."""
-    m = len(tx_node)
-    counts = np.zeros(m, np.int64)
-    far = np.zeros(m, np.int64)
-    n_img = 3 if wrap_m > 0.0 else 1
-    r2 = range_m * range_m
-    for t in prange(m):
-        a = tx_node[t]
-        dt = (tx_sf[t] - sf0) / 1000.0
-        ax = xy[a, 0] + vel[a, 0] * dt
-        ay = xy[a, 1] + vel[a, 1] * dt
-        c = 0
-        f = 0
-        for img in range(n_img):
-            shift = 0.0 if img == 0 else (-wrap_m if img == 1 else wrap_m)
-            cx = int(math.floor((xy[a, 0] + shift - ox) / cell_m))
-            cy = int(math.floor((xy[a, 1] - oy) / cell_m))
-            for ddx in range(-1, 2):
-                for ddy in range(-1, 2):
-                    k = (cx + 1 + ddx) * width + (cy + 1 + ddy)
-                    lo = np.searchsorted(skeys, k, side="left")
-                    hi = np.searchsorted(skeys, k, side="right")
-                    for q in range(lo, hi):
-                        r = order[q]
-                        if r == a:
-                            continue
-                        d = _distance(sxy, svel, q, ax, ay, shift, dt, r2, range_m, wrap_m)
-                        if d > near_m:
-                            f += 1
-                        elif d >= 0.0:
-                            c += 1
-        counts[t] = c
-        far[t] = f
-    return counts, far
-
-
 @_njit()
 def _scan_tx(t, i, capacity, j, far_capacity, xy, vel, sxy, svel, height, txp_dbm, gain_dbi, key,
              pre, tx_node, tx_sf, sf0, range_m, cell_m, wrap_m, order, skeys, ox, oy, width,
@@ -421,6 +381,27 @@ def _channel_pass(xy, vel, sxy, svel, height, txp_dbm, gain_dbi, key, pre, tx_no
                  fc_ghz, sigma_db, coherence_ms,
                  blocker_m, odo, speed, shadow_cell_m, gud_weights, out_tx, out_rx, out_d,
                  out_dbm, out_mw, far_tx, far_rx, far_mw, far_d)
+
+
+@_njit(parallel=True)
+def _count_pairs(xy, vel, sxy, svel, height, txp_dbm, gain_dbi, key, pre, tx_node, tx_sf, sf0,
+                 range_m, cell_m, wrap_m, order, skeys, ox, oy, width, near_m, far_table,
+                 far_step_m, hclass, code, chan_key, fc_ghz, sigma_db, coherence_ms, blocker_m,
+                 odo, speed, shadow_cell_m, gud_weights, out_tx, out_rx, out_d, out_dbm, out_mw,
+                 far_tx, far_rx, far_mw, far_d):  # type: ignore[no-untyped-def]
+    """Per transmission: its exact and far links, counted by `_scan_tx` with no room to write
+    (the parallel build's first pass; empty output buffers)."""
+    m = len(tx_node)
+    counts = np.zeros(m, np.int64)
+    far = np.zeros(m, np.int64)
+    for t in prange(m):
+        counts[t], far[t] = _scan_tx(
+            t, 0, 0, 0, 0, xy, vel, sxy, svel, height, txp_dbm, gain_dbi, key, pre, tx_node,
+            tx_sf, sf0, range_m, cell_m, wrap_m, order, skeys, ox, oy, width, near_m, far_table,
+            far_step_m, hclass, code, chan_key, fc_ghz, sigma_db, coherence_ms, blocker_m, odo,
+            speed, shadow_cell_m, gud_weights, out_tx, out_rx, out_d, out_dbm, out_mw, far_tx,
+            far_rx, far_mw, far_d)
+    return counts, far
 
 
 @_njit()
@@ -612,8 +593,7 @@ def fused_links(nodes, tx, sf0_ms: int, n_subframes: int, cfg, margin_m: float, 
             int(ch.coherence_ms), float(ch.blocker_height_m), odo, speed, shadow_cell_m,
             gud_weights)
     if PARALLEL:
-        counts, far_counts = _count_pairs(xy, vel, sxy, svel, node, sf, sf0_ms, rng, cell_m, wrap,
-                                          order, skeys, ox, oy, width, near_m)
+        counts, far_counts = _count_pairs(*geo, *chan, *_link_buffers(0), *_far_buffers(0))
         offsets = np.zeros(len(node), np.int64)
         np.cumsum(counts[:-1], out=offsets[1:])
         far_offsets = np.zeros(len(node), np.int64)

@@ -205,7 +205,7 @@ def evaluate_batch(
     dist = np.hypot(wrapped_dx(p_tx[:, 0] - p_rx[:, 0], cfg.wrap_m), p_tx[:, 1] - p_rx[:, 1])
     keep = (dist <= cfg.interference_range_m) & (j_rx != node_tx)
     # Far links (beyond `link_range_m`): mean received power only, no draws, no outcome.
-    far = keep & (dist > cfg.link_range_m) if cfg.link_range_m is not None else keep & False
+    far = keep & (dist > (np.inf if cfg.link_range_m is None else cfg.link_range_m))
     far_tx, far_rx, dist_far = i_tx[far], j_rx[far], dist[far]
     far_mw = _far_power_mw(nodes, cfg, node_tx[far], far_rx, dist[far], p_tx[far], p_rx[far],
                            tx.subframe_ms[far_tx])
