@@ -50,3 +50,44 @@ def test_link_range_bounds_the_reported_prr_range(tmp_path) -> None:  # type: ig
     assert prr["range_limit_m"] == 200.0
     assert prr["range_at_0.9_m"] is not None and prr["range_at_0.9_m"] <= 200.0
     assert prr["at_300m"] is None
+
+
+def test_pir_forgets_pairs_silent_for_its_horizon() -> None:
+    """A pair whose last reception is PIR_MAX_MS older than the newest one starts afresh (no gap),
+    also after its entry was pruned from the table, and an active pair keeps its history."""
+    from sim.metrics.radio_recorder import PIR_MAX_MS
+
+    rec = RadioRecorder(20.0, 500.0, 0, [100.0])
+    rec._record_pir(np.array([1, 5]), np.array([2, 6]), np.array([100, 100]))
+    for k in range(1, 5):  # pair 5 -> 6 keeps receiving; 1 -> 2 falls silent
+        t = 100 + k * PIR_MAX_MS // 4
+        rec._record_pir(np.array([5]), np.array([6]), np.array([t]))
+    assert rec.pir_hist[PIR_MAX_MS // 4] == 4
+    rec._record_pir(np.array([1, 5]), np.array([2, 6]), np.array([PIR_MAX_MS + 200] * 2))
+    assert rec.pir_hist.sum() == 5  # 5 -> 6 got its fifth gap; 1 -> 2 was forgotten
+    rec._record_pir(np.array([1]), np.array([2]), np.array([PIR_MAX_MS + 300]))
+    assert rec.pir_hist[100] == 2  # 1 -> 2 counts again from its fresh reception
+
+
+def test_numba_tally_matches_numpy_columns() -> None:
+    """The recorder's numba pass adds exactly what the numpy version adds (random links)."""
+    from sim.metrics import recorder_kernel
+
+    rng = np.random.default_rng(4)
+    n_links, n_tx, n_nodes, n_bins = 5000, 300, 400, 25
+    sf = rng.integers(0, 100, n_tx)
+    cols = (rng.integers(0, n_tx, n_links), rng.integers(0, n_nodes, n_links),
+            rng.uniform(0, 700, n_links), rng.integers(0, 5, n_links).astype(np.int8),
+            rng.random(n_tx) < 0.8, rng.random(n_nodes) < 0.9, sf, sf - rng.uniform(0, 150, n_tx),
+            20.0)
+    out = []
+    for tally in (recorder_kernel.tally_links, recorder_kernel.tally_numpy):
+        acc = (np.zeros((5, n_bins), np.int64), np.zeros(n_bins, np.int64),
+               np.zeros(n_bins, np.int64), np.zeros(n_bins, np.int64), np.zeros(20000, np.int64))
+        near = np.empty(n_links, bool)
+        received = tally(*cols, *acc, 0.01, 100.0, near)
+        out.append((received, near, acc))
+    assert out[0][0] == out[1][0] > 0
+    assert np.array_equal(out[0][1], out[1][1]) and out[0][1].any()
+    for a, b in zip(out[0][2], out[1][2]):
+        assert np.array_equal(a, b)

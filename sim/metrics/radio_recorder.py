@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from sim.metrics import recorder_kernel
 from sim.metrics.kpi import prr_at, prr_curve, quantile_from_hist, range_at_prr
 from sim.radio.dcc import STATE_NAMES as DCC_STATE_NAMES
+from sim.radio.kernel import HAVE_NUMBA
 from sim.radio.medium import RadioBatch
 from sim.radio.sidelink import REASON_NAMES
 
@@ -43,6 +45,7 @@ class RadioRecorder:
         # PIR_RANGE_M, the time between consecutive successful receptions; last time per pair.
         self._pir_key = np.empty(0, np.int64)
         self._pir_last_ms = np.empty(0, np.int64)
+        self._pir_horizon_ms = -(1 << 62)  # pairs last heard at or before this are forgotten
         self.pir_hist = np.zeros(PIR_MAX_MS + 1, dtype=np.int64)
         self._cbr_window: tuple[int, float, int] = (-1, 0.0, 0)
         # Congestion control (only when on): vehicle-batches per DCC state, vehicle-ms, BSMs held.
@@ -63,25 +66,13 @@ class RadioRecorder:
         self.generated += b.generated
         self.dropped += b.dropped
         self.transmitted += int(counted_tx.sum())
-        keep = counted_tx[links.tx]
-        rx_vehicle = b.node_vehicle_id[links.rx] >= 0
-        ok = links.success
-        bins = (links.distance_m // self.bin_m).astype(np.int64)
-        in_range = bins < self.n_bins
-        v = keep & rx_vehicle & in_range
-        flat = links.reason[v].astype(np.int64) * self.n_bins + bins[v]
-        self.reasons += np.bincount(flat, minlength=self.reasons.size).reshape(self.reasons.shape)
-        self.samples += np.bincount(bins[v], minlength=self.n_bins)
-        r = keep & ~rx_vehicle & in_range
-        self.rsu_samples += np.bincount(bins[r], minlength=self.n_bins)
-        self.rsu_success += np.bincount(bins[r & ok], minlength=self.n_bins)
-        got = keep & ok & rx_vehicle
-        self.received += int(got.sum())
-        # Latency = end of the transmission subframe - generation time (access + 1 ms TTI).
-        latency_ms = tx.subframe_ms[links.tx[got]] + 1.0 - tx.gen_ms[links.tx[got]]
-        idx = np.minimum((latency_ms / LATENCY_BIN_MS).astype(np.int64), self.latency_hist.size - 1)
-        self.latency_hist += np.bincount(idx, minlength=self.latency_hist.size)
-        near = got & (links.distance_m <= PIR_RANGE_M)
+        near = np.empty(len(links.tx), np.bool_)
+        tally = recorder_kernel.tally_links if HAVE_NUMBA else recorder_kernel.tally_numpy
+        self.received += tally(
+            links.tx, links.rx, links.distance_m, links.reason, counted_tx,
+            b.node_vehicle_id >= 0, tx.subframe_ms, np.asarray(tx.gen_ms, np.float64), self.bin_m,
+            self.reasons, self.samples, self.rsu_samples, self.rsu_success, self.latency_hist,
+            LATENCY_BIN_MS, PIR_RANGE_M, near)
         self._record_pir(b.tx_vehicle_id[links.tx[near]], b.node_vehicle_id[links.rx[near]],
                          tx.subframe_ms[links.tx[near]] + 1)
         if b.dcc_state is not None:
@@ -115,20 +106,28 @@ class RadioRecorder:
         first[1:] = ~same
         k0, t0 = key[first], rx_ms[first]
         pos = np.minimum(np.searchsorted(self._pir_key, k0), max(len(self._pir_key) - 1, 0))
-        known = (self._pir_key[pos] == k0) if len(self._pir_key) else np.zeros(len(k0), bool)
+        # A pair whose last reception is PIR_MAX_MS older than the latest one is forgotten.
+        known = ((self._pir_key[pos] == k0) & (self._pir_last_ms[pos] > self._pir_horizon_ms)
+                 if len(self._pir_key) else np.zeros(len(k0), bool))
         gaps.append(t0[known] - self._pir_last_ms[pos[known]])
         gap = np.minimum(np.concatenate(gaps), PIR_MAX_MS)
         self.pir_hist += np.bincount(gap, minlength=self.pir_hist.size)
+        # The table stays sorted by pair: known pairs update in place, new ones are inserted
+        # (a few per batch), forgotten ones are dropped now and then (no re-sort per batch).
         last = np.ones(len(key), bool)
         last[:-1] = ~same
-        merged_key = np.concatenate([self._pir_key, key[last]])
-        merged_t = np.concatenate([self._pir_last_ms, rx_ms[last]])
-        order = np.lexsort((merged_t, merged_key))
-        merged_key, merged_t = merged_key[order], merged_t[order]
-        keep = np.ones(len(merged_key), bool)
-        keep[:-1] = merged_key[1:] != merged_key[:-1]  # latest per pair
-        keep &= merged_t > merged_t.max() - PIR_MAX_MS  # pairs silent for 10 s are forgotten
-        self._pir_key, self._pir_last_ms = merged_key[keep], merged_t[keep]
+        k1, t1 = key[last], rx_ms[last]  # the batch's latest reception per pair, later than all
+        at = np.searchsorted(self._pir_key, k1)
+        at_c = np.minimum(at, max(len(self._pir_key) - 1, 0))
+        hit = (self._pir_key[at_c] == k1) if len(self._pir_key) else np.zeros(len(k1), bool)
+        self._pir_last_ms[at_c[hit]] = t1[hit]
+        new = ~hit
+        self._pir_key = np.insert(self._pir_key, at[new], k1[new])
+        self._pir_last_ms = np.insert(self._pir_last_ms, at[new], t1[new])
+        self._pir_horizon_ms = max(self._pir_horizon_ms, int(t1.max()) - PIR_MAX_MS)
+        stale = self._pir_last_ms <= self._pir_horizon_ms
+        if 4 * int(stale.sum()) > len(stale):
+            self._pir_key, self._pir_last_ms = self._pir_key[~stale], self._pir_last_ms[~stale]
 
     def cbr_rows(self) -> list[tuple[float, float]]:
         """Mean CBR per 100 ms window, including the window still open."""

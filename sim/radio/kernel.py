@@ -405,25 +405,29 @@ def _count_pairs(xy, vel, sxy, svel, height, txp_dbm, gain_dbi, key, pre, tx_nod
 
 
 @_njit()
-def _channel_serial(xy, vel, sxy, svel, height, txp_dbm, gain_dbi, key, pre, tx_node, tx_sf, sf0,
-                    range_m, cell_m, wrap_m, order, skeys, ox, oy, width, near_m, far_table,
-                    far_step_m, hclass, code, chan_key, fc_ghz, sigma_db, coherence_ms, blocker_m,
-                    odo, speed, shadow_cell_m, gud_weights, out_tx, out_rx, out_d, out_dbm, out_mw,
-                    far_tx, far_rx, far_mw, far_d):  # type: ignore[no-untyped-def]
-    """Serial build: one pass appends every transmission's links (no counting pass); returns the
-    numbers of exact and far links, which exceed the buffers' lengths when they were too small."""
-    i = 0
-    j = 0
+def _channel_serial(t_start, i, j, xy, vel, sxy, svel, height, txp_dbm, gain_dbi, key, pre,
+                    tx_node, tx_sf, sf0, range_m, cell_m, wrap_m, order, skeys, ox, oy, width,
+                    near_m, far_table, far_step_m, hclass, code, chan_key, fc_ghz, sigma_db,
+                    coherence_ms, blocker_m, odo, speed, shadow_cell_m, gud_weights, out_tx,
+                    out_rx, out_d, out_dbm, out_mw, far_tx, far_rx, far_mw, far_d):  # type: ignore[no-untyped-def]
+    """Serial build: appends the links of transmissions t_start, t_start + 1, ... from rows i
+    (exact) and j (far) in one pass, and stops before a transmission whose links might not fit
+    (each has fewer than one per node); returns (next transmission, i, j) so that the caller
+    grows the buffers and resumes there instead of redoing the batch."""
     capacity = len(out_tx)
     far_capacity = len(far_tx)
-    for t in range(len(tx_node)):
+    n = len(xy)
+    need_far = near_m < range_m
+    for t in range(t_start, len(tx_node)):
+        if capacity - i < n or (need_far and far_capacity - j < n):
+            return t, i, j
         i, j = _scan_tx(t, i, capacity, j, far_capacity, xy, vel, sxy, svel, height, txp_dbm,
                         gain_dbi, key, pre, tx_node, tx_sf, sf0, range_m, cell_m, wrap_m, order,
                         skeys, ox, oy, width, near_m, far_table, far_step_m, hclass, code,
                         chan_key, fc_ghz, sigma_db,
                         coherence_ms, blocker_m, odo, speed, shadow_cell_m, gud_weights, out_tx,
                         out_rx, out_d, out_dbm, out_mw, far_tx, far_rx, far_mw, far_d)
-    return i, j
+    return len(tx_node), i, j
 
 
 @_njit()
@@ -539,6 +543,14 @@ def _far_buffers(n: int):  # type: ignore[no-untyped-def]
     return (np.empty(n, np.int64), np.empty(n, np.int64), np.empty(n), np.empty(n))
 
 
+def _grown(columns, used: int, size: int):  # type: ignore[no-untyped-def]
+    """The columns reallocated to `size` rows, their first `used` rows kept."""
+    grown = tuple(np.empty(size, c.dtype) for c in columns)
+    for g, c in zip(grown, columns):
+        g[:used] = c[:used]
+    return grown
+
+
 def fused_links(nodes, tx, sf0_ms: int, n_subframes: int, cfg, margin_m: float,  # type: ignore[no-untyped-def]
                 noise_mw: np.ndarray, sci_noise_mw: np.ndarray, curve: tuple[np.ndarray, np.ndarray],
                 bler_limits: tuple[float, float]):
@@ -602,14 +614,20 @@ def fused_links(nodes, tx, sf0_ms: int, n_subframes: int, cfg, margin_m: float, 
         out, far = _link_buffers(total), _far_buffers(far_total)
         _channel_pass(*geo, offsets, far_offsets, *chan, *out, *far)
     else:
-        # One pass into buffers sized from the last batch (+25 %); a batch that needs more is
-        # rerun once into buffers of its exact size (rare: batches change slowly).
-        out = _link_buffers(int(_LINKS_HINT[0] * 1.25) + 1024)
-        far = _far_buffers(int(_LINKS_HINT[1] * 1.25) + 1024 if near_m < rng else 0)
-        total, far_total = _channel_serial(*geo, *chan, *out, *far)
-        if total > len(out[0]) or far_total > len(far[0]):
-            out, far = _link_buffers(total), _far_buffers(far_total)
-            _channel_serial(*geo, *chan, *out, *far)
+        # One pass into buffers sized from the last batch (+25 %); when they fill up, they grow
+        # and the pass resumes at the next transmission (no batch is evaluated twice).
+        out = _link_buffers(int(_LINKS_HINT[0] * 1.25) + n_nodes + 1024)
+        far = _far_buffers(int(_LINKS_HINT[1] * 1.25) + n_nodes + 1024 if near_m < rng else 0)
+        t_next, total, far_total = 0, 0, 0
+        while True:
+            t_next, total, far_total = _channel_serial(t_next, total, far_total, *geo, *chan,
+                                                       *out, *far)
+            if t_next == len(node):
+                break
+            if len(out[0]) - total < n_nodes:
+                out = _grown(out, total, 2 * len(out[0]) + n_nodes)
+            if near_m < rng and len(far[0]) - far_total < n_nodes:
+                far = _grown(far, far_total, 2 * len(far[0]) + n_nodes)
         _LINKS_HINT[:] = [total, far_total]
         out = tuple(o[:total] for o in out)
         far = tuple(f[:far_total] for f in far)
