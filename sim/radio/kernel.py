@@ -200,18 +200,21 @@ def _link_loss_db(code, d2_m, h_tx, h_rx, key_a, key_b, pre_a, pre_b, epoch, cha
     else:
         dh = h_tx - h_rx
         d3 = max(math.sqrt(d2_m * d2_m + dh * dh), 3.0)
+        lg3 = math.log10(d3)
         if code == 0:
             if d2_m <= 475.0:
                 p_los = min(1.0, 2.1013e-6 * d2_m * d2_m - 0.002 * d2_m + 1.0193)
             else:
                 p_los = max(0.0, 0.54 - 0.001 * (d2_m - 475.0))
-            loss = 32.4 + 20.0 * math.log10(d3) + 20.0 * lf
+            loss = 32.4 + 20.0 * lg3 + 20.0 * lf
         else:
             p_los = min(1.0, 1.05 * math.exp(-0.0114 * d2_m))
-            loss = 38.77 + 16.7 * math.log10(d3) + 18.2 * lf
+            loss = 38.77 + 16.7 * lg3 + 18.2 * lf
         if not _uniform(_splitmix64(mixed ^ _TAG_LOS)) < p_los:
-            # TR 37.885 NLOSv blockage: A = max(0, N(mu, sigma)).
-            excess = max(0.0, 15.0 * math.log10(max(d2_m, 1.0)) - 41.0)
+            # TR 37.885 NLOSv blockage: A = max(0, N(mu, sigma)). Equal antenna heights (the
+            # usual V2V case) make d3 == d2 beyond 3 m: its log10 is the one already taken.
+            lg2 = lg3 if d3 == d2_m else math.log10(max(d2_m, 1.0))
+            excess = max(0.0, 15.0 * lg2 - 41.0)
             if h_tx > blocker_m and h_rx > blocker_m:
                 mu, sd = 0.0, 0.0
             elif h_tx < blocker_m and h_rx < blocker_m:
