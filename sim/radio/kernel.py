@@ -292,8 +292,8 @@ def _cells(xy, cell_m):  # type: ignore[no-untyped-def]
 
 
 @_njit()
-def _scan_tx(t, i, capacity, j, far_capacity, xy, vel, sxy, svel, height, txp_dbm, gain_dbi, key,
-             pre, tx_node, tx_sf, sf0, range_m, cell_m, wrap_m, order, skeys, ox, oy, width,
+def _scan_tx(t, i, capacity, j, far_capacity, sxy, svel, height, txp_dbm, gain_dbi, key,
+             pre, tx_node, tx_sf, sf0, range_m, cell_m, wrap_m, skeys, ox, oy, width,
              near_m, far_table, far_step_m, hclass, code, chan_key, fc_ghz, sigma_db,
              coherence_ms, blocker_m, odo, speed, shadow_cell_m, gud_weights, out_tx, out_rx,
              out_d, out_dbm, out_mw, far_tx, far_rx, far_mw, far_d):  # type: ignore[no-untyped-def]
@@ -306,19 +306,19 @@ def _scan_tx(t, i, capacity, j, far_capacity, xy, vel, sxy, svel, height, txp_db
     sf = tx_sf[t]
     dt = (sf - sf0) / 1000.0
     epoch = np.uint64(sf // coherence_ms)
-    ax = xy[a, 0] + vel[a, 0] * dt
-    ay = xy[a, 1] + vel[a, 1] * dt
+    ax = sxy[a, 0] + svel[a, 0] * dt
+    ay = sxy[a, 1] + svel[a, 1] * dt
     for img in range(n_img):
         shift = 0.0 if img == 0 else (-wrap_m if img == 1 else wrap_m)
-        cx = int(math.floor((xy[a, 0] + shift - ox) / cell_m))
-        cy = int(math.floor((xy[a, 1] - oy) / cell_m))
+        cx = int(math.floor((sxy[a, 0] + shift - ox) / cell_m))
+        cy = int(math.floor((sxy[a, 1] - oy) / cell_m))
         for ddx in range(-1, 2):
             for ddy in range(-1, 2):
                 k = (cx + 1 + ddx) * width + (cy + 1 + ddy)
                 lo = np.searchsorted(skeys, k, side="left")
                 hi = np.searchsorted(skeys, k, side="right")
                 for q in range(lo, hi):
-                    r = order[q]
+                    r = q  # nodes are numbered in cell order
                     if r == a:
                         continue
                     d = _distance(sxy, svel, q, ax, ay, shift, dt, r2, range_m, wrap_m)
@@ -368,8 +368,8 @@ def _scan_tx(t, i, capacity, j, far_capacity, xy, vel, sxy, svel, height, txp_db
 
 
 @_njit(parallel=True)
-def _channel_pass(xy, vel, sxy, svel, height, txp_dbm, gain_dbi, key, pre, tx_node, tx_sf, sf0,
-                  range_m, cell_m, wrap_m, order, skeys, ox, oy, width, near_m, far_table,
+def _channel_pass(sxy, svel, height, txp_dbm, gain_dbi, key, pre, tx_node, tx_sf, sf0,
+                  range_m, cell_m, wrap_m, skeys, ox, oy, width, near_m, far_table,
                   far_step_m, hclass, offsets,
                   far_offsets, code, chan_key, fc_ghz, sigma_db, coherence_ms, blocker_m, odo,
                   speed, shadow_cell_m, gud_weights, out_tx, out_rx, out_d, out_dbm, out_mw,
@@ -378,8 +378,8 @@ def _channel_pass(xy, vel, sxy, svel, height, txp_dbm, gain_dbi, key, pre, tx_no
     total = len(out_tx)
     far_total = len(far_tx)
     for t in prange(len(tx_node)):
-        _scan_tx(t, offsets[t], total, far_offsets[t], far_total, xy, vel, sxy, svel, height,
-                 txp_dbm, gain_dbi, key, pre, tx_node, tx_sf, sf0, range_m, cell_m, wrap_m, order,
+        _scan_tx(t, offsets[t], total, far_offsets[t], far_total, sxy, svel, height,
+                 txp_dbm, gain_dbi, key, pre, tx_node, tx_sf, sf0, range_m, cell_m, wrap_m,
                  skeys, ox, oy, width, near_m, far_table, far_step_m, hclass, code, chan_key,
                  fc_ghz, sigma_db, coherence_ms,
                  blocker_m, odo, speed, shadow_cell_m, gud_weights, out_tx, out_rx, out_d,
@@ -387,8 +387,8 @@ def _channel_pass(xy, vel, sxy, svel, height, txp_dbm, gain_dbi, key, pre, tx_no
 
 
 @_njit(parallel=True)
-def _count_pairs(xy, vel, sxy, svel, height, txp_dbm, gain_dbi, key, pre, tx_node, tx_sf, sf0,
-                 range_m, cell_m, wrap_m, order, skeys, ox, oy, width, near_m, far_table,
+def _count_pairs(sxy, svel, height, txp_dbm, gain_dbi, key, pre, tx_node, tx_sf, sf0,
+                 range_m, cell_m, wrap_m, skeys, ox, oy, width, near_m, far_table,
                  far_step_m, hclass, code, chan_key, fc_ghz, sigma_db, coherence_ms, blocker_m,
                  odo, speed, shadow_cell_m, gud_weights, out_tx, out_rx, out_d, out_dbm, out_mw,
                  far_tx, far_rx, far_mw, far_d):  # type: ignore[no-untyped-def]
@@ -399,8 +399,8 @@ def _count_pairs(xy, vel, sxy, svel, height, txp_dbm, gain_dbi, key, pre, tx_nod
     far = np.zeros(m, np.int64)
     for t in prange(m):
         counts[t], far[t] = _scan_tx(
-            t, 0, 0, 0, 0, xy, vel, sxy, svel, height, txp_dbm, gain_dbi, key, pre, tx_node,
-            tx_sf, sf0, range_m, cell_m, wrap_m, order, skeys, ox, oy, width, near_m, far_table,
+            t, 0, 0, 0, 0, sxy, svel, height, txp_dbm, gain_dbi, key, pre, tx_node,
+            tx_sf, sf0, range_m, cell_m, wrap_m, skeys, ox, oy, width, near_m, far_table,
             far_step_m, hclass, code, chan_key, fc_ghz, sigma_db, coherence_ms, blocker_m, odo,
             speed, shadow_cell_m, gud_weights, out_tx, out_rx, out_d, out_dbm, out_mw, far_tx,
             far_rx, far_mw, far_d)
@@ -408,8 +408,8 @@ def _count_pairs(xy, vel, sxy, svel, height, txp_dbm, gain_dbi, key, pre, tx_nod
 
 
 @_njit()
-def _channel_serial(t_start, i, j, xy, vel, sxy, svel, height, txp_dbm, gain_dbi, key, pre,
-                    tx_node, tx_sf, sf0, range_m, cell_m, wrap_m, order, skeys, ox, oy, width,
+def _channel_serial(t_start, i, j, sxy, svel, height, txp_dbm, gain_dbi, key, pre,
+                    tx_node, tx_sf, sf0, range_m, cell_m, wrap_m, skeys, ox, oy, width,
                     near_m, far_table, far_step_m, hclass, code, chan_key, fc_ghz, sigma_db,
                     coherence_ms, blocker_m, odo, speed, shadow_cell_m, gud_weights, out_tx,
                     out_rx, out_d, out_dbm, out_mw, far_tx, far_rx, far_mw, far_d):  # type: ignore[no-untyped-def]
@@ -419,13 +419,13 @@ def _channel_serial(t_start, i, j, xy, vel, sxy, svel, height, txp_dbm, gain_dbi
     grows the buffers and resumes there instead of redoing the batch."""
     capacity = len(out_tx)
     far_capacity = len(far_tx)
-    n = len(xy)
+    n = len(sxy)
     need_far = near_m < range_m
     for t in range(t_start, len(tx_node)):
         if capacity - i < n or (need_far and far_capacity - j < n):
             return t, i, j
-        i, j = _scan_tx(t, i, capacity, j, far_capacity, xy, vel, sxy, svel, height, txp_dbm,
-                        gain_dbi, key, pre, tx_node, tx_sf, sf0, range_m, cell_m, wrap_m, order,
+        i, j = _scan_tx(t, i, capacity, j, far_capacity, sxy, svel, height, txp_dbm,
+                        gain_dbi, key, pre, tx_node, tx_sf, sf0, range_m, cell_m, wrap_m,
                         skeys, ox, oy, width, near_m, far_table, far_step_m, hclass, code,
                         chan_key, fc_ghz, sigma_db,
                         coherence_ms, blocker_m, odo, speed, shadow_cell_m, gud_weights, out_tx,
@@ -577,15 +577,23 @@ def fused_links(nodes, tx, sf0_ms: int, n_subframes: int, cfg, margin_m: float, 
     key = np.ascontiguousarray(nodes.key, dtype=np.uint64)
     rng = float(cfg.interference_range_m)
     order, skeys, ox, oy, width = _cells(xy, cell_m)
-    # Positions in cell order: the candidate scans below read them sequentially.
-    sxy = np.ascontiguousarray(xy[order])
-    svel = np.ascontiguousarray(vel[order])
+    # The kernels number nodes in cell order, so the candidate scans, the receivers' columns and
+    # the power grid are read and written (nearly) sequentially; rows are mapped back at the end.
+    inv = np.empty(n_nodes, np.int64)
+    inv[order] = np.arange(n_nodes)
+    node_s = inv[node]
+
+    def sorted_col(col, dtype=np.float64):  # type: ignore[no-untyped-def]
+        return np.ascontiguousarray(np.asarray(col, dtype=dtype)[order])
+
+    sxy = sorted_col(xy)
+    svel = sorted_col(vel)
+    key_s = key[order]
     ch = cfg.channel
     sigma = 3.0 if ch.shadowing_sigma_db is None else float(ch.shadowing_sigma_db)
     if ch.correlated:  # Gudmundson shadowing: travel coordinates, cells, AR(1) weights
-        odo = (np.zeros(n_nodes) if nodes.odometer_m is None
-               else np.ascontiguousarray(nodes.odometer_m, dtype=np.float64))
-        speed = np.ascontiguousarray(np.hypot(vel[:, 0], vel[:, 1]))
+        odo = (np.zeros(n_nodes) if nodes.odometer_m is None else sorted_col(nodes.odometer_m))
+        speed = np.ascontiguousarray(np.hypot(svel[:, 0], svel[:, 1]))
         shadow_cell_m = ch.dcorr_m / GUDMUNDSON_CELLS_PER_DCORR
         gud_weights = np.ascontiguousarray(gudmundson_weights()[1])
     else:
@@ -596,14 +604,13 @@ def fused_links(nodes, tx, sf0_ms: int, n_subframes: int, cfg, margin_m: float, 
     if near_m < rng:  # far links: the log-normal table of the antenna heights in use
         heights = np.unique(np.asarray(nodes.height_m, dtype=np.float64))
         far_table = far_loss_table(ch, tuple(heights.tolist()), rng + 1.0)
-        hclass = np.searchsorted(heights, nodes.height_m).astype(np.int64)
+        hclass = sorted_col(np.searchsorted(heights, nodes.height_m), np.int64)
     else:
         far_table, hclass = np.zeros((1, 1, 2, 5)), np.zeros(n_nodes, np.int64)
-    geo = (xy, vel, sxy, svel, np.ascontiguousarray(nodes.height_m, dtype=np.float64),
-           np.ascontiguousarray(nodes.tx_power_dbm, dtype=np.float64),
-           np.ascontiguousarray(nodes.gain_dbi, dtype=np.float64), key,
-           hash_keys(np.uint64(ch.key), key), node, sf, sf0_ms, rng, cell_m, wrap, order, skeys,
-           ox, oy, width, near_m, far_table, FAR_TABLE_STEP_M, hclass)
+    geo = (sxy, svel, sorted_col(nodes.height_m), sorted_col(nodes.tx_power_dbm),
+           sorted_col(nodes.gain_dbi), key_s, hash_keys(np.uint64(ch.key), key_s), node_s, sf,
+           sf0_ms, rng, cell_m, wrap, skeys, ox, oy, width, near_m, far_table, FAR_TABLE_STEP_M,
+           hclass)
     chan = (PATHLOSS_CODES[ch.pathloss], np.uint64(ch.key), float(ch.fc_ghz), sigma,
             int(ch.coherence_ms), float(ch.blocker_height_m), odo, speed, shadow_cell_m,
             gud_weights)
@@ -637,25 +644,30 @@ def fused_links(nodes, tx, sf0_ms: int, n_subframes: int, cfg, margin_m: float, 
     out_tx, out_rx, out_d, out_dbm, out_mw = out
     grid = np.zeros((n_subframes, cfg.n_subchannels, n_nodes))
     busy = np.zeros((n_subframes, n_nodes), dtype=bool)
-    busy[sf - sf0_ms, node] = True
+    busy[sf - sf0_ms, node_s] = True
     _accumulate(out_tx, out_rx, out_mw, sf, start, nsub, sf0_ms, grid)
     _accumulate(far[0], far[1], far[2], sf, start, nsub, sf0_ms, grid)  # far: interference
     out_sinr = np.empty(total)
     out_reason = np.empty(total, np.int8)
     out_sci = np.empty(total, np.bool_)
     has_sens = cfg.sensitivity_dbm is not None
+    noise_s = np.ascontiguousarray(noise_mw[:, order])
+    sci_noise_s = sorted_col(sci_noise_mw)
     _sinr_pass(out_tx, out_rx, out_dbm, out_mw, sf, start, nsub,
-               np.ascontiguousarray(tx.packet_id, dtype=np.uint64), key, sf0_ms, grid, busy,
-               noise_mw, sci_noise_mw, cfg.decoding_mode == "bler", float(cfg.gamma_min_db),
+               np.ascontiguousarray(tx.packet_id, dtype=np.uint64), key_s, sf0_ms, grid, busy,
+               noise_s, sci_noise_s, cfg.decoding_mode == "bler", float(cfg.gamma_min_db),
                curve[0], curve[1], bler_limits[0], bler_limits[1],
                float(cfg.sensitivity_dbm) if has_sens else 0.0, has_sens,
                np.uint64(cfg.decode_key), float(cfg.min_sci_sinr_db), out_sinr, out_reason, out_sci)
     far_sci = np.empty(len(far[0]), np.bool_)
-    _far_sci_pass(far[0], far[1], far[2], sf, start, nsub, sf0_ms, grid, busy, sci_noise_mw,
+    _far_sci_pass(far[0], far[1], far[2], sf, start, nsub, sf0_ms, grid, busy, sci_noise_s,
                   float(cfg.min_sci_sinr_db),
                   10.0 ** (float(cfg.sensitivity_dbm) / 10.0) if has_sens else 0.0, has_sens,
                   far_sci)
     heard = np.flatnonzero(far_sci)
-    sensed = (far[0][heard], far[1][heard], far[3][heard],
+    sensed = (far[0][heard], order[far[1][heard]], far[3][heard],
               10.0 * np.log10(far[2][heard]))  # tx, rx, distance, rx dBm
+    out_rx = order[out_rx]
+    grid = np.ascontiguousarray(grid[:, :, inv])
+    busy = np.ascontiguousarray(busy[:, inv])
     return out_tx, out_rx, out_d, out_dbm, out_sinr, out_reason, out_sci, grid, busy, sensed
