@@ -101,7 +101,7 @@ def pytest_terminal_summary(terminalreporter) -> None:  # type: ignore[no-untype
     rows = tests_view.RESULTS
     if not rows:
         return
-    cols = ["vehicles", "kernel", "link_range_m", "links_per_s_wall", "real_time_factor",
+    cols = ["vehicles", "kernel", "link_range_m", "threads", "links_per_s_wall", "real_time_factor",
             "real_time_factor_cpu", "peak_traced_mb",
             "peak_rss_mb", "speedup_over_scalar_reference"]
     terminalreporter.write_sep("=", "radio scale (1 simulated second, full SPS + SINR)")

@@ -2,9 +2,9 @@
 
 Each round simulates 1 s of sidelink (50 batches of 20 ms, BSMs at 10 Hz, Mode 4 SPS with
 sensing) for N equipped vehicles spread over both carriageways of the airport expressway, moving
-at constant speed. Reported per size and radio kernel (numba fused kernel, numpy columns):
-link evaluations per wall second, real-time factor (wall, and CPU seconds of this process, which
-is steadier on a shared machine), peak memory (tracemalloc: numpy buffers; and
+at constant speed. Reported per size, radio kernel (numba fused kernel, numpy columns) and
+thread count of the kernels: link evaluations per wall second, real-time factor (wall, and CPU
+seconds of this process summed over its threads, which is steadier on a shared machine), peak memory (tracemalloc: numpy buffers; and
 the process's peak RSS over the measured second) and the speedup over the scalar reference
 (`sim.radio.reference`, timed in the same session by `reference_speed`); "links" are the
 links received one by one (with `radio.link_range_m` 500 the farther ones only interfere).
@@ -21,7 +21,7 @@ import tracemalloc
 import pytest
 
 from bench.conftest import RESULTS, peak_rss_mb, place_on_expressway, reset_peak_rss
-from sim.radio import kernel
+from sim.radio import kernel, threads
 from vehicles.table import VehicleTable
 
 pytestmark = pytest.mark.benchmark
@@ -55,17 +55,29 @@ def run_radio(world, table, seconds: float = 1.0) -> int:  # type: ignore[no-unt
     return links
 
 
-@pytest.mark.parametrize("kernel_name, link_range_m", [("numba", None), ("numba", 500.0),
-                                                       ("numpy", None)])
+@pytest.mark.parametrize("kernel_name, link_range_m, n_threads", [
+    ("numba", None, 1), ("numba", None, 2), ("numba", 500.0, 1), ("numba", 500.0, 2),
+    ("numpy", None, 1)])
 @pytest.mark.parametrize("n", [1_000, 5_000, 10_000])
 def test_sps_radio_scale(benchmark, reference_speed, n: int, kernel_name: str,  # type: ignore[no-untyped-def]
-                         link_range_m: float | None) -> None:
+                         link_range_m: float | None, n_threads: int) -> None:
     """`link_range_m` 500: links beyond 500 m (of the 1500 m interference range) are one
-    log-normal draw of interference each, not received (README: Benchmarks, fidelity)."""
+    log-normal draw of interference each, not received (README: Benchmarks, fidelity).
+    `n_threads`: the radio kernels' threads (`sim.radio.threads`; the default is every core)."""
     if kernel_name == "numba" and not kernel.HAVE_NUMBA:
         pytest.skip("numba not installed")
     if kernel_name == "numpy" and n > 5_000:
         pytest.skip("numpy path at 10,000: ~1 min and ~1.2 GB per simulated second")
+    before = threads.threads()
+    threads.set_threads(n_threads)
+    try:
+        _measure(benchmark, reference_speed, n, kernel_name, link_range_m, n_threads)
+    finally:
+        threads.set_threads(before)
+
+
+def _measure(benchmark, reference_speed, n: int, kernel_name: str,  # type: ignore[no-untyped-def]
+             link_range_m: float | None, n_threads: int) -> None:
     world, table = expressway_fleet(n, kernel_name=kernel_name, link_range_m=link_range_m)
     run_radio(world, table, 1.0)  # warm-up: the SPS sensing memory fills, reservations settle
     # Timed: wall and CPU seconds (the CPU figure is what this process got on a shared machine).
@@ -82,7 +94,7 @@ def test_sps_radio_scale(benchmark, reference_speed, n: int, kernel_name: str,  
     tracemalloc.stop()
     rss = peak_rss_mb()
     row = dict(
-        vehicles=n, kernel=kernel_name, link_range_m=link_range_m or "all",
+        vehicles=n, kernel=kernel_name, link_range_m=link_range_m or "all", threads=n_threads,
         links_per_sim_s=links,
         links_per_s_wall=round(links / wall_s), real_time_factor=round(1.0 / wall_s, 3),
         real_time_factor_cpu=round(1.0 / cpu_s, 3), peak_traced_mb=round(peak / 2**20, 1),

@@ -205,6 +205,12 @@ def _cmd_schema() -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    from sim.radio import threads
+
+    try:
+        threads.threads()  # V2XSIM_THREADS, read once, checked before any work
+    except ValueError as exc:
+        return _bad_input(str(exc))
     if args.command == "run":
         return _cmd_run(args)
     if args.command == "validate":

@@ -43,3 +43,17 @@ def test_bad_input_is_one_line_with_key_path_and_exit_2(
     assert main(args) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and key in err, err
+
+
+@pytest.mark.parametrize("value", ["0", "two", "-1"])
+def test_bad_thread_count_is_one_line_and_exit_2(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], value: str,
+) -> None:
+    from sim.radio import threads
+
+    monkeypatch.setenv("V2XSIM_THREADS", value)
+    monkeypatch.setitem(threads._state, "threads", None)  # read the environment again
+    assert main(["list"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "V2XSIM_THREADS must be a positive integer" in err, err
+    monkeypatch.setitem(threads._state, "threads", None)

@@ -125,36 +125,49 @@ def test_kernel_reruns_are_byte_identical(link_range: float | None) -> None:
     assert _digest(r1) == _digest(r2)
 
 
-PARALLEL_SCRIPT = """
-import dataclasses, sys
-sys.path.insert(0, {root!r})
-from sim.radio import kernel
-from sim.radio.sidelink import evaluate_batch
-from tests.test_radio_kernel import _digest
-from tests.test_sidelink import config, random_world
-assert kernel.PARALLEL
-nodes, tx = random_world(3, 60, 90, 10, 5)
-cfg = dataclasses.replace(config("tr37885-highway", "bler", 5, None), link_range_m={lr!r})
-print(_digest(evaluate_batch(nodes, tx, 1000, 10, cfg)))
-"""
+@pytest.mark.parametrize("link_range", [None, 400.0])
+def test_threaded_kernel_gives_the_single_thread_bytes(monkeypatch, link_range) -> None:  # type: ignore[no-untyped-def]
+    """Chunks of transmissions, subframes and links on 2 or 3 threads (chunks forced small) give
+    the single-thread bytes: links, grid, CBR and far SCIs."""
+    from sim.radio import threads
 
-
-def test_parallel_kernel_gives_the_serial_bytes() -> None:
-    """`V2XSIM_NUMBA_PARALLEL=1` (counting pass, per-transmission slices, threaded passes) gives
-    the serial kernel's bytes, with far links too."""
-    import os
-    import subprocess
-    import sys
-    from pathlib import Path
-
-    root = str(Path(__file__).resolve().parents[1])
     nodes, tx = random_world(3, 60, 90, 10, 5)
-    cfg = dataclasses.replace(config("tr37885-highway", "bler", 5, None), link_range_m=400.0)
-    serial = _digest(evaluate_batch(nodes, tx, 1000, 10, cfg))
-    env = {**os.environ, "V2XSIM_NUMBA_PARALLEL": "1"}
-    out = subprocess.run([sys.executable, "-c", PARALLEL_SCRIPT.format(root=root, lr=400.0)],
-                         env=env, capture_output=True, text=True, check=True, cwd=root)
-    assert out.stdout.strip().splitlines()[-1] == serial
+    cfg = dataclasses.replace(config("tr37885-highway", "bler", 5, None), link_range_m=link_range)
+    monkeypatch.setattr(kernel, "MIN_TX_PER_CHUNK", 1)
+    monkeypatch.setattr(kernel, "MIN_LINKS_PER_CHUNK", 1)
+    before = threads.threads()
+    try:
+        digests = []
+        for n in (1, 2, 3):
+            threads.set_threads(n)
+            assert len(threads.split(len(tx.node), 1)) == n
+            kernel._LINKS_HINT[:] = [0, 0]  # small buffers: every chunk grows and resumes
+            digests.append(_digest(evaluate_batch(nodes, tx, 1000, 10, cfg)))
+    finally:
+        threads.set_threads(before)
+    assert digests[0] == digests[1] == digests[2]
+
+
+def test_thread_chunks_cover_the_rows_in_order(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from sim.radio import threads
+
+    before = threads.threads()
+    try:
+        threads.set_threads(4)
+        assert threads.split(10, 1) == [(0, 2), (2, 5), (5, 7), (7, 10)]
+        assert threads.split(10, 5) == [(0, 5), (5, 10)]  # no chunk below min_rows
+        assert threads.split(3, 5) == [(0, 3)]
+        assert threads.run(lambda lo, hi, x: (lo, hi, x), [(0, 1), (1, 4)], "a") == [
+            (0, 1, "a"), (1, 4, "a")]
+        with pytest.raises(ValueError, match="threads must be >= 1"):
+            threads.set_threads(0)
+    finally:
+        threads.set_threads(before)
+    monkeypatch.setenv("V2XSIM_THREADS", "two")
+    with pytest.raises(ValueError, match="V2XSIM_THREADS must be a positive integer"):
+        threads._default_threads()
+    monkeypatch.setenv("V2XSIM_THREADS", "3")
+    assert threads._default_threads() == 3
 
 
 def test_kernel_numpy_is_forced_and_unknown_kernel_rejected() -> None:

@@ -11,13 +11,15 @@ links and, at 10,000 vehicles and a 1500 m range, ~135 M links per simulated sec
 
 1. *pairs*: receivers are binned in square cells of (range + movement margin); each transmission
    looks at its 3x3 cells (and the ring's images with `wrap_m`) for the receivers within
-   `interference_range_m` at its own subframe. Serially (the default) links are appended in one
-   pass into buffers sized from the previous batch; the parallel build first counts each
-   transmission's receivers, so that a prefix sum gives each its own slice of the output;
+   `interference_range_m` at its own subframe. Nodes are numbered in cell order inside the step
+   (receiver columns and the grid are then read nearly sequentially) and mapped back at the end.
+   Links are appended in one pass into buffers sized from the previous batch, which grow and
+   resume when full; with several threads each takes a contiguous chunk of transmissions and
+   the chunks are joined in order;
 2. *channel*: distance, path loss, LOS/NLOSv and shadowing draws (the same counter-based hashes as
    `sim.radio.channel`, so the channel is bit-for-bit the same model), received power;
-   then, serially in link order (deterministic sums), each link adds its power to the
-   per-(subframe, subchannel, receiver) grid once;
+   then, in link order (deterministic sums; threads split the subframes), each link adds its
+   power to the per-(subframe, subchannel, receiver) grid once;
 3. *SINR*: each link's interference is its band's grid total minus its own signal (O(links), not
    O(tx^2 x rx)), then half-duplex, sensitivity, SCI and decoding (threshold or BLER curve with the
    keyed uniform of `decode_ok`), and the loss reason in the numpy path's precedence.
@@ -34,25 +36,25 @@ row. Results agree with
 the scalar reference `sim.radio.reference` link for link (tests/test_sidelink.py,
 tests/test_radio_kernel.py); libm vs numpy's SIMD transcendental functions and the order of the
 grid sums differ in the last bits, so powers and SINRs agree with the numpy path to ~1e-12 dB, not
-bit for bit. Reruns of the kernel itself are byte-identical, serial or parallel (no thread writes a
-value another thread reads in the same pass).
+bit for bit. Reruns of the kernel itself are byte-identical for any thread count (no thread writes
+a value another thread reads in the same pass).
 
 Gudmundson-correlated shadowing (`ChannelModel.shadowing_correlation`) runs here too, with the
 same keyed AR(1) sum as `sim.radio.channel.gudmundson_normal` (25 normal draws per link).
 
-Serial by default; `V2XSIM_NUMBA_PARALLEL=1` runs the link and SINR passes multi-threaded.
+Threads: `sim.radio.threads` (all cores this process may use, at most 8; `V2XSIM_THREADS`).
 `HAVE_NUMBA` is False when numba is not installed; `evaluate_batch` then uses the numpy path.
 """
 
 from __future__ import annotations
 
 import math
-import os
 
 import numpy as np
 
 from sim.core import normal_quantile as nq
 from sim.core.rng import BELOW_ONE, hash_keys
+from sim.radio import threads as radio_threads
 from sim.radio.channel import (
     FAR_TABLE_STEP_M,
     GUDMUNDSON_CELLS_PER_DCORR,
@@ -62,29 +64,20 @@ from sim.radio.channel import (
 
 try:  # numba is a dependency, but the numpy path keeps working without it
     import numba
-    from numba import prange
 
     HAVE_NUMBA = True
 except ImportError:  # pragma: no cover - exercised only on installs without numba
     numba = None
-    prange = range
     HAVE_NUMBA = False
 
 
-#: Multi-threaded kernels (numba `parallel=True`) only on request: on a machine whose cores are
-#: shared with other jobs, each of the ~250 parallel regions per simulated second waits at its
-#: barrier for a descheduled worker, and 2 threads ran 2-7x *slower* than 1 in our benchmarks.
-#: Results are identical either way (every parallel loop writes disjoint cells).
-PARALLEL = os.environ.get("V2XSIM_NUMBA_PARALLEL", "0") == "1"
-
-
-def _njit(parallel: bool = False):  # type: ignore[no-untyped-def]
+def _njit():  # type: ignore[no-untyped-def]
+    """numba.njit with the on-disk cache, releasing the GIL (the thread chunks of
+    `sim.radio.threads` run these kernels side by side), or the plain function without numba."""
     def wrap(fn):  # type: ignore[no-untyped-def]
         if not HAVE_NUMBA:
             return fn
-        par = parallel and PARALLEL
-        # The on-disk cache is for the default (serial) build only, so the two never mix.
-        return numba.njit(cache=not par, nogil=True, parallel=par, error_model="numpy")(fn)
+        return numba.njit(cache=True, nogil=True, error_model="numpy")(fn)
 
     return wrap
 
@@ -367,61 +360,21 @@ def _scan_tx(t, i, capacity, j, far_capacity, sxy, svel, height, txp_dbm, gain_d
     return i, j
 
 
-@_njit(parallel=True)
-def _channel_pass(sxy, svel, height, txp_dbm, gain_dbi, key, pre, tx_node, tx_sf, sf0,
-                  range_m, cell_m, wrap_m, skeys, ox, oy, width, near_m, far_table,
-                  far_step_m, hclass, offsets,
-                  far_offsets, code, chan_key, fc_ghz, sigma_db, coherence_ms, blocker_m, odo,
-                  speed, shadow_cell_m, gud_weights, out_tx, out_rx, out_d, out_dbm, out_mw,
-                  far_tx, far_rx, far_mw, far_d):  # type: ignore[no-untyped-def]
-    """Parallel build: every transmission writes its own slices (offsets from `_count_pairs`)."""
-    total = len(out_tx)
-    far_total = len(far_tx)
-    for t in prange(len(tx_node)):
-        _scan_tx(t, offsets[t], total, far_offsets[t], far_total, sxy, svel, height,
-                 txp_dbm, gain_dbi, key, pre, tx_node, tx_sf, sf0, range_m, cell_m, wrap_m,
-                 skeys, ox, oy, width, near_m, far_table, far_step_m, hclass, code, chan_key,
-                 fc_ghz, sigma_db, coherence_ms,
-                 blocker_m, odo, speed, shadow_cell_m, gud_weights, out_tx, out_rx, out_d,
-                 out_dbm, out_mw, far_tx, far_rx, far_mw, far_d)
-
-
-@_njit(parallel=True)
-def _count_pairs(sxy, svel, height, txp_dbm, gain_dbi, key, pre, tx_node, tx_sf, sf0,
-                 range_m, cell_m, wrap_m, skeys, ox, oy, width, near_m, far_table,
-                 far_step_m, hclass, code, chan_key, fc_ghz, sigma_db, coherence_ms, blocker_m,
-                 odo, speed, shadow_cell_m, gud_weights, out_tx, out_rx, out_d, out_dbm, out_mw,
-                 far_tx, far_rx, far_mw, far_d):  # type: ignore[no-untyped-def]
-    """Per transmission: its exact and far links, counted by `_scan_tx` with no room to write
-    (the parallel build's first pass; empty output buffers)."""
-    m = len(tx_node)
-    counts = np.zeros(m, np.int64)
-    far = np.zeros(m, np.int64)
-    for t in prange(m):
-        counts[t], far[t] = _scan_tx(
-            t, 0, 0, 0, 0, sxy, svel, height, txp_dbm, gain_dbi, key, pre, tx_node,
-            tx_sf, sf0, range_m, cell_m, wrap_m, skeys, ox, oy, width, near_m, far_table,
-            far_step_m, hclass, code, chan_key, fc_ghz, sigma_db, coherence_ms, blocker_m, odo,
-            speed, shadow_cell_m, gud_weights, out_tx, out_rx, out_d, out_dbm, out_mw, far_tx,
-            far_rx, far_mw, far_d)
-    return counts, far
-
-
 @_njit()
-def _channel_serial(t_start, i, j, sxy, svel, height, txp_dbm, gain_dbi, key, pre,
+def _channel_serial(t_start, t_end, i, j, sxy, svel, height, txp_dbm, gain_dbi, key, pre,
                     tx_node, tx_sf, sf0, range_m, cell_m, wrap_m, skeys, ox, oy, width,
                     near_m, far_table, far_step_m, hclass, code, chan_key, fc_ghz, sigma_db,
                     coherence_ms, blocker_m, odo, speed, shadow_cell_m, gud_weights, out_tx,
                     out_rx, out_d, out_dbm, out_mw, far_tx, far_rx, far_mw, far_d):  # type: ignore[no-untyped-def]
-    """Serial build: appends the links of transmissions t_start, t_start + 1, ... from rows i
-    (exact) and j (far) in one pass, and stops before a transmission whose links might not fit
-    (each has fewer than one per node); returns (next transmission, i, j) so that the caller
-    grows the buffers and resumes there instead of redoing the batch."""
+    """Appends the links of transmissions t_start .. t_end - 1 from rows i (exact) and j (far)
+    in one pass, and stops before a transmission whose links might not fit (each has fewer than
+    one per node); returns (next transmission, i, j) so that the caller grows the buffers and
+    resumes there instead of redoing the chunk."""
     capacity = len(out_tx)
     far_capacity = len(far_tx)
     n = len(sxy)
     need_far = near_m < range_m
-    for t in range(t_start, len(tx_node)):
+    for t in range(t_start, t_end):
         if capacity - i < n or (need_far and far_capacity - j < n):
             return t, i, j
         i, j = _scan_tx(t, i, capacity, j, far_capacity, sxy, svel, height, txp_dbm,
@@ -430,28 +383,33 @@ def _channel_serial(t_start, i, j, sxy, svel, height, txp_dbm, gain_dbi, key, pr
                         chan_key, fc_ghz, sigma_db,
                         coherence_ms, blocker_m, odo, speed, shadow_cell_m, gud_weights, out_tx,
                         out_rx, out_d, out_dbm, out_mw, far_tx, far_rx, far_mw, far_d)
-    return len(tx_node), i, j
+    return t_end, i, j
 
 
 @_njit()
-def _accumulate(out_tx, out_rx, out_mw, tx_sf, tx_start, tx_nsub, sf0, grid):  # type: ignore[no-untyped-def]
-    """Adds each link's power, spread evenly over its subchannels, to grid[sf, subch, rx]."""
+def _accumulate(out_tx, out_rx, out_mw, tx_sf, tx_start, tx_nsub, sf0, grid, s_lo, s_hi):  # type: ignore[no-untyped-def]
+    """Adds each link's power, spread evenly over its subchannels, to grid[sf, subch, rx], for
+    the batch subframes s_lo <= sf - sf0 < s_hi (a thread's share: disjoint grid slices, each
+    cell summed in link order whatever the thread count)."""
     for i in range(len(out_tx)):
         t = out_tx[i]
         s = tx_sf[t] - sf0
+        if s < s_lo or s >= s_hi:
+            continue
         share = out_mw[i] / tx_nsub[t]
         for j in range(tx_nsub[t]):
             grid[s, tx_start[t] + j, out_rx[i]] += share
 
 
-@_njit(parallel=True)
-def _sinr_pass(out_tx, out_rx, out_dbm, out_mw, tx_sf, tx_start, tx_nsub, tx_pid, node_key, sf0,
-               grid, busy, noise_mw, sci_noise_mw, bler_mode, gamma_min_db, curve_x, curve_y,
-               bler_left, bler_right, sens_dbm, has_sens, decode_key, min_sci_db, out_sinr,
-               out_reason, out_sci):  # type: ignore[no-untyped-def]
+@_njit()
+def _sinr_pass(lo, hi, out_tx, out_rx, out_dbm, out_mw, tx_sf, tx_start, tx_nsub, tx_pid,
+               node_key, sf0, grid, busy, noise_mw, sci_noise_mw, bler_mode, gamma_min_db,
+               curve_x, curve_y, bler_left, bler_right, sens_dbm, has_sens, decode_key,
+               min_sci_db, out_sinr, out_reason, out_sci):  # type: ignore[no-untyped-def]
+    """SINR, SCI and decoding of links lo .. hi - 1 (each row independent)."""
     gamma_min_lin = 10.0 ** (gamma_min_db / 10.0)
     min_sci_lin = 10.0 ** (min_sci_db / 10.0)
-    for i in prange(len(out_tx)):
+    for i in range(lo, hi):
         t = out_tx[i]
         r = out_rx[i]
         s = tx_sf[t] - sf0
@@ -498,13 +456,13 @@ def _sinr_pass(out_tx, out_rx, out_dbm, out_mw, tx_sf, tx_start, tx_nsub, tx_pid
         out_sci[i] = audible and sci_sinr_ok
 
 
-@_njit(parallel=True)
-def _far_sci_pass(far_tx, far_rx, far_mw, tx_sf, tx_start, tx_nsub, sf0, grid, busy, sci_noise_mw,
-                  min_sci_db, sens_mw, has_sens, out_sci):  # type: ignore[no-untyped-def]
+@_njit()
+def _far_sci_pass(lo, hi, far_tx, far_rx, far_mw, tx_sf, tx_start, tx_nsub, sf0, grid, busy,
+                  sci_noise_mw, min_sci_db, sens_mw, has_sens, out_sci):  # type: ignore[no-untyped-def]
     """SCI decoding of far links (sensing only): the `_sinr_pass` SCI test, half-duplex and
-    sensitivity; their PSSCH is never decoded."""
+    sensitivity; their PSSCH is never decoded. Rows lo .. hi - 1."""
     min_sci_lin = 10.0 ** (min_sci_db / 10.0)
-    for i in prange(len(far_tx)):
+    for i in range(lo, hi):
         t = far_tx[i]
         r = far_rx[i]
         s = tx_sf[t] - sf0
@@ -516,13 +474,13 @@ def _far_sci_pass(far_tx, far_rx, far_mw, tx_sf, tx_start, tx_nsub, sf0, grid, b
         out_sci[i] = ok
 
 
-@_njit(parallel=True)
+@_njit()
 def cbr(grid, noise_mw, threshold_mw):  # type: ignore[no-untyped-def]
     """Per node, the share of (subframe, subchannel) cells whose S-RSSI (grid + noise) exceeds
     the threshold: `sidelink._cbr` without its (subframes x subchannels x nodes) temporaries."""
     n_sf, n_sc, n = grid.shape
     out = np.empty(n)
-    for r in prange(n):
+    for r in range(n):
         busy = 0
         for s in range(n_sf):
             for c in range(n_sc):
@@ -532,7 +490,11 @@ def cbr(grid, noise_mw, threshold_mw):  # type: ignore[no-untyped-def]
     return out
 
 
-#: Exact and far links of the previous serial batch: the first guess for the next buffers.
+#: Smallest chunks worth a thread: transmissions of the link pass, links of the SINR passes.
+MIN_TX_PER_CHUNK = 16
+MIN_LINKS_PER_CHUNK = 8192
+
+#: Exact and far links of the previous batch: the first guess for the next buffers.
 _LINKS_HINT = [0, 0]
 
 
@@ -552,6 +514,13 @@ def _grown(columns, used: int, size: int):  # type: ignore[no-untyped-def]
     for g, c in zip(grown, columns):
         g[:used] = c[:used]
     return grown
+
+
+def _joined(parts):  # type: ignore[no-untyped-def]
+    """Columns of consecutive chunks joined in order (one chunk: as is)."""
+    if len(parts) == 1:
+        return parts[0]
+    return tuple(np.concatenate(cols) for cols in zip(*parts))
 
 
 def fused_links(nodes, tx, sf0_ms: int, n_subframes: int, cfg, margin_m: float,  # type: ignore[no-untyped-def]
@@ -614,56 +583,62 @@ def fused_links(nodes, tx, sf0_ms: int, n_subframes: int, cfg, margin_m: float, 
     chan = (PATHLOSS_CODES[ch.pathloss], np.uint64(ch.key), float(ch.fc_ghz), sigma,
             int(ch.coherence_ms), float(ch.blocker_height_m), odo, speed, shadow_cell_m,
             gud_weights)
-    if PARALLEL:
-        counts, far_counts = _count_pairs(*geo, *chan, *_link_buffers(0), *_far_buffers(0))
-        offsets = np.zeros(len(node), np.int64)
-        np.cumsum(counts[:-1], out=offsets[1:])
-        far_offsets = np.zeros(len(node), np.int64)
-        np.cumsum(far_counts[:-1], out=far_offsets[1:])
-        total, far_total = int(counts.sum()), int(far_counts.sum())
-        out, far = _link_buffers(total), _far_buffers(far_total)
-        _channel_pass(*geo, offsets, far_offsets, *chan, *out, *far)
-    else:
+    need_far = near_m < rng
+
+    def links_of(t_lo: int, t_hi: int, hint: int, far_hint: int):  # type: ignore[no-untyped-def]
         # One pass into buffers sized from the last batch (+25 %); when they fill up, they grow
-        # and the pass resumes at the next transmission (no batch is evaluated twice).
-        out = _link_buffers(int(_LINKS_HINT[0] * 1.25) + n_nodes + 1024)
-        far = _far_buffers(int(_LINKS_HINT[1] * 1.25) + n_nodes + 1024 if near_m < rng else 0)
-        t_next, total, far_total = 0, 0, 0
+        # and the pass resumes at the next transmission (no transmission is evaluated twice).
+        out = _link_buffers(hint + n_nodes + 1024)
+        far = _far_buffers(far_hint + n_nodes + 1024 if need_far else 0)
+        t, i, j = t_lo, 0, 0
         while True:
-            t_next, total, far_total = _channel_serial(t_next, total, far_total, *geo, *chan,
-                                                       *out, *far)
-            if t_next == len(node):
-                break
-            if len(out[0]) - total < n_nodes:
-                out = _grown(out, total, 2 * len(out[0]) + n_nodes)
-            if near_m < rng and len(far[0]) - far_total < n_nodes:
-                far = _grown(far, far_total, 2 * len(far[0]) + n_nodes)
-        _LINKS_HINT[:] = [total, far_total]
-        out = tuple(o[:total] for o in out)
-        far = tuple(f[:far_total] for f in far)
+            t, i, j = _channel_serial(t, t_hi, i, j, *geo, *chan, *out, *far)
+            if t == t_hi:
+                return tuple(o[:i] for o in out), tuple(f[:j] for f in far)
+            if len(out[0]) - i < n_nodes:
+                out = _grown(out, i, 2 * len(out[0]) + n_nodes)
+            if need_far and len(far[0]) - j < n_nodes:
+                far = _grown(far, j, 2 * len(far[0]) + n_nodes)
+
+    # Transmissions in contiguous chunks, one per thread; their links joined in order are the
+    # serial pass's rows.
+    tx_chunks = radio_threads.split(len(node), MIN_TX_PER_CHUNK)
+    k = len(tx_chunks)
+    parts = radio_threads.run(links_of, tx_chunks, int(_LINKS_HINT[0] * 1.25) // k,
+                              int(_LINKS_HINT[1] * 1.25) // k)
+    out = _joined([part[0] for part in parts])
+    far = _joined([part[1] for part in parts])
+    total, far_total = len(out[0]), len(far[0])
+    _LINKS_HINT[:] = [total, far_total]
     out_tx, out_rx, out_d, out_dbm, out_mw = out
     grid = np.zeros((n_subframes, cfg.n_subchannels, n_nodes))
     busy = np.zeros((n_subframes, n_nodes), dtype=bool)
     busy[sf - sf0_ms, node_s] = True
-    _accumulate(out_tx, out_rx, out_mw, sf, start, nsub, sf0_ms, grid)
-    _accumulate(far[0], far[1], far[2], sf, start, nsub, sf0_ms, grid)  # far: interference
+
+    def accumulate(s_lo: int, s_hi: int) -> None:  # exact links, then far ones (interference)
+        _accumulate(out_tx, out_rx, out_mw, sf, start, nsub, sf0_ms, grid, s_lo, s_hi)
+        _accumulate(far[0], far[1], far[2], sf, start, nsub, sf0_ms, grid, s_lo, s_hi)
+
+    radio_threads.run(accumulate, radio_threads.split(n_subframes, 1) if total > MIN_LINKS_PER_CHUNK
+                      else [(0, n_subframes)])
     out_sinr = np.empty(total)
     out_reason = np.empty(total, np.int8)
     out_sci = np.empty(total, np.bool_)
     has_sens = cfg.sensitivity_dbm is not None
     noise_s = np.ascontiguousarray(noise_mw[:, order])
     sci_noise_s = sorted_col(sci_noise_mw)
-    _sinr_pass(out_tx, out_rx, out_dbm, out_mw, sf, start, nsub,
-               np.ascontiguousarray(tx.packet_id, dtype=np.uint64), key_s, sf0_ms, grid, busy,
-               noise_s, sci_noise_s, cfg.decoding_mode == "bler", float(cfg.gamma_min_db),
-               curve[0], curve[1], bler_limits[0], bler_limits[1],
-               float(cfg.sensitivity_dbm) if has_sens else 0.0, has_sens,
-               np.uint64(cfg.decode_key), float(cfg.min_sci_sinr_db), out_sinr, out_reason, out_sci)
-    far_sci = np.empty(len(far[0]), np.bool_)
-    _far_sci_pass(far[0], far[1], far[2], sf, start, nsub, sf0_ms, grid, busy, sci_noise_s,
-                  float(cfg.min_sci_sinr_db),
-                  10.0 ** (float(cfg.sensitivity_dbm) / 10.0) if has_sens else 0.0, has_sens,
-                  far_sci)
+    radio_threads.run(
+        _sinr_pass, radio_threads.split(total, MIN_LINKS_PER_CHUNK), out_tx, out_rx, out_dbm,
+        out_mw, sf, start, nsub, np.ascontiguousarray(tx.packet_id, dtype=np.uint64), key_s,
+        sf0_ms, grid, busy, noise_s, sci_noise_s, cfg.decoding_mode == "bler",
+        float(cfg.gamma_min_db), curve[0], curve[1], bler_limits[0], bler_limits[1],
+        float(cfg.sensitivity_dbm) if has_sens else 0.0, has_sens, np.uint64(cfg.decode_key),
+        float(cfg.min_sci_sinr_db), out_sinr, out_reason, out_sci)
+    far_sci = np.empty(far_total, np.bool_)
+    radio_threads.run(
+        _far_sci_pass, radio_threads.split(far_total, MIN_LINKS_PER_CHUNK), far[0], far[1],
+        far[2], sf, start, nsub, sf0_ms, grid, busy, sci_noise_s, float(cfg.min_sci_sinr_db),
+        10.0 ** (float(cfg.sensitivity_dbm) / 10.0) if has_sens else 0.0, has_sens, far_sci)
     heard = np.flatnonzero(far_sci)
     sensed = (far[0][heard], order[far[1][heard]], far[3][heard],
               10.0 * np.log10(far[2][heard]))  # tx, rx, distance, rx dBm

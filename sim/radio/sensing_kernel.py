@@ -60,15 +60,18 @@ def record_sci(sci_key, rx_slots, subframe_ms, start, n_subch, rsrp_dbm, p_step_
 
 
 @_njit()
-def observe_sci(sci_key, slots, n_v, link_tx, link_rx, link_dbm, link_sci_ok, tx_node, tx_sf,
-                tx_start, tx_nsub, rsrp_offset_db, p_step_ms, rri_ms):  # type: ignore[no-untyped-def]
+def observe_sci(r_lo, r_hi, sci_key, slots, n_v, link_tx, link_rx, link_dbm, link_sci_ok, tx_node,
+                tx_sf, tx_start, tx_nsub, rsrp_offset_db, p_step_ms, rri_ms):  # type: ignore[no-untyped-def]
     """`SpsScheduler.observe`'s SCI part in one pass over the links: every SCI a vehicle decoded
-    from another vehicle goes into its memory, RSRP = rx power - rsrp_offset_db[n_subch]."""
+    from another vehicle goes into its memory, RSRP = rx power - rsrp_offset_db[n_subch]. Only
+    receivers r_lo <= r < r_hi (a thread's share: their memory is written by no other thread;
+    each cell keeps a maximum, so the result does not depend on the split)."""
     reps = p_step_ms // rri_ms
+    hi = min(r_hi, n_v)
     for k in range(len(link_tx)):
         t = link_tx[k]
         r = link_rx[k]
-        if not link_sci_ok[k] or r >= n_v or tx_node[t] >= n_v:
+        if not link_sci_ok[k] or r < r_lo or r >= hi or tx_node[t] >= n_v:
             continue
         rsrp = link_dbm[k] - rsrp_offset_db[tx_nsub[t]]
         packed = tx_sf[t] * 1000.0 + (min(max(rsrp, -499.0), 499.0) + 500.0)

@@ -36,7 +36,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from sim.radio import sensing_kernel
-from sim.radio.kernel import HAVE_NUMBA
+from sim.radio import threads as radio_threads
+from sim.radio.kernel import HAVE_NUMBA, MIN_LINKS_PER_CHUNK
 
 if TYPE_CHECKING:
     from sim.radio.sidelink import BatchResult, Transmissions
@@ -324,7 +325,9 @@ class SpsScheduler:
             if self.p.rsrp_per_re:
                 n_re = 12.0 * np.arange(1, n_sc + 1) * self.p.subchannel_size_prb
                 offset_db[1:] = 10.0 * np.log10(n_re)
-            sensing_kernel.observe_sci(
+            radio_threads.run(
+                sensing_kernel.observe_sci, radio_threads.split(n_v, 256) if
+                len(links.tx) > MIN_LINKS_PER_CHUNK else [(0, n_v)],
                 self.sci_key, np.ascontiguousarray(slots, np.int64), n_v, links.tx, links.rx,
                 links.rx_power_dbm, links.sci_ok, np.ascontiguousarray(tx.node, np.int64),
                 np.ascontiguousarray(sci_sf, np.int64),

@@ -2,9 +2,11 @@
 
 Why processes with one thread each: a run is CPU-bound numpy plus Python (simpy), so threads in
 one process would share the GIL; one single-threaded process per core scales and keeps each run's
-memory measurement to itself. Dask's own logging is silenced below errors so the terminal shows
-the sweep's progress, not cluster chatter. Workers of a remote cluster must have this package
-installed and see the same file system paths (scenario files and the output directory).
+memory measurement to itself; the radio kernels' own threads (`sim.radio.threads`, GIL-free) get
+the cores left per worker (`V2XSIM_THREADS`, 1 when every core has a worker). Dask's own logging
+is silenced below errors so the terminal shows the sweep's progress, not cluster chatter. Workers
+of a remote cluster must have this package installed and see the same file system paths
+(scenario files and the output directory).
 
 Why `MALLOC_TRIM_THRESHOLD_` is unset: Dask's nanny sets it to 64 KiB in every worker so memory
 goes back to the OS quickly. Setting it at all switches off glibc's adaptive mmap threshold, so
@@ -61,6 +63,11 @@ def open_client(scheduler: str | None = None, workers: int | None = None) -> Ite
     # A nanny started earlier in this process with Dask's defaults leaves the variable in
     # os.environ, where new workers would inherit it: take it out while ours spawn.
     inherited = os.environ.pop("MALLOC_TRIM_THRESHOLD_", None)
+    # Radio kernel threads per worker (sim.radio.threads): the cores left to each, not all of
+    # them in every worker (n workers x all cores would oversubscribe the machine).
+    own_threads = os.environ.get("V2XSIM_THREADS")
+    if own_threads is None:
+        os.environ["V2XSIM_THREADS"] = str(max(1, default_workers() // n))
     try:
         with warnings.catch_warnings(), dask.config.set({TRIM_KEY: None}):
             # The scheduler's health endpoint binds :8787 even without a dashboard and warns when
@@ -71,6 +78,8 @@ def open_client(scheduler: str | None = None, workers: int | None = None) -> Ite
     finally:
         if inherited is not None:
             os.environ["MALLOC_TRIM_THRESHOLD_"] = inherited
+        if own_threads is None:
+            del os.environ["V2XSIM_THREADS"]
     client = Client(cluster)
     try:
         yield client
