@@ -517,10 +517,18 @@ def _grown(columns, used: int, size: int):  # type: ignore[no-untyped-def]
 
 
 def _joined(parts):  # type: ignore[no-untyped-def]
-    """Columns of consecutive chunks joined in order (one chunk: as is)."""
-    if len(parts) == 1:
-        return parts[0]
-    return tuple(np.concatenate(cols) for cols in zip(*parts))
+    """Columns of consecutive chunks (each: buffers, rows used) joined in order: into the first
+    chunk's buffers when they have room, else concatenated."""
+    total = sum(used for _, used in parts)
+    first, pos = parts[0]
+    if len(first[0]) < total:
+        return tuple(np.concatenate([cols[k][:used] for cols, used in parts])
+                     for k in range(len(first)))
+    for cols, used in parts[1:]:
+        for dst, src in zip(first, cols):
+            dst[pos:pos + used] = src[:used]
+        pos += used
+    return tuple(c[:total] for c in first)
 
 
 def fused_links(nodes, tx, sf0_ms: int, n_subframes: int, cfg, margin_m: float,  # type: ignore[no-untyped-def]
@@ -588,13 +596,15 @@ def fused_links(nodes, tx, sf0_ms: int, n_subframes: int, cfg, margin_m: float, 
     def links_of(t_lo: int, t_hi: int, hint: int, far_hint: int):  # type: ignore[no-untyped-def]
         # One pass into buffers sized from the last batch (+25 %); when they fill up, they grow
         # and the pass resumes at the next transmission (no transmission is evaluated twice).
-        out = _link_buffers(hint + n_nodes + 1024)
-        far = _far_buffers(far_hint + n_nodes + 1024 if need_far else 0)
+        # The first chunk's buffers have room for every chunk: the others are copied after it.
+        share = 1 if t_lo == 0 else len(tx_chunks)
+        out = _link_buffers(hint // share + n_nodes + 1024)
+        far = _far_buffers(far_hint // share + n_nodes + 1024 if need_far else 0)
         t, i, j = t_lo, 0, 0
         while True:
             t, i, j = _channel_serial(t, t_hi, i, j, *geo, *chan, *out, *far)
             if t == t_hi:
-                return tuple(o[:i] for o in out), tuple(f[:j] for f in far)
+                return (out, i), (far, j)
             if len(out[0]) - i < n_nodes:
                 out = _grown(out, i, 2 * len(out[0]) + n_nodes)
             if need_far and len(far[0]) - j < n_nodes:
@@ -603,9 +613,8 @@ def fused_links(nodes, tx, sf0_ms: int, n_subframes: int, cfg, margin_m: float, 
     # Transmissions in contiguous chunks, one per thread; their links joined in order are the
     # serial pass's rows.
     tx_chunks = radio_threads.split(len(node), MIN_TX_PER_CHUNK)
-    k = len(tx_chunks)
-    parts = radio_threads.run(links_of, tx_chunks, int(_LINKS_HINT[0] * 1.25) // k,
-                              int(_LINKS_HINT[1] * 1.25) // k)
+    parts = radio_threads.run(links_of, tx_chunks, int(_LINKS_HINT[0] * 1.25),
+                              int(_LINKS_HINT[1] * 1.25))
     out = _joined([part[0] for part in parts])
     far = _joined([part[1] for part in parts])
     total, far_total = len(out[0]), len(far[0])

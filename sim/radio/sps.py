@@ -318,25 +318,31 @@ class SpsScheduler:
         self.sensed_until_ms = t0_ms + result.power_mw.shape[0]
         own = tx.node < n_v
         self.record_own(slots[tx.node[own]], tx.subframe_ms[own])
-        links = result.sensing_links()
         if self.use_numba:
             n_sc = self.p.n_subchannels
             offset_db = np.zeros(n_sc + 1)  # PSSCH-RSRP per RE: minus 10 log10(REs per symbol)
             if self.p.rsrp_per_re:
                 n_re = 12.0 * np.arange(1, n_sc + 1) * self.p.subchannel_size_prb
                 offset_db[1:] = 10.0 * np.log10(n_re)
-            radio_threads.run(
-                sensing_kernel.observe_sci, radio_threads.split(n_v, 256) if
-                len(links.tx) > MIN_LINKS_PER_CHUNK else [(0, n_v)],
-                self.sci_key, np.ascontiguousarray(slots, np.int64), n_v, links.tx, links.rx,
-                links.rx_power_dbm, links.sci_ok, np.ascontiguousarray(tx.node, np.int64),
-                np.ascontiguousarray(sci_sf, np.int64),
-                np.ascontiguousarray(tx.subch_start, np.int64),
-                np.ascontiguousarray(tx.n_subch, np.int64), offset_db, P_STEP_MS, self.p.rri_ms)
+            # Exact links, then the far SCIs (a memory cell keeps a maximum: order-free, so the
+            # two need no joining).
+            for links in (result.links, result.sensed):
+                if links is None or len(links.tx) == 0:
+                    continue
+                radio_threads.run(
+                    sensing_kernel.observe_sci, radio_threads.split(n_v, 256) if
+                    len(links.tx) > MIN_LINKS_PER_CHUNK else [(0, n_v)],
+                    self.sci_key, np.ascontiguousarray(slots, np.int64), n_v, links.tx, links.rx,
+                    links.rx_power_dbm, links.sci_ok, np.ascontiguousarray(tx.node, np.int64),
+                    np.ascontiguousarray(sci_sf, np.int64),
+                    np.ascontiguousarray(tx.subch_start, np.int64),
+                    np.ascontiguousarray(tx.n_subch, np.int64), offset_db, P_STEP_MS,
+                    self.p.rri_ms)
             sensing_kernel.record_rssi(self.rssi_mw, np.ascontiguousarray(slots, np.int64), t0_ms,
                                        P_STEP_MS, result.power_mw, noise_subch_mw,
                                        result.transmitting, 0.1)
             return
+        links = result.sensing_links()
         heard = links.sci_ok & (links.rx < n_v) & (tx.node[links.tx] < n_v)
         t = links.tx[heard]
         rsrp = links.rx_power_dbm[heard]
