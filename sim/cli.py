@@ -62,6 +62,20 @@ def _range(value: float | None, limit: float) -> str:
     return f">= {value:.0f} m" if value >= limit else f"{value:.0f} m"
 
 
+def _pir(pir: dict[str, Any]) -> str:
+    if not pir["samples"]:
+        return "n/a"
+    return f"{_fmt(pir['p99_ms'], '', 0)} / {_fmt(pir['max_ms'])} ms"
+
+
+def _losses(shares: dict[str, float | None]) -> str:
+    """Shares of all PRR samples lost to each reason (they add up to 1 - PRR)."""
+    names = ("half_duplex", "below_sensitivity", "propagation", "collision")
+    if any(shares.get(n) is None for n in names):
+        return "n/a"
+    return " / ".join(f"{shares[n]:.3f}" for n in names)
+
+
 def _summary_table(summary: dict[str, Any], manifest: dict[str, Any]):  # type: ignore[no-untyped-def]
     from rich.table import Table
 
@@ -86,6 +100,8 @@ def _summary_table(summary: dict[str, Any], manifest: dict[str, Any]):  # type: 
         ("range with PRR >= 0.9", _range(m["prr"]["range_at_0.9_m"], m["prr"]["range_limit_m"])),
         ("latency p50 / p95 / p99",
          " / ".join(_fmt(lat[k], "", 1) for k in ("p50_ms", "p95_ms", "p99_ms")) + " ms"),
+        ("inter-reception time p99 / max", _pir(m["pir"])),
+        ("packet loss: HD / sens / prop / coll", _losses(m["loss_breakdown"])),
         ("channel busy ratio (mean)", _fmt(m["cbr"]["mean"])),
         ("collisions", _fmt(summary["collisions"])),
         ("wall time", _fmt(manifest["wall_time_s"], " s", 1)),

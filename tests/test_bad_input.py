@@ -57,3 +57,20 @@ def test_bad_thread_count_is_one_line_and_exit_2(
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "V2XSIM_THREADS must be a positive integer" in err, err
     monkeypatch.setitem(threads._state, "threads", None)
+
+
+@pytest.mark.parametrize("override, named", [
+    ("radio.link_range_m=2000", "link_range_m (2000 m) must not exceed"),  # rule on `radio`
+    ("radio.batch_ms=30", "radio.batch_ms (30) must divide"),  # rule on the whole scenario
+    ("radio.scheduler.candidate_fraction_by_priority=[0.2,0.2,0.2,0.2,0.2,0.2,0.2,0.2]",
+     "NR Mode 2 only"),  # rule on `radio.scheduler`
+])
+def test_cross_key_errors_from_set_name_the_command_line(
+    capsys: pytest.CaptureFixture[str], override: str, named: str,
+) -> None:
+    """A rule spanning several keys that fails because of a --set value blames the command
+    line, not the scenario file the other keys came from."""
+    assert main(["validate", "airport-expressway", "--set", override]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "(command line)" in err and named in err, err
+    assert "airport-expressway.yaml" not in err

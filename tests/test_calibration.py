@@ -74,3 +74,27 @@ def test_calibrate_cli_writes_csv_and_plot(tmp_path: Path) -> None:
     assert len((out / "prr_vs_distance.csv").read_text().splitlines()) == 26
     assert (out / "prr_vs_distance.png").stat().st_size > 10_000
     assert json.loads((out / "summary.json").read_text())["max_abs_deviation"] < 0.1
+
+
+@pytest.mark.parametrize("args, flag", [
+    (["gm2019", "--seed", "-1"], "--seed"),
+    (["gm2019", "--duration-s", "nan"], "--duration-s"),
+    (["gm2019", "--duration-s", "inf"], "--duration-s"),
+    (["gm2019", "--beta", "0.9"], "--beta"),
+    (["3gpp-highway", "--speed-kmh", "0"], "--speed-kmh"),
+    (["3gpp-highway", "--speed-kmh", "-10"], "--speed-kmh"),
+    (["3gpp-highway", "--out", "FILE"], "--out"),
+])
+def test_calibrate_bad_arguments_are_one_line_and_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str], flag: str,
+) -> None:
+    """Checked before any simulation: one line naming the flag, exit 2, nothing written."""
+    existing = tmp_path / "a-file"
+    existing.write_text("x")
+    argv = ["calibrate", *[str(existing) if a == "FILE" else a for a in args]]
+    if "--out" not in argv:
+        argv += ["--out", str(tmp_path / "out")]
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and flag in err, err
+    assert not (tmp_path / "out" / "prr_vs_distance.csv").exists()

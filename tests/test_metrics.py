@@ -91,3 +91,16 @@ def test_numba_tally_matches_numpy_columns() -> None:
     assert np.array_equal(out[0][1], out[1][1]) and out[0][1].any()
     for a, b in zip(out[0][2], out[1][2]):
         assert np.array_equal(a, b)
+
+
+def test_pir_counts_receptions_just_beyond_its_range_as_heard() -> None:
+    """A pair that drifts to 103 m and back keeps hearing its partner: the gap before the next
+    reception within 100 m runs from the last reception at 103 m, not from the last one inside."""
+    rec = RadioRecorder(20.0, 500.0, 0, [100.0])
+    rec._record_pir(np.array([1]), np.array([2]), np.array([100]), np.array([True]))
+    rec._record_pir(np.array([1, 1]), np.array([2, 2]), np.array([200, 300]),
+                    np.array([False, False]))  # heard at 103 m: no gap recorded, time kept
+    assert rec.pir_hist.sum() == 0
+    rec._record_pir(np.array([1]), np.array([2]), np.array([400]), np.array([True]))
+    gaps = np.repeat(np.arange(rec.pir_hist.size), rec.pir_hist)
+    assert gaps.tolist() == [100]

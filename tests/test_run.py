@@ -84,7 +84,13 @@ def test_cli_run_of_builtin_scenario(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert summary["sim_time_s"] == 3.0
     assert summary["vehicles"]["simulated"] > 500 and summary["rsus"] == 25
     assert summary["messages"]["prr"]["at_100m"] > summary["messages"]["prr"]["at_300m"] > 0.3
-    assert "PRR at 300m" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "PRR at 300m" in out
+    # The loss shares printed are summary.json's, and they add up to 1 - PRR over all bins.
+    shares = summary["messages"]["loss_breakdown"]
+    printed = " / ".join(f"{shares[k]:.3f}" for k in ("half_duplex", "below_sensitivity",
+                                                      "propagation", "collision"))
+    assert printed in out and "inter-reception time p99 / max" in out
 
 
 def test_cli_bad_input_exits_2_with_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -83,7 +83,8 @@ def _plot(path: Path, result: CalibrationResult, analytical: np.ndarray | None, 
     ax.plot(result.distance_m, result.prr, "o-", ms=3, label="v2xsim (packet level)")
     if analytical is not None:
         ax.plot(result.distance_m, analytical, "--", label="GM-2019 analytical model")
-    for name, style in (("collision", ":"), ("below_sensitivity", "-."), ("half_duplex", ":")):
+    for name, style in (("propagation", "-."), ("collision", ":"), ("below_sensitivity", "-."),
+                        ("half_duplex", ":")):
         ax.plot(result.distance_m, result.loss[name], style, lw=1, label=f"loss: {name}")
     ax.set_xlabel("Tx-Rx distance (m)")
     ax.set_ylabel("packet reception ratio")

@@ -16,6 +16,9 @@ from sim.radio.medium import RadioBatch
 from sim.radio.sidelink import REASON_NAMES
 
 PIR_RANGE_M = 100.0
+#: Receptions this close keep a pair's last-reception time: a pair drifting just past PIR_RANGE_M
+#: and back still hears its partner, which is no gap (bounded so the pair table stays small).
+PIR_TRACK_M = 2.0 * PIR_RANGE_M
 PIR_MAX_MS = 10_000
 LATENCY_BIN_MS = 0.01
 LATENCY_MAX_MS = 1000.0
@@ -41,8 +44,9 @@ class RadioRecorder:
         self.cbr_max = 0.0
         self.cbr_batches = 0
         self.cbr_series: list[tuple[float, float]] = []  # (window start s, mean CBR), 100 ms windows
-        # Packet inter-reception time (TR 36.885): per (transmitter, receiver) vehicle pair within
-        # PIR_RANGE_M, the time between consecutive successful receptions; last time per pair.
+        # Packet inter-reception time (TR 36.885): per (transmitter, receiver) vehicle pair, the
+        # time up to a successful reception within PIR_RANGE_M since the pair's previous one
+        # (within PIR_TRACK_M); last time per pair.
         self._pir_key = np.empty(0, np.int64)
         self._pir_last_ms = np.empty(0, np.int64)
         self._pir_horizon_ms = -(1 << 62)  # pairs last heard at or before this are forgotten
@@ -72,9 +76,10 @@ class RadioRecorder:
             links.tx, links.rx, links.distance_m, links.reason, counted_tx,
             b.node_vehicle_id >= 0, tx.subframe_ms, np.asarray(tx.gen_ms, np.float64), self.bin_m,
             self.reasons, self.samples, self.rsu_samples, self.rsu_success, self.latency_hist,
-            LATENCY_BIN_MS, PIR_RANGE_M, near)
+            LATENCY_BIN_MS, PIR_TRACK_M, near)
         self._record_pir(b.tx_vehicle_id[links.tx[near]], b.node_vehicle_id[links.rx[near]],
-                         tx.subframe_ms[links.tx[near]] + 1)
+                         tx.subframe_ms[links.tx[near]] + 1,
+                         links.distance_m[near] <= PIR_RANGE_M)
         if b.dcc_state is not None:
             self.dcc_on = True
             self.dcc_state_count += np.bincount(b.dcc_state, minlength=len(DCC_STATE_NAMES))
@@ -93,15 +98,21 @@ class RadioRecorder:
                 total, count = 0.0, 0
             self._cbr_window = (window, total + mean, count + 1)
 
-    def _record_pir(self, tx_vid: np.ndarray, rx_vid: np.ndarray, rx_ms: np.ndarray) -> None:
+    def _record_pir(self, tx_vid: np.ndarray, rx_vid: np.ndarray, rx_ms: np.ndarray,
+                    counted: np.ndarray | None = None) -> None:
+        """Receptions (within PIR_TRACK_M) of vehicle pairs; the gap before a reception is
+        recorded when that reception is `counted` (within PIR_RANGE_M; default all)."""
         if len(tx_vid) == 0:
             return
+        if counted is None:
+            counted = np.ones(len(tx_vid), bool)
         key = tx_vid.astype(np.int64) * (1 << 32) + rx_vid.astype(np.int64)
         order = np.lexsort((rx_ms, key))
-        key, rx_ms = key[order], rx_ms[order]
+        key, rx_ms, counted = key[order], rx_ms[order], counted[order]
         # Consecutive receptions of one pair inside this batch, then against the last batch's.
         same = key[1:] == key[:-1]
-        gaps = [rx_ms[1:][same] - rx_ms[:-1][same]]
+        inner = same & counted[1:]
+        gaps = [rx_ms[1:][inner] - rx_ms[:-1][inner]]
         first = np.ones(len(key), bool)
         first[1:] = ~same
         k0, t0 = key[first], rx_ms[first]
@@ -109,6 +120,7 @@ class RadioRecorder:
         # A pair whose last reception is PIR_MAX_MS older than the latest one is forgotten.
         known = ((self._pir_key[pos] == k0) & (self._pir_last_ms[pos] > self._pir_horizon_ms)
                  if len(self._pir_key) else np.zeros(len(k0), bool))
+        known &= counted[first]
         gaps.append(t0[known] - self._pir_last_ms[pos[known]])
         gap = np.minimum(np.concatenate(gaps), PIR_MAX_MS)
         self.pir_hist += np.bincount(gap, minlength=self.pir_hist.size)

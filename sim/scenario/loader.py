@@ -56,6 +56,11 @@ class LoadedScenario:
         return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+def _within(key_path: str, outer: str) -> bool:
+    """key_path is outer or lies inside it ("a.b[2].c" is within "a.b" and "a")."""
+    return key_path == outer or key_path.startswith((outer + ".", outer + "["))
+
+
 def builtin_dir() -> Path:
     return Path(str(resources.files("scenarios")))
 
@@ -311,7 +316,11 @@ def load_scenario(
                     for o in overrides or []]
         from_cli += ["seed"] if seed is not None else []
         from_cli += ["duration_s"] if duration_s is not None else []
-        if any(error.key_path == k or error.key_path.startswith(k + ".") for k in from_cli):
+        # Also when the check that failed spans an object the command line changed a key of
+        # (cross-field rules such as link_range_m <= interference_range_m report the object).
+        # A rule on the whole scenario names its keys in the message.
+        if any(_within(error.key_path, k) or _within(k, error.key_path)
+               or (not error.key_path and k in error.message) for k in from_cli):
             error = ScenarioError("--set/--seed/--until (command line)", error.key_path,
                                   error.message)
         raise error from None
