@@ -361,7 +361,7 @@ def _scan_tx(t, i, capacity, j, far_capacity, sxy, svel, height, txp_dbm, gain_d
 
 
 @_njit()
-def _channel_serial(t_start, t_end, i, j, sxy, svel, height, txp_dbm, gain_dbi, key, pre,
+def _channel_chunk(t_start, t_end, i, j, sxy, svel, height, txp_dbm, gain_dbi, key, pre,
                     tx_node, tx_sf, sf0, range_m, cell_m, wrap_m, skeys, ox, oy, width,
                     near_m, far_table, far_step_m, hclass, code, chan_key, fc_ghz, sigma_db,
                     coherence_ms, blocker_m, odo, speed, shadow_cell_m, gud_weights, out_tx,
@@ -602,7 +602,7 @@ def fused_links(nodes, tx, sf0_ms: int, n_subframes: int, cfg, margin_m: float, 
         far = _far_buffers(far_hint // share + n_nodes + 1024 if need_far else 0)
         t, i, j = t_lo, 0, 0
         while True:
-            t, i, j = _channel_serial(t, t_hi, i, j, *geo, *chan, *out, *far)
+            t, i, j = _channel_chunk(t, t_hi, i, j, *geo, *chan, *out, *far)
             if t == t_hi:
                 return (out, i), (far, j)
             if len(out[0]) - i < n_nodes:
