@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
 import sys
 from pathlib import Path
@@ -32,9 +33,8 @@ def _parser() -> argparse.ArgumentParser:
     val.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
     sub.add_parser("list", help="list the built-in scenarios")
     from sim.calibration.cli import add_parser as add_calibrate
-    from sim.viz.cli import add_view_parser
-
     from sim.sweep.cli import add_parsers as add_sweep_parsers
+    from sim.viz.cli import add_view_parser
 
     add_calibrate(sub)
     add_sweep_parsers(sub)  # `sweep` and `bench latency`
@@ -241,9 +241,11 @@ def main(argv: list[str] | None = None) -> int:
         from sim.calibration.cli import cmd_calibrate
 
         return cmd_calibrate(args)
-    if args.command == "list":
-        return _cmd_list()
-    return _cmd_schema()
+    try:
+        return _cmd_list() if args.command == "list" else _cmd_schema()
+    except BrokenPipeError:  # `v2xsim list | head`: the reader has all it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no error at exit
+        return EXIT_OK
 
 
 if __name__ == "__main__":

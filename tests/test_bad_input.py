@@ -74,3 +74,14 @@ def test_cross_key_errors_from_set_name_the_command_line(
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "(command line)" in err and named in err, err
     assert "airport-expressway.yaml" not in err
+
+
+def test_file_error_stays_on_the_file_despite_an_unrelated_set(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A cross-key rule broken by the file is blamed on the file even when --set changed another
+    key of the same object."""
+    path = tiny_scenario(tmp_path, radio={"link_range_m": 2000.0})
+    assert main(["validate", str(path), "--set", "radio.tx_power_dbm=20"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "(command line)" not in err and str(path) in err and "link_range_m" in err, err

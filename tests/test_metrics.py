@@ -94,13 +94,31 @@ def test_numba_tally_matches_numpy_columns() -> None:
 
 
 def test_pir_counts_receptions_just_beyond_its_range_as_heard() -> None:
-    """A pair that drifts to 103 m and back keeps hearing its partner: the gap before the next
-    reception within 100 m runs from the last reception at 103 m, not from the last one inside."""
+    """A gap counts when both of its receptions are within 100 m; a reception at 103 m ends the
+    previous gap (the pair heard each other) without one being counted."""
     rec = RadioRecorder(20.0, 500.0, 0, [100.0])
     rec._record_pir(np.array([1]), np.array([2]), np.array([100]), np.array([True]))
     rec._record_pir(np.array([1, 1]), np.array([2, 2]), np.array([200, 300]),
                     np.array([False, False]))  # heard at 103 m: no gap recorded, time kept
-    assert rec.pir_hist.sum() == 0
     rec._record_pir(np.array([1]), np.array([2]), np.array([400]), np.array([True]))
+    assert rec.pir_hist.sum() == 0  # 300 (at 103 m) -> 400: not both within 100 m
+    rec._record_pir(np.array([1, 1]), np.array([2, 2]), np.array([450, 460]),
+                    np.array([True, False]))
     gaps = np.repeat(np.arange(rec.pir_hist.size), rec.pir_hist)
-    assert gaps.tolist() == [100]
+    assert gaps.tolist() == [50]  # 400 -> 450 counted; 450 -> 460 (the latter at 103 m) not
+
+
+def test_pir_forgets_a_stale_pair_among_active_ones() -> None:
+    """With many active pairs the stale entry stays in the table (no prune yet): the horizon
+    alone must make its next reception start afresh."""
+    from sim.metrics.radio_recorder import PIR_MAX_MS
+
+    rec = RadioRecorder(20.0, 500.0, 0, [100.0])
+    active = np.arange(10, 20)
+    rec._record_pir(np.r_[1, active], np.r_[2, active + 100], np.full(11, 100))
+    for k in range(1, 6):  # ten pairs keep receiving every PIR_MAX_MS / 4; pair 1 -> 2 is silent
+        rec._record_pir(active, active + 100, np.full(10, 100 + k * PIR_MAX_MS // 4))
+    assert 1 << 32 | 2 in rec._pir_key.tolist()  # still stored, but beyond the horizon
+    before = int(rec.pir_hist.sum())
+    rec._record_pir(np.array([1]), np.array([2]), np.array([100 + 5 * PIR_MAX_MS // 4 + 50]))
+    assert rec.pir_hist.sum() == before  # forgotten: no gap of PIR_MAX_MS recorded

@@ -117,11 +117,18 @@ def _digest(res) -> str:  # type: ignore[no-untyped-def]
 def test_kernel_reruns_are_byte_identical(link_range: float | None) -> None:
     nodes, tx = random_world(3, 60, 90, 10, 5)
     cfg = dataclasses.replace(config("tr37885-highway", "bler", 5, None), link_range_m=link_range)
-    kernel._LINKS_HINT[:] = [0, 0]  # first call: buffers too small, grown mid-pass and resumed
-    r1 = evaluate_batch(nodes, tx, 1000, 10, cfg)
-    assert max(kernel._LINKS_HINT) > len(nodes) + 1024  # exact or far buffers really grew
-    kernel._LINKS_HINT[:] = [10**6, 10**6]  # oversized buffers, sliced
-    r2 = evaluate_batch(nodes, tx, 1000, 10, cfg)
+    from sim.radio import threads
+
+    before = threads.threads()
+    threads.set_threads(1)  # one chunk, so that its buffers must grow
+    try:
+        kernel._LINKS_HINT[:] = [0, 0]  # first call: buffers too small, grown mid-pass, resumed
+        r1 = evaluate_batch(nodes, tx, 1000, 10, cfg)
+        assert max(kernel._LINKS_HINT) > len(nodes) + 1024  # exact or far buffers really grew
+        kernel._LINKS_HINT[:] = [10**6, 10**6]  # oversized buffers, sliced
+        r2 = evaluate_batch(nodes, tx, 1000, 10, cfg)
+    finally:
+        threads.set_threads(before)
     assert _digest(r1) == _digest(r2)
 
 
@@ -135,6 +142,14 @@ def test_threaded_kernel_gives_the_single_thread_bytes(monkeypatch, link_range) 
     cfg = dataclasses.replace(config("tr37885-highway", "bler", 5, None), link_range_m=link_range)
     monkeypatch.setattr(kernel, "MIN_TX_PER_CHUNK", 1)
     monkeypatch.setattr(kernel, "MIN_LINKS_PER_CHUNK", 1)
+    chunk_counts: list[int] = []
+    run = threads.run
+
+    def counting_run(fn, chunks, *args):  # type: ignore[no-untyped-def]
+        chunk_counts.append(len(chunks))
+        return run(fn, chunks, *args)
+
+    monkeypatch.setattr(threads, "run", counting_run)
     before = threads.threads()
     try:
         digests = []
@@ -143,9 +158,11 @@ def test_threaded_kernel_gives_the_single_thread_bytes(monkeypatch, link_range) 
             assert len(threads.split(len(tx.node), 1)) == n
             # Small buffers (every chunk grows and resumes; chunks concatenated), then room for
             # all in the first chunk's buffers (the others copied after it).
-            for hint in (0, 10**6):
+            for hint in (2, 10**6):
                 kernel._LINKS_HINT[:] = [hint, hint]
                 digests.append(_digest(evaluate_batch(nodes, tx, 1000, 10, cfg)))
+                assert max(chunk_counts) == n  # the link pass really ran on n chunks
+                chunk_counts.clear()
     finally:
         threads.set_threads(before)
     assert len(set(digests)) == 1
@@ -180,10 +197,28 @@ def test_kernel_numpy_is_forced_and_unknown_kernel_rejected() -> None:
 
 
 @pytest.mark.parametrize("rri_ms, per_re", [(100, True), (50, False), (20, True)])
-def test_numba_sensing_equals_numpy_sensing(rri_ms: int, per_re: bool) -> None:
-    """observe() through sim.radio.sensing_kernel leaves the sensing memory bit-for-bit as numpy."""
+@pytest.mark.parametrize("n_threads, link_range", [(1, None), (3, 400.0)])
+def test_numba_sensing_equals_numpy_sensing(monkeypatch, rri_ms: int, per_re: bool,  # type: ignore[no-untyped-def]
+                                            n_threads: int, link_range: float | None) -> None:
+    """observe() through sim.radio.sensing_kernel leaves the sensing memory bit-for-bit as numpy,
+    also with far SCIs (link_range) and the receivers split over 3 threads."""
+    from sim.radio import threads
+
+    before = threads.threads()
+    threads.set_threads(n_threads)
+    monkeypatch.setattr(kernel, "MIN_LINKS_PER_CHUNK", 1)
+    monkeypatch.setattr(kernel, "MIN_RECEIVERS_PER_CHUNK", 1)
+    try:
+        _sensing_equal(rri_ms, per_re, link_range)
+    finally:
+        threads.set_threads(before)
+
+
+def _sensing_equal(rri_ms: int, per_re: bool, link_range: float | None) -> None:
     n_v, n_sf = 50, 20
-    cfg = config("tr37885-highway", "threshold", 5, None)
+    cfg = dataclasses.replace(config("tr37885-highway", "threshold", 5, None),
+                              link_range_m=link_range)
+    far_sensed = 0
     params = SpsParams(n_subchannels=5, rri_ms=rri_ms, rsrp_per_re=per_re)
     fast = SpsScheduler(params, np.random.default_rng(0), use_numba=True)
     slow = SpsScheduler(params, np.random.default_rng(0), use_numba=False)
@@ -196,6 +231,7 @@ def test_numba_sensing_equals_numpy_sensing(rri_ms: int, per_re: bool) -> None:
         t0 = 1000 + b * n_sf
         tx = dataclasses.replace(tx, subframe_ms=tx.subframe_ms - 1000 + t0)
         res = evaluate_batch(nodes, tx, t0, n_sf, cfg)
+        far_sensed += 0 if res.sensed is None else len(res.sensed.tx)
         noise = 10.0 ** (noise_dbm(10, nodes.noise_figure_db) / 10.0)
         fast.observe(slots_f, res, tx, t0, noise)
         slow.observe(slots_s, res, tx, t0, noise)
@@ -203,6 +239,7 @@ def test_numba_sensing_equals_numpy_sensing(rri_ms: int, per_re: bool) -> None:
     assert fast.rssi_mw.tobytes() == slow.rssi_mw.tobytes()
     assert fast.own_tx_ms.tobytes() == slow.own_tx_ms.tobytes()
     assert np.isfinite(fast.sci_key).sum() > 100 and (fast.rssi_mw > 0).sum() > 1000
+    assert (far_sensed > 0) == (link_range is not None)
 
 
 def test_link_range_keeps_prr_and_cbr_of_the_exact_channel() -> None:

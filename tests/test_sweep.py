@@ -290,3 +290,19 @@ def test_sweep_workers_run_without_dasks_malloc_trim_threshold(scheduler: str) -
 
     with Client(scheduler) as client:
         assert worker_warnings(client) == []
+
+
+def test_local_sweep_workers_share_the_cores_for_radio_threads(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Each local worker's radio kernels get the cores left per worker (V2XSIM_THREADS handed
+    to the nannies, so a restarted worker keeps it), not every core each."""
+    import os
+
+    from sim.sweep.cluster import default_workers, open_client
+
+    monkeypatch.delenv("V2XSIM_THREADS", raising=False)
+    with open_client(workers=2) as client:
+        # A lambda travels by value and reads the worker's environment (os.environ.get would
+        # carry this process's environment along).
+        seen = set(client.run(lambda: __import__("os").environ.get("V2XSIM_THREADS")).values())
+    assert seen == {str(max(1, default_workers() // 2))}
+    assert "V2XSIM_THREADS" not in os.environ  # the caller's environment is left alone

@@ -56,10 +56,6 @@ def _bad_argument(args: argparse.Namespace) -> str | None:
                 f"[{MIN_SPEED_KMH:g}, {MAX_SPEED_KMH:g}] km/h")
     if args.out.exists() and not args.out.is_dir():
         return f"--out {args.out}: exists and is not a directory"
-    try:
-        args.out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        return f"--out {args.out}: cannot create the directory ({exc.strerror})"
     return None
 
 
@@ -71,6 +67,11 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     from sim.calibration.run import gm2019_analytical, simulate, write_outputs
 
     problem = _bad_argument(args)
+    if problem is None:  # the output directory too, before the run
+        try:
+            args.out.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            problem = f"--out {args.out}: cannot create the directory ({exc.strerror})"
     if problem is not None:  # checked before the run, so a typo never costs a simulation
         print(f"v2xsim: error: {problem}", file=sys.stderr)
         return 2

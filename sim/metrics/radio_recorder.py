@@ -45,10 +45,11 @@ class RadioRecorder:
         self.cbr_batches = 0
         self.cbr_series: list[tuple[float, float]] = []  # (window start s, mean CBR), 100 ms windows
         # Packet inter-reception time (TR 36.885): per (transmitter, receiver) vehicle pair, the
-        # time up to a successful reception within PIR_RANGE_M since the pair's previous one
-        # (within PIR_TRACK_M); last time per pair.
+        # time between consecutive successful receptions, both within PIR_RANGE_M; a reception
+        # up to PIR_TRACK_M still ends a gap. Last time per pair, and whether it was within.
         self._pir_key = np.empty(0, np.int64)
         self._pir_last_ms = np.empty(0, np.int64)
+        self._pir_last_in = np.empty(0, bool)  # that reception was within PIR_RANGE_M
         self._pir_horizon_ms = -(1 << 62)  # pairs last heard at or before this are forgotten
         self.pir_hist = np.zeros(PIR_MAX_MS + 1, dtype=np.int64)
         self._cbr_window: tuple[int, float, int] = (-1, 0.0, 0)
@@ -100,8 +101,10 @@ class RadioRecorder:
 
     def _record_pir(self, tx_vid: np.ndarray, rx_vid: np.ndarray, rx_ms: np.ndarray,
                     counted: np.ndarray | None = None) -> None:
-        """Receptions (within PIR_TRACK_M) of vehicle pairs; the gap before a reception is
-        recorded when that reception is `counted` (within PIR_RANGE_M; default all)."""
+        """Receptions (within PIR_TRACK_M) of vehicle pairs; the gap between two consecutive
+        receptions of a pair is recorded when both are `counted` (within PIR_RANGE_M; default
+        all). A reception beyond PIR_RANGE_M still ends the previous gap (the pair heard each
+        other) without starting a counted one."""
         if len(tx_vid) == 0:
             return
         if counted is None:
@@ -111,7 +114,7 @@ class RadioRecorder:
         key, rx_ms, counted = key[order], rx_ms[order], counted[order]
         # Consecutive receptions of one pair inside this batch, then against the last batch's.
         same = key[1:] == key[:-1]
-        inner = same & counted[1:]
+        inner = same & counted[1:] & counted[:-1]
         gaps = [rx_ms[1:][inner] - rx_ms[:-1][inner]]
         first = np.ones(len(key), bool)
         first[1:] = ~same
@@ -119,8 +122,8 @@ class RadioRecorder:
         pos = np.minimum(np.searchsorted(self._pir_key, k0), max(len(self._pir_key) - 1, 0))
         # A pair whose last reception is PIR_MAX_MS older than the latest one is forgotten.
         known = ((self._pir_key[pos] == k0) & (self._pir_last_ms[pos] > self._pir_horizon_ms)
+                 & self._pir_last_in[pos] & counted[first]
                  if len(self._pir_key) else np.zeros(len(k0), bool))
-        known &= counted[first]
         gaps.append(t0[known] - self._pir_last_ms[pos[known]])
         gap = np.minimum(np.concatenate(gaps), PIR_MAX_MS)
         self.pir_hist += np.bincount(gap, minlength=self.pir_hist.size)
@@ -128,18 +131,22 @@ class RadioRecorder:
         # (a few per batch), forgotten ones are dropped now and then (no re-sort per batch).
         last = np.ones(len(key), bool)
         last[:-1] = ~same
-        k1, t1 = key[last], rx_ms[last]  # the batch's latest reception per pair, later than all
+        # The batch's latest reception per pair (later than all in the table), and if counted.
+        k1, t1, in1 = key[last], rx_ms[last], counted[last]
         at = np.searchsorted(self._pir_key, k1)
         at_c = np.minimum(at, max(len(self._pir_key) - 1, 0))
         hit = (self._pir_key[at_c] == k1) if len(self._pir_key) else np.zeros(len(k1), bool)
         self._pir_last_ms[at_c[hit]] = t1[hit]
+        self._pir_last_in[at_c[hit]] = in1[hit]
         new = ~hit
         self._pir_key = np.insert(self._pir_key, at[new], k1[new])
         self._pir_last_ms = np.insert(self._pir_last_ms, at[new], t1[new])
+        self._pir_last_in = np.insert(self._pir_last_in, at[new], in1[new])
         self._pir_horizon_ms = max(self._pir_horizon_ms, int(t1.max()) - PIR_MAX_MS)
         stale = self._pir_last_ms <= self._pir_horizon_ms
         if 4 * int(stale.sum()) > len(stale):
-            self._pir_key, self._pir_last_ms = self._pir_key[~stale], self._pir_last_ms[~stale]
+            self._pir_key, self._pir_last_ms, self._pir_last_in = (
+                self._pir_key[~stale], self._pir_last_ms[~stale], self._pir_last_in[~stale])
 
     def cbr_rows(self) -> list[tuple[float, float]]:
         """Mean CBR per 100 ms window, including the window still open."""

@@ -24,7 +24,9 @@ links and, at 10,000 vehicles and a 1500 m range, ~135 M links per simulated sec
    O(tx^2 x rx)), then half-duplex, sensitivity, SCI and decoding (threshold or BLER curve with the
    keyed uniform of `decode_ok`), and the loss reason in the numpy path's precedence.
 
-Peak memory is the link outputs (~50 B/link) plus the grid. By default no cut beyond
+Peak memory is the link outputs (~50 B/link; with several threads the first chunk's buffers have
+room for all, the others' come on top until they are copied in) plus the grid (twice, while it is
+mapped back to the caller's node order). By default no cut beyond
 `interference_range_m` is applied: on TR 37.885 highway at 23 dBm a link at 1500 m still arrives
 ~2 dB (NLOSv mean) to 17 dB (LOS) above the 20-PRB noise floor, so nothing inside the range is
 negligible. `link_range_m` (`radio.link_range_m`) makes links beyond it *far*: one keyed
@@ -493,6 +495,7 @@ def cbr(grid, noise_mw, threshold_mw):  # type: ignore[no-untyped-def]
 #: Smallest chunks worth a thread: transmissions of the link pass, links of the SINR passes.
 MIN_TX_PER_CHUNK = 16
 MIN_LINKS_PER_CHUNK = 8192
+MIN_RECEIVERS_PER_CHUNK = 256  # sensing memory updates (sim.radio.sps)
 
 #: Exact and far links of the previous batch: the first guess for the next buffers.
 _LINKS_HINT = [0, 0]
@@ -612,7 +615,10 @@ def fused_links(nodes, tx, sf0_ms: int, n_subframes: int, cfg, margin_m: float, 
 
     # Transmissions in contiguous chunks, one per thread; their links joined in order are the
     # serial pass's rows.
-    tx_chunks = radio_threads.split(len(node), MIN_TX_PER_CHUNK)
+    # (Small batches, judged by the last batch's links, stay on one thread: a hand-off costs
+    # about as much as a few thousand links.)
+    tx_chunks = (radio_threads.split(len(node), MIN_TX_PER_CHUNK)
+                 if sum(_LINKS_HINT) >= 2 * MIN_LINKS_PER_CHUNK else [(0, len(node))])
     parts = radio_threads.run(links_of, tx_chunks, int(_LINKS_HINT[0] * 1.25),
                               int(_LINKS_HINT[1] * 1.25))
     out = _joined([part[0] for part in parts])
@@ -628,8 +634,8 @@ def fused_links(nodes, tx, sf0_ms: int, n_subframes: int, cfg, margin_m: float, 
         _accumulate(out_tx, out_rx, out_mw, sf, start, nsub, sf0_ms, grid, s_lo, s_hi)
         _accumulate(far[0], far[1], far[2], sf, start, nsub, sf0_ms, grid, s_lo, s_hi)
 
-    radio_threads.run(accumulate, radio_threads.split(n_subframes, 1) if total > MIN_LINKS_PER_CHUNK
-                      else [(0, n_subframes)])
+    radio_threads.run(accumulate, radio_threads.split(n_subframes, 1)
+                      if total + far_total > 2 * MIN_LINKS_PER_CHUNK else [(0, n_subframes)])
     out_sinr = np.empty(total)
     out_reason = np.empty(total, np.int8)
     out_sci = np.empty(total, np.bool_)

@@ -37,7 +37,8 @@ from numpy.typing import NDArray
 
 from sim.radio import sensing_kernel
 from sim.radio import threads as radio_threads
-from sim.radio.kernel import HAVE_NUMBA, MIN_LINKS_PER_CHUNK
+from sim.radio import kernel
+from sim.radio.kernel import HAVE_NUMBA
 
 if TYPE_CHECKING:
     from sim.radio.sidelink import BatchResult, Transmissions
@@ -329,9 +330,10 @@ class SpsScheduler:
             for links in (result.links, result.sensed):
                 if links is None or len(links.tx) == 0:
                     continue
+                chunks = (radio_threads.split(n_v, kernel.MIN_RECEIVERS_PER_CHUNK)
+                          if len(links.tx) > kernel.MIN_LINKS_PER_CHUNK else [(0, n_v)])
                 radio_threads.run(
-                    sensing_kernel.observe_sci, radio_threads.split(n_v, 256) if
-                    len(links.tx) > MIN_LINKS_PER_CHUNK else [(0, n_v)],
+                    sensing_kernel.observe_sci, chunks,
                     self.sci_key, np.ascontiguousarray(slots, np.int64), n_v, links.tx, links.rx,
                     links.rx_power_dbm, links.sci_ok, np.ascontiguousarray(tx.node, np.int64),
                     np.ascontiguousarray(sci_sf, np.int64),

@@ -9,14 +9,17 @@ chunk writes rows no other chunk writes and the chunks are concatenated in row o
 are byte-identical for any thread count (tests/test_radio_kernel.py).
 
 Threads: `V2XSIM_THREADS` if set, else the cores this process may use (at most 8); `set_threads`
-changes it (a Dask sweep worker uses 1: its siblings already occupy the other cores).
+changes it. Dask sweep workers get the cores left per worker through `V2XSIM_THREADS`
+(`sim.sweep.cluster`). A forked child starts without the parent's pool (its threads do not exist
+there) and makes its own.
 """
 
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from typing import Any
 
 #: Upper bound of the default: beyond this, batches of a few thousand transmissions split into
@@ -42,6 +45,9 @@ def _default_threads() -> int:
 
 
 _state: dict[str, Any] = {"threads": None, "pool": None}
+_pool_lock = threading.Lock()  # callers on several threads of their own share one pool
+if hasattr(os, "register_at_fork"):  # a child inherits the pool object but none of its threads
+    os.register_at_fork(after_in_child=lambda: _state.update(pool=None))
 
 
 def threads() -> int:
@@ -55,10 +61,11 @@ def set_threads(n: int) -> None:
     """Uses n threads from now on (1: everything on the calling thread)."""
     if n < 1:
         raise ValueError(f"threads must be >= 1, got {n}")
-    if _state["pool"] is not None and n != _state["threads"]:
-        _state["pool"].shutdown(wait=True)
-        _state["pool"] = None
-    _state["threads"] = n
+    with _pool_lock:
+        if _state["pool"] is not None and n != _state["threads"]:
+            _state["pool"].shutdown(wait=True)
+            _state["pool"] = None
+        _state["threads"] = n
 
 
 def split(n_rows: int, min_rows: int) -> list[tuple[int, int]]:
@@ -74,8 +81,11 @@ def run(fn: Callable[..., Any], chunks: Sequence[tuple[int, int]], *args: Any) -
     order."""
     if len(chunks) <= 1:
         return [fn(lo, hi, *args) for lo, hi in chunks]
-    if _state["pool"] is None:
-        _state["pool"] = ThreadPoolExecutor(max_workers=threads(),
-                                            thread_name_prefix="v2xsim-radio")
-    futures = [_state["pool"].submit(fn, lo, hi, *args) for lo, hi in chunks]
+    with _pool_lock:
+        if _state["pool"] is None:
+            _state["pool"] = ThreadPoolExecutor(max_workers=threads(),
+                                                thread_name_prefix="v2xsim-radio")
+        pool = _state["pool"]
+    futures = [pool.submit(fn, lo, hi, *args) for lo, hi in chunks]
+    wait(futures)  # every chunk has stopped writing before any result or error is returned
     return [f.result() for f in futures]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -57,8 +58,16 @@ class LoadedScenario:
 
 
 def _within(key_path: str, outer: str) -> bool:
-    """key_path is outer or lies inside it ("a.b[2].c" is within "a.b" and "a")."""
-    return key_path == outer or key_path.startswith((outer + ".", outer + "["))
+    """key_path is outer or lies inside it ("a.b[2].c" is within "a.b", "a" and "", the root)."""
+    return not outer or key_path == outer or key_path.startswith((outer + ".", outer + "["))
+
+
+def _names(error: ScenarioError, key_path: str) -> bool:
+    """The message of an error on an object names key_path (relative to the object), in full or
+    by its last name ("radio.batch_ms (30) must divide step_s" names both keys)."""
+    rel = re.sub(r"\[\d+\]", "", key_path[len(error.key_path):].lstrip("."))
+    return any(re.search(rf"(?<![\w.]){re.escape(name)}(?!\w)", error.message)
+               for name in (rel, rel.split(".")[-1]))
 
 
 def builtin_dir() -> Path:
@@ -316,11 +325,10 @@ def load_scenario(
                     for o in overrides or []]
         from_cli += ["seed"] if seed is not None else []
         from_cli += ["duration_s"] if duration_s is not None else []
-        # Also when the check that failed spans an object the command line changed a key of
-        # (cross-field rules such as link_range_m <= interference_range_m report the object).
-        # A rule on the whole scenario names its keys in the message.
-        if any(_within(error.key_path, k) or _within(k, error.key_path)
-               or (not error.key_path and k in error.message) for k in from_cli):
+        # Also when a rule spanning several keys (reported on their object, or on the whole
+        # scenario) failed and names a key the command line set.
+        if any(_within(error.key_path, k) or (_within(k, error.key_path) and _names(error, k))
+               for k in from_cli):
             error = ScenarioError("--set/--seed/--until (command line)", error.key_path,
                                   error.message)
         raise error from None

@@ -64,22 +64,21 @@ def open_client(scheduler: str | None = None, workers: int | None = None) -> Ite
     # os.environ, where new workers would inherit it: take it out while ours spawn.
     inherited = os.environ.pop("MALLOC_TRIM_THRESHOLD_", None)
     # Radio kernel threads per worker (sim.radio.threads): the cores left to each, not all of
-    # them in every worker (n workers x all cores would oversubscribe the machine).
-    own_threads = os.environ.get("V2XSIM_THREADS")
-    if own_threads is None:
-        os.environ["V2XSIM_THREADS"] = str(max(1, default_workers() // n))
+    # them in every worker (n workers x all cores would oversubscribe the machine). Given to the
+    # nannies, so a restarted worker keeps it.
+    worker_env = {"V2XSIM_THREADS": os.environ.get("V2XSIM_THREADS",
+                                                   str(max(1, default_workers() // n)))}
     try:
         with warnings.catch_warnings(), dask.config.set({TRIM_KEY: None}):
             # The scheduler's health endpoint binds :8787 even without a dashboard and warns when
             # another cluster on this machine has it; it then takes another port, which is fine.
             warnings.filterwarnings("ignore", message="Port .* is already in use")
             cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
-                                   dashboard_address=None, silence_logs=logging.ERROR)
+                                   dashboard_address=None, silence_logs=logging.ERROR,
+                                   env=worker_env)
     finally:
         if inherited is not None:
             os.environ["MALLOC_TRIM_THRESHOLD_"] = inherited
-        if own_threads is None:
-            del os.environ["V2XSIM_THREADS"]
     client = Client(cluster)
     try:
         yield client
