@@ -210,7 +210,8 @@ class RoadsideNetwork:
         self.counts["dropped_rsu_down"] += b.rsu_dropped
         # RSU uplink -> backhaul -> edge.
         if self.edges:
-            self._forward(world, b, links, ok, from_vehicle, sf, gen)
+            with self.hops.batched():  # the per-RSU loop's samples, added once per hop
+                self._forward(world, b, links, ok, from_vehicle, sf, gen)
 
     def on_step(self, world: World, now_ms: int) -> None:
         for e in self.edges:
@@ -335,6 +336,12 @@ class RoadsideNetwork:
         gen_m, tx_i = gen[m], links.tx[m]
         fr = self._frames
         bsm_bytes = float(self.spec.messages.bsm.size_bytes)
+        # GNSS errors of every forwarding vehicle at once (a keyed, per-vehicle draw), looked up
+        # per RSU below instead of drawn per RSU.
+        gnss = None
+        if self.gnss is not None:
+            vids = np.unique(b.tx_vehicle_id[tx_i])
+            gnss = (vids, self.gnss.error(vids, b.t0_ms))
         for r in np.union1d(np.unique(rsu_of), fr.rsu):
             r = int(r)
             e = int(self.serving_edge[r])
@@ -365,7 +372,7 @@ class RoadsideNetwork:
                 assert b.tx_reported_xy_m is not None
                 t = tx_i[rows]
                 payload = self._snapshot(world, b.tx_vehicle_id[t], gen_m[rows], b.tx_reported_xy_m[t],
-                                         b.tx_brake_flag[t], deliver[:n_b][bsm_ok], b.t0_ms)
+                                         b.tx_brake_flag[t], deliver[:n_b][bsm_ok], gnss)
                 edge.submit(Task("collision_risk", r, float(deliver[:n_b][bsm_ok].max()), len(rows),
                                  float(gen_m[rows].min()), self._risk_done, payload), rerouted)
             for j, f in enumerate(fmine):
@@ -378,10 +385,12 @@ class RoadsideNetwork:
                             rerouted)
 
     def _snapshot(self, world: World, vid: IntArray, gen: FloatArray, rep_xy: FloatArray,
-                  brake: NDArray[np.bool_], at_edge_ms: FloatArray, t_ms: int) -> dict[str, Any]:
+                  brake: NDArray[np.bool_], at_edge_ms: FloatArray,
+                  gnss: tuple[IntArray, FloatArray] | None) -> dict[str, Any]:
         """What the edge knows from a bundle of BSMs (vehicle, generation time, reported position,
         hard-braking flag), and the vehicles it will flag. Map matching puts each report on its
-        lane; the GNSS error of the report shifts it along the lane."""
+        lane; the GNSS error of the report (`gnss`: sorted vehicle ids and their (n, 2) errors
+        this batch) shifts it along the lane."""
         tab = world.mobility.table
         order = np.lexsort((gen, vid))  # the latest report per vehicle
         last = np.ones(len(order), bool)
@@ -392,8 +401,8 @@ class RoadsideNetwork:
         sel, rows = sel[live], rows[live]
         v_id, v_gen, rep = vid[sel], gen[sel], rep_xy[sel]
         err_along = np.zeros(len(sel))
-        if self.gnss is not None and len(sel):
-            err = self.gnss.error(v_id, t_ms)
+        if gnss is not None and len(sel):
+            err = gnss[1][np.searchsorted(gnss[0], v_id)]
             h = tab["heading_rad"][rows]
             err_along = err[:, 0] * np.cos(h) + err[:, 1] * np.sin(h)
         hz = self._hazards(world, rows, err_along, brake[sel])
@@ -483,8 +492,11 @@ class RoadsideNetwork:
         h, v = tab["heading_rad"][rows], tab["v_mps"][rows]
         xy = np.column_stack([tab["x_m"][rows] + v * np.cos(h) * dt_s,
                               tab["y_m"][rows] + v * np.sin(h) * dt_s])
+        gnss = None
         if self.gnss is not None:
-            xy = xy + self.gnss.error(vid, t0_ms)
+            vids = np.unique(vid)
+            gnss = (vids, self.gnss.error(vids, t0_ms))
+            xy = xy + gnss[1][np.searchsorted(vids, vid)]
         brake = tab["a_mps2"][rows] < -self.spec.metrics.hard_braking_mps2
         self.counts["uu_bsms"] += n
         up = gen + draw_delay_ms(uu.latency("uplink"), self.rng, n)
@@ -502,7 +514,7 @@ class RoadsideNetwork:
         group = edge_of * (1 << 40) + window
         for g in np.unique(group[~lost]):  # a few tasks per batch (edges x windows)
             sel = np.flatnonzero((group == g) & ~lost)
-            payload = self._snapshot(world, vid[sel], gen[sel], xy[sel], brake[sel], up[sel], t0_ms)
+            payload = self._snapshot(world, vid[sel], gen[sel], xy[sel], brake[sel], up[sel], gnss)
             self.edges[int(edge_of[sel[0]])].submit(Task(
                 "collision_risk", -1, float(up[sel].max()), len(sel), float(gen[sel].min()),
                 self._uu_done, payload))

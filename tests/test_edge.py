@@ -98,3 +98,22 @@ def test_age_of_information_keeps_the_freshest_update() -> None:
     assert dict(zip(aoi.key, aoi.origin)) == {1: 300, 2: 200}
     aoi.sample(1250)  # 2's last update is older than the horizon: forgotten
     assert list(aoi.key) == [1]
+
+
+def test_batched_hop_samples_equal_direct_ones() -> None:
+    """Samples collected in `batched()` (one histogram update per hop) give the histograms of
+    direct calls, warm-up filter included (scalar and per-sample times)."""
+    rng = np.random.default_rng(2)
+    calls = [("rsu_edge", "air_up", rng.uniform(0, 50, k), t) for k, t in
+             ((3, 5.0), (4, 120.0), (2, rng.uniform(0, 200, 2)), (0, 300.0))]
+    calls += [("sensor_edge", "backhaul_up", [7.5], 150.0), ("rsu_edge", "air_up", [1.0], None)]
+    direct, batched = HopRecorder(warmup_ms=100), HopRecorder(warmup_ms=100)
+    for path, hop, d, at in calls:
+        direct.record(path, hop, d, at)
+    with batched.batched():
+        for path, hop, d, at in calls:
+            batched.record(path, hop, d, at)
+        assert not batched.hist  # nothing added before the end
+    assert direct.hist.keys() == batched.hist.keys()
+    for key, h in direct.hist.items():
+        assert np.array_equal(h, batched.hist[key]) and h.sum() > 0
