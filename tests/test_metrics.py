@@ -70,7 +70,8 @@ def test_pir_forgets_pairs_silent_for_its_horizon() -> None:
 
 
 def test_numba_tally_matches_numpy_columns() -> None:
-    """The recorder's numba pass adds exactly what the numpy version adds (random links)."""
+    """The recorder's numba pass adds exactly what the numpy version adds (random links), also
+    when the links are tallied in two ranges into separate histograms and summed (threads)."""
     from sim.metrics import recorder_kernel
 
     rng = np.random.default_rng(4)
@@ -80,17 +81,29 @@ def test_numba_tally_matches_numpy_columns() -> None:
             rng.uniform(0, 700, n_links), rng.integers(0, 5, n_links).astype(np.int8),
             rng.random(n_tx) < 0.8, rng.random(n_nodes) < 0.9, sf, sf - rng.uniform(0, 150, n_tx),
             20.0)
+
+    def zeros():  # type: ignore[no-untyped-def]
+        return (np.zeros((5, n_bins), np.int64), np.zeros(n_bins, np.int64),
+                np.zeros(n_bins, np.int64), np.zeros(n_bins, np.int64), np.zeros(20000, np.int64))
+
     out = []
-    for tally in (recorder_kernel.tally_links, recorder_kernel.tally_numpy):
-        acc = (np.zeros((5, n_bins), np.int64), np.zeros(n_bins, np.int64),
-               np.zeros(n_bins, np.int64), np.zeros(n_bins, np.int64), np.zeros(20000, np.int64))
+    for tally, ranges in ((recorder_kernel.tally_links, [(0, n_links)]),
+                          (recorder_kernel.tally_numpy, [(0, n_links)]),
+                          (recorder_kernel.tally_links, [(0, 1234), (1234, n_links)])):
+        acc = zeros()
         near = np.empty(n_links, bool)
-        received = tally(*cols, *acc, 0.01, 100.0, near)
+        received = 0
+        for lo, hi in ranges:
+            own = zeros()
+            received += tally(lo, hi, *cols, *own, 0.01, 100.0, near)
+            for a, o in zip(acc, own):
+                a += o
         out.append((received, near, acc))
-    assert out[0][0] == out[1][0] > 0
-    assert np.array_equal(out[0][1], out[1][1]) and out[0][1].any()
-    for a, b in zip(out[0][2], out[1][2]):
-        assert np.array_equal(a, b)
+    for other in out[1:]:
+        assert out[0][0] == other[0] > 0
+        assert np.array_equal(out[0][1], other[1]) and out[0][1].any()
+        for a, b in zip(out[0][2], other[2]):
+            assert np.array_equal(a, b)
 
 
 def test_pir_counts_receptions_just_beyond_its_range_as_heard() -> None:

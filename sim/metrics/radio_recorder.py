@@ -10,6 +10,8 @@ import numpy as np
 
 from sim.metrics import recorder_kernel
 from sim.metrics.kpi import prr_at, prr_curve, quantile_from_hist, range_at_prr
+from sim.radio import kernel
+from sim.radio import threads as radio_threads
 from sim.radio.dcc import STATE_NAMES as DCC_STATE_NAMES
 from sim.radio.kernel import HAVE_NUMBA
 from sim.radio.medium import RadioBatch
@@ -71,13 +73,30 @@ class RadioRecorder:
         self.generated += b.generated
         self.dropped += b.dropped
         self.transmitted += int(counted_tx.sum())
-        near = np.empty(len(links.tx), np.bool_)
-        tally = recorder_kernel.tally_links if HAVE_NUMBA else recorder_kernel.tally_numpy
-        self.received += tally(
-            links.tx, links.rx, links.distance_m, links.reason, counted_tx,
-            b.node_vehicle_id >= 0, tx.subframe_ms, np.asarray(tx.gen_ms, np.float64), self.bin_m,
-            self.reasons, self.samples, self.rsu_samples, self.rsu_success, self.latency_hist,
-            LATENCY_BIN_MS, PIR_TRACK_M, near)
+        n = len(links.tx)
+        near = np.empty(n, np.bool_)
+        cols = (links.tx, links.rx, links.distance_m, links.reason, counted_tx,
+                b.node_vehicle_id >= 0, tx.subframe_ms, np.asarray(tx.gen_ms, np.float64),
+                self.bin_m)
+        hists = (self.reasons, self.samples, self.rsu_samples, self.rsu_success,
+                 self.latency_hist)
+        chunks = (radio_threads.split(n, 4 * kernel.MIN_LINKS_PER_CHUNK) if HAVE_NUMBA
+                  else [(0, n)])
+        if len(chunks) == 1:
+            tally = recorder_kernel.tally_links if HAVE_NUMBA else recorder_kernel.tally_numpy
+            self.received += tally(0, n, *cols, *hists, LATENCY_BIN_MS, PIR_TRACK_M, near)
+        else:  # each thread its own histograms (integer counts: the sum is exact), added here
+
+            def part(lo: int, hi: int) -> tuple[int, tuple[np.ndarray, ...]]:
+                own = tuple(np.zeros_like(h) for h in hists)
+                got = recorder_kernel.tally_links(lo, hi, *cols, *own, LATENCY_BIN_MS,
+                                                  PIR_TRACK_M, near)
+                return got, own
+
+            for got, own in radio_threads.run(part, chunks):
+                self.received += got
+                for h, o in zip(hists, own):
+                    h += o
         self._record_pir(b.tx_vehicle_id[links.tx[near]], b.node_vehicle_id[links.rx[near]],
                          tx.subframe_ms[links.tx[near]] + 1,
                          links.distance_m[near] <= PIR_RANGE_M)

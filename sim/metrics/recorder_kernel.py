@@ -14,15 +14,15 @@ from sim.radio.kernel import _njit
 
 
 @_njit()
-def tally_links(link_tx, link_rx, distance_m, reason, counted_tx, rx_is_vehicle, tx_sf, tx_gen_ms,
-                bin_m, reasons, samples, rsu_samples, rsu_success, latency_hist, latency_bin_ms,
-                pir_range_m, pir_near):  # type: ignore[no-untyped-def]
-    """Adds the counted links to the per-bin histograms and returns the vehicle receptions;
-    pir_near[k] marks the receptions within `pir_range_m` (the PIR pairs)."""
+def tally_links(lo, hi, link_tx, link_rx, distance_m, reason, counted_tx, rx_is_vehicle, tx_sf,
+                tx_gen_ms, bin_m, reasons, samples, rsu_samples, rsu_success, latency_hist,
+                latency_bin_ms, pir_range_m, pir_near):  # type: ignore[no-untyped-def]
+    """Adds the counted links lo .. hi - 1 to the per-bin histograms and returns the vehicle
+    receptions; pir_near[k] marks the receptions within `pir_range_m` (the PIR pairs)."""
     n_bins = len(samples)
     last = len(latency_hist) - 1
     received = 0
-    for k in range(len(link_tx)):
+    for k in range(lo, hi):
         pir_near[k] = False
         t = link_tx[k]
         if not counted_tx[t]:
@@ -46,10 +46,13 @@ def tally_links(link_tx, link_rx, distance_m, reason, counted_tx, rx_is_vehicle,
     return received
 
 
-def tally_numpy(link_tx, link_rx, distance_m, reason, counted_tx, rx_is_vehicle, tx_sf,  # type: ignore[no-untyped-def]
-                tx_gen_ms, bin_m, reasons, samples, rsu_samples, rsu_success, latency_hist,
+def tally_numpy(lo, hi, link_tx, link_rx, distance_m, reason, counted_tx, rx_is_vehicle,  # type: ignore[no-untyped-def]
+                tx_sf, tx_gen_ms, bin_m, reasons, samples, rsu_samples, rsu_success, latency_hist,
                 latency_bin_ms, pir_range_m, pir_near):
     """`tally_links` in numpy columns (no numba)."""
+    rows = slice(lo, hi)
+    link_tx, link_rx, distance_m, reason = (link_tx[rows], link_rx[rows], distance_m[rows],
+                                            reason[rows])
     n_bins = len(samples)
     keep = counted_tx[link_tx]
     vehicle = rx_is_vehicle[link_rx]
@@ -67,5 +70,5 @@ def tally_numpy(link_tx, link_rx, distance_m, reason, counted_tx, rx_is_vehicle,
     latency_ms = tx_sf[link_tx[got]] + 1.0 - tx_gen_ms[link_tx[got]]
     idx = np.minimum((latency_ms / latency_bin_ms).astype(np.int64), latency_hist.size - 1)
     latency_hist += np.bincount(idx, minlength=latency_hist.size)
-    pir_near[:] = got & (distance_m <= pir_range_m)
+    pir_near[rows] = got & (distance_m <= pir_range_m)
     return int(got.sum())

@@ -61,12 +61,14 @@ class Receptions:
     @staticmethod
     def from_batch(batch: RadioBatch, table: VehicleTable) -> Receptions:
         links = batch.result.links
+        # Table rows looked up once per node and per transmission, then gathered per link.
+        node_row = np.where(batch.node_vehicle_id >= 0, table.rows_of(batch.node_vehicle_id), -1)
+        tx_row_of = np.where(batch.tx_vehicle_id >= 0, table.rows_of(batch.tx_vehicle_id), -1)
         rx_vid = batch.node_vehicle_id[links.rx] if len(links.tx) else np.empty(0, np.int64)
         ok = links.success & (rx_vid >= 0) if len(links.tx) else np.zeros(0, bool)
         t_idx = links.tx[ok]
-        rx_row = table.rows_of(rx_vid[ok])
-        tx_vid = batch.tx_vehicle_id[t_idx]
-        tx_row = np.where(tx_vid >= 0, table.rows_of(tx_vid), -1)
+        rx_row = node_row[links.rx[ok]]
+        tx_row = tx_row_of[t_idx]
         alive = rx_row >= 0
         t_idx = t_idx[alive]
         return Receptions(
