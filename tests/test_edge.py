@@ -106,13 +106,17 @@ def test_batched_hop_samples_equal_direct_ones() -> None:
     rng = np.random.default_rng(2)
     calls = [("rsu_edge", "air_up", rng.uniform(0, 50, k), t) for k, t in
              ((3, 5.0), (4, 120.0), (2, rng.uniform(0, 200, 2)), (0, 300.0))]
-    calls += [("sensor_edge", "backhaul_up", [7.5], 150.0), ("rsu_edge", "air_up", [1.0], None)]
+    calls += [("sensor_edge", "backhaul_up", [7.5], 150.0), ("rsu_edge", "air_up", [1.0], None),
+              ("rsu_edge", "air_up", [2.0, 3.0], [150.0]), ("rsu_edge", "air_up", [4.0], np.nan)]
     direct, batched = HopRecorder(warmup_ms=100), HopRecorder(warmup_ms=100)
     for path, hop, d, at in calls:
         direct.record(path, hop, d, at)
     with batched.batched():
-        for path, hop, d, at in calls:
+        for path, hop, d, at in calls[:3]:
             batched.record(path, hop, d, at)
+        with batched.batched():  # nested: the outer context adds everything at its end
+            for path, hop, d, at in calls[3:]:
+                batched.record(path, hop, d, at)
         assert not batched.hist  # nothing added before the end
     assert direct.hist.keys() == batched.hist.keys()
     for key, h in direct.hist.items():

@@ -58,6 +58,9 @@ class HopRecorder:
     def batched(self) -> Iterator[None]:
         """Inside, samples are collected and added per (path, hop) once at the end: one histogram
         update instead of one per call (a per-RSU loop records ~4 small arrays per RSU)."""
+        if self._pending is not None:  # nested: the outer context adds everything
+            yield
+            return
         self._pending = {}
         try:
             yield
@@ -72,15 +75,15 @@ class HopRecorder:
         d = np.asarray(delay_ms, dtype=np.float64).ravel()
         if at_ms is not None:
             at = np.asarray(at_ms)
-            if at.ndim == 0:  # one time for all samples (the common per-RSU call: no broadcast)
-                if at < self.warmup_ms:
+            if at.size == 1:  # one time for all samples (the common per-RSU call: no broadcast)
+                if not at.ravel()[0] >= self.warmup_ms:  # NaN too, as the comparison below
                     return
             else:
-                d = d[at.ravel() >= self.warmup_ms]
+                d = d[np.broadcast_to(at, d.shape) >= self.warmup_ms]
         if not len(d):
             return
-        if self._pending is not None:
-            self._pending.setdefault((path, hop), []).append(d)
+        if self._pending is not None:  # a copy: the caller may reuse its array before the end
+            self._pending.setdefault((path, hop), []).append(d.copy())
             return
         self._add(path, hop, d)
 
