@@ -287,14 +287,14 @@ def _cells(xy, cell_m):  # type: ignore[no-untyped-def]
 
 
 @_njit()
-def _scan_tx(t, i, capacity, j, far_capacity, sxy, svel, height, txp_dbm, gain_dbi, key,
+def _scan_tx(t, i, j, sxy, svel, height, txp_dbm, gain_dbi, key,
              pre, tx_node, tx_sf, sf0, range_m, cell_m, wrap_m, skeys, ox, oy, width,
              near_m, far_table, far_step_m, hclass, code, chan_key, fc_ghz, sigma_db,
              coherence_ms, blocker_m, odo, speed, shadow_cell_m, gud_weights, out_tx, out_rx,
              out_d, out_dbm, out_mw, far_tx, far_rx, far_mw, far_d):  # type: ignore[no-untyped-def]
-    """The links of transmission t: exact ones (within `near_m`) written from output row i while
-    rows < capacity remain, far ones (one log-normal draw) from far row j; returns the rows after
-    its last links (counted on past the capacities, so the caller can size a retry)."""
+    """The links of transmission t: exact ones (within `near_m`) written from output row i, far
+    ones (one log-normal draw) from far row j (the caller leaves room for one of each per node);
+    returns the rows after its last links."""
     n_img = 3 if wrap_m > 0.0 else 1
     r2 = range_m * range_m
     a = tx_node[t]
@@ -320,44 +320,42 @@ def _scan_tx(t, i, capacity, j, far_capacity, sxy, svel, height, txp_dbm, gain_d
                     if d < 0.0:
                         continue
                     if d > near_m:
-                        if j < far_capacity:
-                            # `channel.far_link_loss_db`: median and sigma interpolated in
-                            # the table, one keyed normal of the link's (pair, epoch) hash.
-                            x = d / far_step_m
-                            k = min(int(math.floor(x)), far_table.shape[2] - 2)
-                            frac = x - k
-                            ca, cr = hclass[a], hclass[r]
-                            hi_key = max(key[a], key[r])
-                            link = _splitmix64(_splitmix64(
-                                (pre[a] if key[a] < key[r] else pre[r]) ^ hi_key) ^ epoch)
-                            mixed = _splitmix64(link)
-                            p_los = far_table[ca, cr, k, 0] + frac * (
-                                far_table[ca, cr, k + 1, 0] - far_table[ca, cr, k, 0])
-                            c = 1 if _uniform(_splitmix64(mixed ^ _TAG_LOS)) < p_los else 3
-                            med = far_table[ca, cr, k, c] + frac * (
-                                far_table[ca, cr, k + 1, c] - far_table[ca, cr, k, c])
-                            sig = far_table[ca, cr, k, c + 1] + frac * (
-                                far_table[ca, cr, k + 1, c + 1] - far_table[ca, cr, k, c + 1])
-                            loss = med + sig * _normal(_splitmix64(mixed ^ _TAG_FAR))
-                            far_tx[j] = t
-                            far_rx[j] = r
-                            far_d[j] = d
-                            far_mw[j] = math.exp(
-                                (txp_dbm[a] + gain_dbi[a] + gain_dbi[r] - loss) * _LN10_OVER_10)
+                        # `channel.far_link_loss_db`: median and sigma interpolated in
+                        # the table, one keyed normal of the link's (pair, epoch) hash.
+                        x = d / far_step_m
+                        k = min(int(math.floor(x)), far_table.shape[2] - 2)
+                        frac = x - k
+                        ca, cr = hclass[a], hclass[r]
+                        hi_key = max(key[a], key[r])
+                        link = _splitmix64(_splitmix64(
+                            (pre[a] if key[a] < key[r] else pre[r]) ^ hi_key) ^ epoch)
+                        mixed = _splitmix64(link)
+                        p_los = far_table[ca, cr, k, 0] + frac * (
+                            far_table[ca, cr, k + 1, 0] - far_table[ca, cr, k, 0])
+                        c = 1 if _uniform(_splitmix64(mixed ^ _TAG_LOS)) < p_los else 3
+                        med = far_table[ca, cr, k, c] + frac * (
+                            far_table[ca, cr, k + 1, c] - far_table[ca, cr, k, c])
+                        sig = far_table[ca, cr, k, c + 1] + frac * (
+                            far_table[ca, cr, k + 1, c + 1] - far_table[ca, cr, k, c + 1])
+                        loss = med + sig * _normal(_splitmix64(mixed ^ _TAG_FAR))
+                        far_tx[j] = t
+                        far_rx[j] = r
+                        far_d[j] = d
+                        far_mw[j] = math.exp(
+                            (txp_dbm[a] + gain_dbi[a] + gain_dbi[r] - loss) * _LN10_OVER_10)
                         j += 1
                         continue
-                    if i < capacity:
-                        travel = (odo[a] + odo[r] + (speed[a] + speed[r]) * dt
-                                  if shadow_cell_m > 0.0 else 0.0)
-                        loss = _link_loss_db(code, d, height[a], height[r], key[a], key[r],
-                                             pre[a], pre[r], epoch, chan_key, fc_ghz, sigma_db,
-                                             blocker_m, travel, shadow_cell_m, gud_weights)
-                        dbm = txp_dbm[a] + gain_dbi[a] + gain_dbi[r] - loss
-                        out_tx[i] = t
-                        out_rx[i] = r
-                        out_d[i] = d
-                        out_dbm[i] = dbm
-                        out_mw[i] = math.exp(dbm * _LN10_OVER_10)
+                    travel = (odo[a] + odo[r] + (speed[a] + speed[r]) * dt
+                              if shadow_cell_m > 0.0 else 0.0)
+                    loss = _link_loss_db(code, d, height[a], height[r], key[a], key[r],
+                                         pre[a], pre[r], epoch, chan_key, fc_ghz, sigma_db,
+                                         blocker_m, travel, shadow_cell_m, gud_weights)
+                    dbm = txp_dbm[a] + gain_dbi[a] + gain_dbi[r] - loss
+                    out_tx[i] = t
+                    out_rx[i] = r
+                    out_d[i] = d
+                    out_dbm[i] = dbm
+                    out_mw[i] = math.exp(dbm * _LN10_OVER_10)
                     i += 1
     return i, j
 
@@ -372,14 +370,12 @@ def _channel_chunk(t_start, t_end, i, j, sxy, svel, height, txp_dbm, gain_dbi, k
     in one pass, and stops before a transmission whose links might not fit (each has fewer than
     one per node); returns (next transmission, i, j) so that the caller grows the buffers and
     resumes there instead of redoing the chunk."""
-    capacity = len(out_tx)
-    far_capacity = len(far_tx)
     n = len(sxy)
     need_far = near_m < range_m
     for t in range(t_start, t_end):
-        if capacity - i < n or (need_far and far_capacity - j < n):
+        if len(out_tx) - i < n or (need_far and len(far_tx) - j < n):
             return t, i, j
-        i, j = _scan_tx(t, i, capacity, j, far_capacity, sxy, svel, height, txp_dbm,
+        i, j = _scan_tx(t, i, j, sxy, svel, height, txp_dbm,
                         gain_dbi, key, pre, tx_node, tx_sf, sf0, range_m, cell_m, wrap_m,
                         skeys, ox, oy, width, near_m, far_table, far_step_m, hclass, code,
                         chan_key, fc_ghz, sigma_db,
@@ -581,7 +577,8 @@ def fused_links(nodes, tx, sf0_ms: int, n_subframes: int, cfg, margin_m: float, 
         shadow_cell_m = 0.0
         gud_weights = np.zeros(1)
     near_m = rng if cfg.link_range_m is None else float(cfg.link_range_m)
-    if near_m < rng:  # far links: the log-normal table of the antenna heights in use
+    need_far = near_m < rng
+    if need_far:  # far links: the log-normal table of the antenna heights in use
         heights = np.unique(np.asarray(nodes.height_m, dtype=np.float64))
         far_table = far_loss_table(ch, tuple(heights.tolist()), rng + 1.0)
         hclass = sorted_col(np.searchsorted(heights, nodes.height_m), np.int64)
@@ -594,7 +591,6 @@ def fused_links(nodes, tx, sf0_ms: int, n_subframes: int, cfg, margin_m: float, 
     chan = (PATHLOSS_CODES[ch.pathloss], np.uint64(ch.key), float(ch.fc_ghz), sigma,
             int(ch.coherence_ms), float(ch.blocker_height_m), odo, speed, shadow_cell_m,
             gud_weights)
-    need_far = near_m < rng
 
     def links_of(t_lo: int, t_hi: int, hint: int, far_hint: int):  # type: ignore[no-untyped-def]
         # One pass into buffers sized from the last batch (+25 %); when they fill up, they grow
