@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from pathlib import Path
 
@@ -77,10 +78,8 @@ def reference_speed(batch_1000) -> float:  # type: ignore[no-untyped-def]
 
 def reset_peak_rss() -> None:
     """Resets the kernel's peak-RSS mark of this process (Linux clear_refs 5), if possible."""
-    try:
+    with contextlib.suppress(OSError):
         Path("/proc/self/clear_refs").write_text("5")
-    except OSError:
-        pass
 
 
 def peak_rss_mb() -> float:

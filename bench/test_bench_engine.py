@@ -17,8 +17,9 @@ import numpy as np
 import pytest
 
 from sim.core.engine import Engine
+from sim.core.world import World
 from sim.io.trace import TraceWriter
-from sim.scenario.build import World, build_world
+from sim.scenario.build import build_world
 from sim.scenario.loader import load_scenario
 
 pytestmark = pytest.mark.benchmark

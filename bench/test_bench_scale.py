@@ -4,7 +4,8 @@ Each round simulates 1 s of sidelink (50 batches of 20 ms, BSMs at 10 Hz, Mode 4
 sensing) for N equipped vehicles spread over both carriageways of the airport expressway, moving
 at constant speed. Reported per size, radio kernel (numba fused kernel, numpy columns) and
 thread count of the kernels: link evaluations per wall second, real-time factor (wall, and CPU
-seconds of this process summed over its threads, which is steadier on a shared machine), peak memory (tracemalloc: numpy buffers; and
+seconds of this process summed over its threads, which is steadier on a shared machine), peak
+memory (tracemalloc: numpy buffers; and
 the process's peak RSS over the measured second) and the speedup over the scalar reference
 (`sim.radio.reference`, timed in the same session by `reference_speed`); "links" are the
 links received one by one (with `radio.link_range_m` 500 the farther ones only interfere).
@@ -22,6 +23,7 @@ import pytest
 
 from bench.conftest import RESULTS, peak_rss_mb, place_on_expressway, reset_peak_rss
 from sim.radio import kernel, threads
+from vehicles.obu import ObuFleet
 from vehicles.table import VehicleTable
 
 pytestmark = pytest.mark.benchmark
@@ -48,8 +50,9 @@ def run_radio(world, table, seconds: float = 1.0) -> int:  # type: ignore[no-unt
     links = 0
     start = _CLOCK_MS.get(id(world), 0)
     end = start + int(seconds * 1000)
+    world.medium.attach(ObuFleet(lambda: table, 4.0), world.rsus)
     for t0 in range(start, end, world.radio_batch_ms):
-        b = world.medium.batch(t0, world.radio_batch_ms, table, world.rsus, state_ms=0)
+        b = world.medium.batch(t0, world.radio_batch_ms, state_ms=0)
         links += len(b.result.links.tx)
     _CLOCK_MS[id(world)] = end
     return links

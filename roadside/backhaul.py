@@ -7,7 +7,8 @@ finish_i = max(arrive_i, finish_{i-1}) + service_i, computed for a whole bundle 
 finish = S + running max(arrive - S_prev) with S the cumulative service (no loop over messages);
 each link keeps the time it is next free. A message that finds more than `buffer_bytes` waiting
 ahead of it is tail-dropped (it is dropped after the recursion, so the messages behind a dropped
-one are delayed as if it had been sent: pessimistic, and only under overload). Scripted faults add latency and loss per RSU.
+one are delayed as if it had been sent: pessimistic, and only under overload). Scripted faults add
+latency and loss per RSU.
 
 Approximation: bundles are offered in the order the engine produces them (once per radio batch),
 so two bundles of one link interleave only at bundle granularity.
@@ -21,7 +22,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from roadside.latency import draw_delay_ms
-from sim.scenario.schema_edge import BackhaulSpec
+from sim.spec.roadside import BackhaulSpec
 
 FloatArray = NDArray[np.float64]
 

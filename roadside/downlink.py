@@ -9,12 +9,14 @@ Rates and sizes: RADIO_MODEL.md §4.1 (SPAT 10 Hz, MAP 1 Hz, RSI 1-10 Hz while v
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import numpy as np
 from numpy.typing import NDArray
 
+from sim.core.table import ColumnTable
+
 IntArray = NDArray[np.int64]
+_ROW_COLUMNS = ("id", "event", "rsu", "next_ms", "until_ms", "period_ms", "origin_ms", "path",
+                "key", "sent_origin_ms", "arrived_ms")
 
 RSI_KINDS = ("hazard", "speed-limit", "work-zone", "collision-risk")
 
@@ -39,26 +41,21 @@ def periodic_times(phase_ms: IntArray, period_ms: int, t0_ms: int, t1_ms: int) -
     return i[order], t[order]
 
 
-@dataclass
 class RsiTable:
-    """RSI events (what is announced) and broadcast rows (which RSU repeats it, when)."""
+    """RSI events (what is announced) and broadcast rows (which RSU repeats it, when).
 
-    # events
-    kind: list[str] = field(default_factory=list)
-    xy_m: list[tuple[float, float]] = field(default_factory=list)
-    radius_m: list[float] = field(default_factory=list)
-    speed_limit_mps: list[float] = field(default_factory=list)  # NaN if none
-    # broadcast rows
-    event: IntArray = field(default_factory=lambda: np.empty(0, np.int64))
-    rsu: IntArray = field(default_factory=lambda: np.empty(0, np.int64))
-    next_ms: IntArray = field(default_factory=lambda: np.empty(0, np.int64))
-    until_ms: IntArray = field(default_factory=lambda: np.empty(0, np.int64))
-    period_ms: IntArray = field(default_factory=lambda: np.empty(0, np.int64))
-    origin_ms: IntArray = field(default_factory=lambda: np.empty(0, np.int64))  # -1: gen time
-    path: IntArray = field(default_factory=lambda: np.empty(0, np.int64))
-    key: IntArray = field(default_factory=lambda: np.empty(0, np.int64))  # (rsu, hazard) or -1
-    sent_origin_ms: IntArray = field(default_factory=lambda: np.empty(0, np.int64))
-    arrived_ms: IntArray = field(default_factory=lambda: np.empty(0, np.int64))  # latest confirmation
+    Rows live in a `sim.core.table.ColumnTable`; a row without a key whose validity ended can
+    never go out again and is dropped (keyed rows stay: a new confirmation restarts them)."""
+
+    def __init__(self) -> None:
+        # events
+        self.kind: list[str] = []
+        self.xy_m: list[tuple[float, float]] = []
+        self.radius_m: list[float] = []
+        self.speed_limit_mps: list[float] = []  # NaN if none
+        # broadcast rows: key is (rsu, hazard) or -1; origin_ms -1 means the generation time;
+        # arrived_ms is the latest confirmation
+        self.rows = ColumnTable({name: np.int64 for name in _ROW_COLUMNS})
 
     def add_event(self, kind: str, xy: tuple[float, float], radius_m: float,
                   speed_limit_mps: float = float("nan")) -> int:
@@ -70,27 +67,25 @@ class RsiTable:
 
     def add_rows(self, event: int, rsu: IntArray, start_ms: int, until_ms: int, period_ms: int,
                  origin_ms: int, path: int, key: int = -1) -> None:
-        n = len(rsu)
-        for name, val in (("event", event), ("rsu", rsu), ("next_ms", start_ms),
-                          ("until_ms", until_ms), ("period_ms", period_ms),
-                          ("origin_ms", origin_ms), ("path", path), ("key", key),
-                          ("sent_origin_ms", -2), ("arrived_ms", start_ms)):
-            col = np.broadcast_to(np.asarray(val, dtype=np.int64), (n,))
-            setattr(self, name, np.concatenate([getattr(self, name), col]))
+        self.rows.append(len(rsu), event=event, rsu=rsu, next_ms=start_ms, until_ms=until_ms,
+                         period_ms=period_ms, origin_ms=origin_ms, path=path, key=key,
+                         sent_origin_ms=-2, arrived_ms=start_ms)
 
     def confirm(self, key: int, rsu: int, at_ms: int, valid_ms: int, origin_ms: int) -> bool:
         """Refreshes the row with `key`; False if there is none (the caller adds one)."""
-        hit = np.flatnonzero(self.key == key)
+        r = self.rows
+        hit = np.flatnonzero(r["key"] == key)
         if not len(hit):
             return False
         i = int(hit[0])
-        if self.next_ms[i] > self.until_ms[i]:  # expired: restart now
-            self.next_ms[i] = at_ms
-        self.until_ms[i] = max(int(self.until_ms[i]), at_ms + valid_ms)
-        if origin_ms > self.origin_ms[i]:  # newer information goes out at once (event-triggered,
-            self.origin_ms[i] = origin_ms   # as a DENM update); repetitions continue from it. Waiting
-            self.arrived_ms[i] = at_ms      # for the old repeat timer would phase-lock the refresh
-            self.next_ms[i] = at_ms         # to the 10 Hz BSMs and add up to a period of hold.
+        next_ms, until, origin = r["next_ms"], r["until_ms"], r["origin_ms"]
+        if next_ms[i] > until[i]:  # expired: restart now
+            next_ms[i] = at_ms
+        until[i] = max(int(until[i]), at_ms + valid_ms)
+        if origin_ms > origin[i]:  # newer information goes out at once (event-triggered,
+            origin[i] = origin_ms   # as a DENM update); repetitions continue from it. Waiting
+            r["arrived_ms"][i] = at_ms  # for the old repeat timer would phase-lock the refresh
+            next_ms[i] = at_ms      # to the 10 Hz BSMs and add up to a period of hold.
         return True
 
     def due(self, t1_ms: int, repeat_path: int) -> tuple[IntArray, ...]:
@@ -98,19 +93,25 @@ class RsiTable:
         the RSU kept the information before this transmission); advances the rows.
         A transmission that carries no newer information than the row's previous one (an edge
         alert repeated while valid) gets `repeat_path`: it counts for age, not for latency."""
+        r = self.rows
+        done = (r["key"] < 0) & (r["next_ms"] > r["until_ms"])
+        if done.any():
+            r.keep(~done)
         out: list[tuple[IntArray, ...]] = []
+        next_ms, until, origin = r["next_ms"], r["until_ms"], r["origin_ms"]
+        sent = r["sent_origin_ms"]
         while True:
-            m = (self.next_ms < t1_ms) & (self.next_ms <= self.until_ms)
+            m = (next_ms < t1_ms) & (next_ms <= until)
             if not m.any():
                 break
-            gen = self.next_ms[m]
-            origin = np.where(self.origin_ms[m] < 0, gen, self.origin_ms[m])
-            stale = (self.origin_ms[m] >= 0) & (self.origin_ms[m] <= self.sent_origin_ms[m])
-            out.append((self.event[m], self.rsu[m], gen, origin,
-                        np.where(stale, repeat_path, self.path[m]),
-                        np.maximum(gen - self.arrived_ms[m], 0)))
-            self.sent_origin_ms[m] = self.origin_ms[m]
-            self.next_ms[m] += self.period_ms[m]
+            gen = next_ms[m]
+            orig = np.where(origin[m] < 0, gen, origin[m])
+            stale = (origin[m] >= 0) & (origin[m] <= sent[m])
+            out.append((r["event"][m], r["rsu"][m], gen, orig,
+                        np.where(stale, repeat_path, r["path"][m]),
+                        np.maximum(gen - r["arrived_ms"][m], 0)))
+            sent[m] = origin[m]
+            next_ms[m] += r["period_ms"][m]
         if not out:
             e = np.empty(0, np.int64)
             return e, e, e, e, e, e

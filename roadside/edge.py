@@ -21,7 +21,7 @@ import numpy as np
 import simpy
 
 from roadside.latency import lognormal_ms
-from sim.scenario.schema_edge import TaskSpec
+from sim.spec.roadside import TaskSpec
 
 
 @dataclass

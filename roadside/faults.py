@@ -16,10 +16,10 @@ import simpy
 from numpy.typing import NDArray
 
 from sim.core.rng import hash_normal, hash_uniform
-from sim.scenario.schema_edge import GnssErrorFault
+from sim.spec.roadside import GnssErrorFault
 
 if TYPE_CHECKING:
-    from sim.scenario.schema_edge import FaultSpec
+    from sim.spec.roadside import FaultSpec
 
 GNSS_COHERENCE_MS = 1000
 

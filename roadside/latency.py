@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from sim.scenario.schema_edge import LatencySpec
+from sim.spec.roadside import LatencySpec
 
 
 def draw_delay_ms(spec: LatencySpec, rng: np.random.Generator, n: int) -> NDArray[np.float64]:

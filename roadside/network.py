@@ -10,7 +10,8 @@ results produced inside a step reach the next batch's MAC.
 Batching (why it stays fast): one backhaul call per RSU per radio batch (vectorized FIFO over the
 bundle), one edge task per RSU per batch for the collision-risk assessment of the BSMs it decoded
 (the task starts when the bundle's last message arrived: its wait counts as edge_queue), one task
-per roadside sensor frame for fusion (RSM, plus RSI alerts for what the sensors see); simpy processes exist per task, never per message.
+per roadside sensor frame for fusion (RSM, plus RSI alerts for what the sensors see); simpy
+processes exist per task, never per message.
 
 The collision-risk assessment runs on the bundle's BSMs: the edge map-matches each report to its
 lane (route, lane, arc position from the vehicle table, the reported GNSS error projected along the
@@ -38,6 +39,7 @@ from roadside.faults import GnssErrors, schedule
 from roadside.latency import draw_delay_ms, lognormal_ms
 from roadside.rsu import RsuTable
 from sim.core.errors import ScenarioError
+from sim.core.world import Participant, World
 from sim.metrics.hops import AgeTracker, HopRecorder
 from sim.radio.medium import (
     PATH_NAMES,
@@ -49,7 +51,7 @@ from sim.radio.medium import (
     SidelinkMedium,
 )
 from sim.radio.messages import MsgType
-from sim.scenario.schema_edge import (
+from sim.spec.roadside import (
     BackhaulFault,
     EdgeFailureFault,
     GnssErrorFault,
@@ -58,9 +60,8 @@ from sim.scenario.schema_edge import (
 from vehicles.obu import bsm_generation
 
 if TYPE_CHECKING:
-    from sim.scenario.build import World
-    from sim.scenario.geo import LocalProjection
-    from sim.scenario.schema import ScenarioSpec
+    from sim.core.geo import LocalProjection
+    from sim.spec.schema import ScenarioSpec
 
 IntArray = NDArray[np.int64]
 FloatArray = NDArray[np.float64]
@@ -79,7 +80,7 @@ class _Frames:
     hazards: list[tuple[IntArray, FloatArray]]  # per frame: (vehicle ids, xy) the edge will flag
 
 
-class RoadsideNetwork:
+class RoadsideNetwork(Participant):
     def __init__(self, spec: ScenarioSpec, rsus: RsuTable, edge_xy_m: FloatArray,
                  medium: SidelinkMedium, rng_roadside: np.random.Generator,
                  rng_backhaul: np.random.Generator, rng_edge: np.random.Generator,
@@ -284,16 +285,18 @@ class RoadsideNetwork:
         for k in range(len(r)):  # a few frames per batch (one per RSU per frame period)
             rows = np.flatnonzero(seen[k])
             hz = self._hazards(world, rows, np.zeros(len(rows)),
-                               tab["a_mps2"][rows] < -self.spec.metrics.hard_braking_mps2)
+                               tab["a_mps2"][rows] < -self.spec.messages.bsm.hard_braking_event_mps2)
             hazards.append((tab["id"][rows[hz]], vxy[rows[hz]]))
         keep = (n > 0) | np.array([len(h[0]) > 0 for h in hazards], bool)
         frames = _Frames(r[keep], t[keep], n[keep], [h for h, k in zip(hazards, keep) if k])
         self.counts["frames"] += int(keep.sum())
         if not self.edges and len(frames.rsu):  # RSU-local fusion, no backhaul
             s = self.edge_spec.tasks.fusion
-            proc = lognormal_ms(self.rng, s.mean_ms, s.sd_ms, len(frames.rsu)) + s.per_item_ms * frames.participants
+            proc = (lognormal_ms(self.rng, s.mean_ms, s.sd_ms, len(frames.rsu))
+                    + s.per_item_ms * frames.participants)
             gen = np.ceil(frames.capture_ms + proc).astype(np.int64)
-            self.medium.submit_downlink(frames.rsu, int(MsgType.RSM), gen, self._rsm_bytes(frames.participants),
+            self.medium.submit_downlink(frames.rsu, int(MsgType.RSM), gen,
+                                        self._rsm_bytes(frames.participants),
                                         frames.participants, frames.capture_ms, PATH_RSU)
             return _empty_frames()
         return frames
@@ -497,7 +500,7 @@ class RoadsideNetwork:
             vids = np.unique(vid)
             gnss = (vids, self.gnss.error(vids, t0_ms))
             xy = xy + gnss[1][np.searchsorted(vids, vid)]
-        brake = tab["a_mps2"][rows] < -self.spec.metrics.hard_braking_mps2
+        brake = tab["a_mps2"][rows] < -self.spec.messages.bsm.hard_braking_event_mps2
         self.counts["uu_bsms"] += n
         up = gen + draw_delay_ms(uu.latency("uplink"), self.rng, n)
         lost = self.rng.random(n) < uu.loss_probability
@@ -602,13 +605,15 @@ def build_roadside(spec: ScenarioSpec, rsus: RsuTable, projection: LocalProjecti
         msgs.downlink.spat or msgs.downlink.map)
     if n_r == 0 or not (serves or msgs.rsi or msgs.perception.enabled or es.nodes or spec.faults):
         if es.nodes or spec.faults:
-            raise ScenarioError(source, "edge" if es.nodes else "faults", "needs RSUs (rsus.geojson or rsus.positions)")
+            raise ScenarioError(source, "edge" if es.nodes else "faults",
+                                "needs RSUs (rsus.geojson or rsus.positions)")
         return None
     ids = [n.id for n in es.nodes]
     for i, f in enumerate(spec.faults):
         bad = [r for r in (getattr(f, "rsus", None) or []) if r >= n_r]
         if bad:
-            raise ScenarioError(source, f"faults[{i}].rsus", f"RSU {bad[0]} does not exist (RSUs 0..{n_r - 1})")
+            raise ScenarioError(source, f"faults[{i}].rsus",
+                                f"RSU {bad[0]} does not exist (RSUs 0..{n_r - 1})")
         if isinstance(f, EdgeFailureFault) and f.edge not in ids:
             raise ScenarioError(source, f"faults[{i}].edge",
                                 f"no edge node {f.edge!r}; edge nodes: {', '.join(ids) or 'none'}")
@@ -640,3 +645,8 @@ def build_roadside(spec: ScenarioSpec, rsus: RsuTable, projection: LocalProjecti
     return RoadsideNetwork(spec, rsus, edge_xy, medium, rng.generator("roadside"),
                            rng.generator("backhaul"), rng.generator("edge"), gnss, rsi, home,
                            warmup_ms)
+
+
+def roadside_of(world: World) -> RoadsideNetwork | None:
+    """The run's roadside network (RSU downlink, backhaul, edge, faults), None without one."""
+    return world.participant(RoadsideNetwork)

@@ -213,7 +213,7 @@ def _cmd_list() -> int:
 
 
 def _cmd_schema() -> int:
-    from sim.scenario.schema import ScenarioSpec
+    from sim.spec.schema import ScenarioSpec
 
     print(json.dumps(ScenarioSpec.model_json_schema(), indent=2, ensure_ascii=False))
     return EXIT_OK

@@ -19,14 +19,19 @@ import yaml
 
 from sim import __version__
 from sim.core.engine import Engine, Observer
+from sim.core.world import World
+from sim.io.edge_report import add_roadside_summary, write_roadside_outputs
 from sim.io.rundir import write_atomic, write_csv, write_json
+from sim.io.summary_observer import SummaryObserver
 from sim.io.trace_observer import TraceObserver
-from sim.metrics.edge_report import add_roadside_summary, write_roadside_outputs
 from sim.metrics.expectations import (
-    Outcome, counts, evaluate, outcomes_report, parse_expectations,
+    Outcome,
+    counts,
+    evaluate,
+    outcomes_report,
+    parse_expectations,
 )
-from sim.metrics.summary_observer import SummaryObserver
-from sim.scenario.build import World, build_world
+from sim.scenario.build import build_world
 from sim.scenario.loader import LoadedScenario
 
 

@@ -7,7 +7,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from roadside.signals import GROUP_AXIS, SignalTable, StopLines
+from sim.core.signals import GROUP_AXIS, SignalTable, StopLines
 from sim.core.road import Route, RouteGeometry
 from sim.radio.messages import MsgType
 from vehicles.apps.base import AppContext, Receptions, time_to_collision_s
@@ -348,8 +348,8 @@ def test_manager_runs_spat_apps_on_a_hand_built_radio_batch() -> None:
     """A SPAT from RSU 0 (serving the signal) decoded by the host 60 m before a line that will
     be red when it arrives: the manager extracts the reception and RLVW brakes the host."""
     from roadside.rsu import RsuTable
-    from sim.scenario.schema import ApplicationsSpec
-    from sim.scenario.schema_apps import RlvwSpec
+    from sim.spec.schema import ApplicationsSpec
+    from sim.spec.apps import RlvwSpec
     from vehicles.apps.manager import build_apps
 
     sig, lines = one_signal()
@@ -370,7 +370,7 @@ def test_manager_runs_spat_apps_on_a_hand_built_radio_batch() -> None:
         tx_msg_type=np.array([int(MsgType.SPAT)]), tx_brake_flag=np.array([False]),
         tx=SimpleNamespace(gen_ms=np.array([25_000.0]), subframe_ms=np.array([25_004])),
     )
-    apps.on_batch(world, batch)  # type: ignore[arg-type]
+    apps.after_batch(world, batch)  # type: ignore[arg-type]
     assert warned_rows(t) == [0]
     summary = apps.summary()
     assert summary["rlvw"]["warnings"] == 1 and summary["rlvw"]["mean_latency_ms"] == 5.0

@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from roadside.backhaul import Backhaul
-from sim.scenario.schema_edge import BackhaulSpec, LatencySpec
+from sim.spec.roadside import BackhaulSpec, LatencySpec
 
 
 def _fifo_reference(arrive: list[float], service: list[float], free: float) -> list[float]:

@@ -7,7 +7,7 @@ import simpy
 
 from roadside.edge import EdgeServer, Task
 from sim.metrics.hops import AgeTracker, HopRecorder
-from sim.scenario.schema_edge import TaskSpec
+from sim.spec.roadside import TaskSpec
 
 
 def _edge(cores: int, queue_limit: int = 100, service_ms: float = 10.0,

@@ -13,6 +13,15 @@ from hypothesis import strategies as st
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from sim.metrics.expectations import (
+    check,
+    counts,
+    evaluate,
+    outcomes_json,
+    outcomes_report,
+    outcomes_table,
+    resolve,
+)
+from sim.spec.expect import (
     MESSAGES_SECTIONS,
     OPERATORS,
     SUMMARY_SECTIONS,
@@ -20,17 +29,10 @@ from sim.metrics.expectations import (
     ExpectationError,
     Expectations,
     apply_expect_override,
-    check,
     coerce_expect,
-    counts,
-    evaluate,
     flatten_expect,
-    outcomes_json,
-    outcomes_report,
-    outcomes_table,
     parse_expectation,
     parse_expectations,
-    resolve,
 )
 from tests.conftest import tiny_scenario
 
@@ -417,7 +419,7 @@ def test_end_to_end_on_a_real_run(real_summary: dict[str, Any]) -> None:
 # --- integration (active once ScenarioSpec has `expect`; see sim/metrics/expectations.py) ------
 
 def _integrated() -> bool:
-    from sim.scenario.schema import ScenarioSpec
+    from sim.spec.schema import ScenarioSpec
 
     return "expect" in ScenarioSpec.model_fields
 

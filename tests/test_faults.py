@@ -9,13 +9,15 @@ import numpy as np
 import pytest
 
 from roadside.faults import GnssErrors
+from roadside.network import roadside_of
 from sim.core.engine import Engine
 from sim.core.errors import ScenarioError
+from sim.core.world import World
 from sim.radio.medium import RadioBatch
 from sim.runner import run_scenario
-from sim.scenario.build import World, build_world
+from sim.scenario.build import build_world
 from sim.scenario.loader import load_scenario
-from sim.scenario.schema_edge import GnssErrorFault
+from sim.spec.roadside import GnssErrorFault
 
 NAME = "airport-expressway-edge-failover"
 
@@ -28,8 +30,8 @@ class _Watch:
     def on_start(self, world: World) -> None: ...
     def on_radio_batch(self, world: World, b: RadioBatch) -> None:
         self.rsu_nodes[b.t0_ms] = set(b.node_rsu[b.node_rsu >= 0].tolist())
-        assert world.roadside is not None
-        self.serving[b.t0_ms] = world.roadside.serving_edge.copy()
+        assert roadside_of(world) is not None
+        self.serving[b.t0_ms] = roadside_of(world).serving_edge.copy()
     def on_step(self, world: World, now_ms: int) -> None: ...
     def on_end(self, world: World, now_ms: int, interrupted: bool) -> None: ...
 
@@ -46,13 +48,13 @@ def test_rsu_outage_removes_the_rsu_from_the_air_and_counts_it(run: Any) -> None
     world, w = run
     assert 12 in w.rsu_nodes[2900] and 12 not in w.rsu_nodes[3000]
     assert 12 not in w.rsu_nodes[4100]
-    s = world.roadside.summary(4200.0)
+    s = roadside_of(world).summary(4200.0)
     assert s["roadside"]["rsu_outage_s"] == pytest.approx(1.2, abs=0.001)
 
 
 def test_edge_failure_fails_over_after_detection_to_the_nearest_live_edge(run: Any) -> None:
     world, w = run
-    rs = world.roadside
+    rs = roadside_of(world)
     k7 = [e.name for e in rs.edges].index("mec-k7")
     homed = np.flatnonzero(rs.home_edge == k7)
     assert len(homed) > 0
@@ -71,9 +73,9 @@ def test_edge_failure_fails_over_after_detection_to_the_nearest_live_edge(run: A
 
 def test_backhaul_spike_shows_in_the_backhaul_hop(run: Any) -> None:
     world, _ = run
-    st = world.roadside.hops.stats("rsu_edge", "backhaul_up")
+    st = roadside_of(world).hops.stats("rsu_edge", "backhaul_up")
     assert st["p50_ms"] <= 2.0 and st["p99_ms"] >= 20.0  # +20 ms on RSUs 0-5 from 3.5 s
-    assert world.roadside.backhaul.stats["up"].lost > 0
+    assert roadside_of(world).backhaul.stats["up"].lost > 0
 
 
 def test_gnss_error_hits_the_configured_share_with_the_configured_sigma() -> None:
@@ -112,8 +114,8 @@ def test_explicit_rsu_assignment_overrides_the_nearest_edge() -> None:
     nodes = ("edge.nodes=[{id: a, position: {lat: 43.90344, lon: 125.48605}, rsus: %s},"
              " {id: b, position: {lat: 43.95888, lon: 125.64681}}]")
     world = build_world(load_scenario(NAME, [nodes % "[20, 21]", "faults=[]"], duration_s=1.0))
-    assert world.roadside is not None
-    home = world.roadside.home_edge
+    assert roadside_of(world) is not None
+    home = roadside_of(world).home_edge
     assert home[20] == 0 and home[21] == 0  # explicit, although b is nearer
     assert home[19] == 1 and home[0] == 0  # the others: nearest
     with pytest.raises(ScenarioError) as err:

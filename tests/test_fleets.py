@@ -11,7 +11,8 @@ import pytest
 
 from sim.cli import main
 from sim.core.errors import ScenarioError
-from sim.scenario.build import World, build_world
+from sim.core.world import World
+from sim.scenario.build import build_world
 from sim.scenario.loader import load_scenario
 from tests.conftest import tiny_scenario
 from vehicles.classes import CLASS_BY_CODE, EMERGENCY, VEHICLE_CLASSES
@@ -119,7 +120,7 @@ def test_sanitation_works_slowly_automated_and_stops_at_the_kerb(tmp_path: Path)
     t, st = world.mobility.table, world.mobility.stats
     assert len(t) > 0 and np.all(t["automation"] == 4)
     assert np.all(t["v0_mps"] <= 12 / 3.6 + 1e-9) and np.all(t["v_mps"] <= 12 / 3.6 + 0.05)
-    assert st.service_stops > 5 and st.collisions == 0
+    assert st.service_stops > 5 and world.mobility.safety.collisions == 0
     dwelling = (t["dwell_until_ms"] >= 0)
     assert np.all(t["v_mps"][dwelling] == 0.0) and np.all(t["lane"][dwelling] == 1)
 
@@ -134,7 +135,7 @@ def test_emergency_vehicle_passes_red_others_stop(tmp_path: Path) -> None:
         {"vehicle_class": "car", "route": "east", "at_s": 10, "lane": 1, "speed_kmh": 60}])
     run_mobility(world, 70)
     t, st = world.mobility.table, world.mobility.stats
-    assert st.emergency_red_passes == 1 and st.red_light_violations == 0
+    assert world.mobility.safety.emergency_red_passes == 1 and world.mobility.safety.red_light_violations == 0
     car = t["cls"] == VEHICLE_CLASSES["car"].code
     assert car.sum() == 1 and t["s_m"][car][0] < 1000 and t["v_mps"][car][0] < 0.1
     amb = t["cls"] == EMERGENCY
@@ -159,7 +160,7 @@ def test_on_ramp_vehicles_merge_before_the_lane_ends(tmp_path: Path) -> None:
 
     run_mobility(world, 120, watch)
     assert max(on_ramp) >= 1 and beyond == []  # nobody drives past the end of the lane
-    assert world.mobility.stats.collisions == 0
+    assert world.mobility.safety.collisions == 0
     ramp_entries = world.mobility.stats.entered
     assert ramp_entries > 0 and t["lane"].max() <= 2
 
@@ -217,7 +218,7 @@ def test_speed_limits_per_road(tmp_path: Path) -> None:
     run_mobility(world, 120)
     late = t["s_m"] > 1300
     assert late.any() and np.all(t["v_mps"][late] <= 50 / 3.6 + 0.2)
-    assert world.mobility.stats.collisions == 0
+    assert world.mobility.safety.collisions == 0
     # A per-road override replaces the map's value; a route-level limit overrides both.
     override = {**spec["map"], "speed_limits_kmh": {"slow road": 70}}
     path.write_text(json.dumps({**spec, "map": override}), encoding="utf-8")

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from sim.scenario.geo import LocalProjection
+from sim.core.geo import LocalProjection
 
 # Junctions from ROUTES.md (lat, lon).
 FEIYUE_DONGFENG = (43.8472, 125.2240)

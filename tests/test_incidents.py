@@ -31,8 +31,8 @@ def test_emergency_stop_halts_the_vehicle_and_followers_stop_behind(tmp_path: Pa
     assert len(halted) == 1 and t["v_mps"][halted[0]] == 0.0
     behind = (t["route"] == 0) & (t["lane"] == 0) & (t["s_m"] < t["s_m"][halted[0]])
     assert behind.any()
-    assert m.stats.collisions == 0 and m.stats.incidents_applied == 1
-    assert m.stats.min_ttc_s < 10.0 and m.stats.hard_braking_events >= 0
+    assert m.safety.collisions == 0 and m.stats.incidents_applied == 1
+    assert m.safety.min_ttc_s < 10.0 and m.safety.hard_braking_events >= 1
 
 
 def test_stopped_vehicle_drives_off_after_its_duration(tmp_path: Path) -> None:

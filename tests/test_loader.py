@@ -10,7 +10,7 @@ import yaml
 from sim.core.errors import ScenarioError
 from sim.scenario.build import build_world
 from sim.scenario.loader import builtin_names, load_scenario
-from sim.scenario.schema import ScenarioSpec
+from sim.spec.schema import ScenarioSpec
 from tests.conftest import tiny_scenario
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from roadside.signals import GREEN, RED
+from sim.core.signals import GREEN, RED
 from sim.core.errors import ScenarioError
 from sim.runner import run_scenario
 from sim.scenario.loader import load_scenario
@@ -58,7 +58,7 @@ def test_compliant_vrus_cross_only_in_their_walk_phase_and_are_not_hit(tmp_path:
     run_mobility(world, 180, watch)
     assert starts_outside_walk == [] and all(positions_ok)
     assert vru.stats.crossed > 10 and vru.stats.violations == 0
-    assert vru.stats.collisions == 0 and world.mobility.stats.collisions == 0
+    assert vru.stats.collisions == 0 and world.mobility.safety.collisions == 0
 
 
 def test_walk_phase_is_red_for_the_crossed_approach(tmp_path: Path) -> None:
@@ -81,7 +81,7 @@ def test_jaywalkers_cross_on_red_and_vehicles_yield(tmp_path: Path) -> None:
     vru = world.mobility.plan.vru
     assert vru is not None
     assert vru.stats.violations > 5 and world.mobility.stats.vru_yields > 0
-    assert world.mobility.stats.collisions == 0
+    assert world.mobility.safety.collisions == 0
 
 
 def test_summary_reports_vru_safety(tmp_path: Path) -> None:

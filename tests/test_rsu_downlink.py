@@ -7,10 +7,12 @@ from typing import Any
 import numpy as np
 import pytest
 
+from roadside.network import roadside_of
 from sim.core.engine import Engine
+from sim.core.world import World
 from sim.radio.medium import PATH_RSU, RadioBatch
 from sim.radio.messages import MsgType
-from sim.scenario.build import World, build_world
+from sim.scenario.build import build_world
 from sim.scenario.loader import load_scenario
 
 
@@ -41,7 +43,7 @@ def _cat(batches: list[RadioBatch], name: str) -> np.ndarray:
 def test_rsus_serving_signals_send_spat_at_10_hz_and_map_at_1_hz(city: Any) -> None:
     world, batches = city
     serving = np.flatnonzero(world.rsus.signal_idx >= 0)
-    assert len(serving) > 0 and world.roadside is not None
+    assert len(serving) > 0 and roadside_of(world) is not None
     mt, rsu = _cat(batches, "tx_msg_type"), _cat(batches, "tx_rsu")
     vid = _cat(batches, "tx_vehicle_id")
     spat = (mt == MsgType.SPAT) & (rsu >= 0)
@@ -81,7 +83,7 @@ def test_sibling_streams_of_an_rsu_avoid_each_others_subframes(city: Any) -> Non
 
 def test_scenarios_without_roadside_traffic_keep_rsus_listening_only() -> None:
     world = build_world(load_scenario("airport-expressway", [], duration_s=1.0))
-    assert world.roadside is None and not world.medium.downlink
+    assert roadside_of(world) is None and not world.medium.downlink
 
 
 def test_periodic_times_follow_each_phase() -> None:
@@ -137,18 +139,21 @@ def test_same_seed_gives_byte_identical_roadside_outputs(tmp_path: Any) -> None:
     assert outs[0] == outs[1]
 
 
-def test_roadside_sensors_list_pedestrians_when_the_world_has_them() -> None:
+def test_roadside_sensors_list_pedestrians_when_the_world_has_them(monkeypatch) -> None:  # type: ignore[no-untyped-def]
     from roadside.network import _pedestrian_xy
+    from vehicles.mobility import Mobility
     from vehicles.pedestrians import PedestrianTable
     world = build_world(load_scenario("airport-expressway-edge-failover", [], duration_s=1.0))
     assert _pedestrian_xy(world).shape == (0, 2)
     rsu_xy = world.rsus.xy_m[4]
-    world.pedestrians = PedestrianTable()
-    world.pedestrians.append(1, x_m=np.array([rsu_xy[0] + 5.0]), y_m=np.array([rsu_xy[1]]))
+    peds = PedestrianTable()
+    peds.append(1, x_m=np.array([rsu_xy[0] + 5.0]), y_m=np.array([rsu_xy[1]]))
+    monkeypatch.setattr(Mobility, "pedestrians", property(lambda self: peds))
     np.testing.assert_allclose(_pedestrian_xy(world), [[rsu_xy[0] + 5.0, rsu_xy[1]]])
-    assert world.roadside is not None
+    rs = roadside_of(world)
+    assert rs is not None
     import simpy
-    world.roadside.start(simpy.Environment(), world)  # the edges exist once the engine starts
-    frames = world.roadside._perceive(world, np.ones(len(world.rsus), bool), 0, 100)
+    rs.start(simpy.Environment(), world)  # the edges exist once the engine starts
+    frames = rs._perceive(world, np.ones(len(world.rsus), bool), 0, 100)
     k = np.flatnonzero(frames.rsu == 4)
     assert len(k) == 1 and frames.participants[k[0]] >= 1

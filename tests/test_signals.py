@@ -6,9 +6,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import yaml
 
-from roadside.signals import GREEN, GROUP_AXIS, GROUP_CROSS, RED, YELLOW, group_for_heading, must_stop
+from sim.core.signals import GREEN, GROUP_AXIS, GROUP_CROSS, RED, YELLOW, group_for_heading, must_stop
 from sim.core.errors import ScenarioError
 from sim.scenario.build import build_world
 from sim.scenario.loader import load_scenario
@@ -78,7 +77,7 @@ def test_vehicles_stop_at_red_and_go_on_green(tmp_path: Path) -> None:
     for k in range(496, 1000):
         m.step(k * 100)
     assert m.stats.exited + int((m.table["s_m"][m.table["route"] == 0] > stop).sum()) > 0
-    assert m.stats.red_light_violations == 0 and m.stats.collisions == 0
+    assert m.safety.red_light_violations == 0 and m.safety.collisions == 0
 
 
 def test_dilemma_zone_rule() -> None:

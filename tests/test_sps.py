@@ -245,6 +245,8 @@ def test_packets_carry_the_priority_of_their_message_type(monkeypatch) -> None: 
     t.append(3, equipped=True, x_m=np.array([0.0, 50.0, 100.0]), y_m=np.zeros(3),
              heading_rad=np.zeros(3), v_mps=np.full(3, 10.0), bsm_phase_ms=np.array([1, 5, 9]),
              spawn_ms=-10_000)
-    world.medium.batch(0, 20, t, world.rsus, state_ms=0)
+    from vehicles.obu import ObuFleet
+    world.medium.attach(ObuFleet(lambda: t, 4.0), world.rsus)
+    world.medium.batch(0, 20, state_ms=0)
     prios = np.concatenate(seen)
     assert set(prios.tolist()) == {7, 1}

@@ -17,9 +17,11 @@ import numpy as np
 import pytest
 from conftest import tiny_scenario
 
-from roadside.signals import GREEN, RED, YELLOW
+from roadside.network import roadside_of
+from sim.core.signals import GREEN, RED, YELLOW
 from sim.io.trace import load_columns
 from sim.runner import run_scenario
+from sim.scenario.build import build_world
 from sim.scenario.loader import load_scenario
 from sim.viz import style
 from sim.viz._pygame import pygame
@@ -27,7 +29,6 @@ from sim.viz.camera import Camera
 from sim.viz.cli import add_view_parser, cmd_view
 from sim.viz.controls import SPEEDS, Controls
 from sim.viz.edges import EdgeLayer
-from sim.scenario.build import build_world
 from sim.viz.live import LiveViewer, roads_from_world, scene_from_world
 from sim.viz.overlay import HudState, inspector_lines
 from sim.viz.render import Renderer
@@ -750,7 +751,7 @@ def test_live_scene_of_an_edge_scenario_has_the_edge_layer(tmp_path: Path) -> No
     Engine(world, []).run(until_ms=300)
     scene = scene_from_world(world, roads_from_world(world), 300)
     assert scene.edges is not None and len(scene.edges) == 4
-    np.testing.assert_array_equal(scene.edges.rsu_edge, world.roadside.serving_edge)
+    np.testing.assert_array_equal(scene.edges.rsu_edge, roadside_of(world).serving_edge)
     assert scene.edges.alive.all()
 
 

@@ -16,14 +16,20 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from roadside.signals import GREEN, RED, SignalTable, StopLines, must_stop
 from sim.core.road import RouteGeometry
-from sim.scenario.schema import FleetSpec, IncidentSpec, RouteSpec
+from sim.core.signals import GREEN, RED, SignalTable, StopLines, must_stop
+from sim.core.table import ColumnTable
+from sim.metrics.safety import SafetyRecorder
+from sim.spec.schema import FleetSpec, IncidentSpec, RouteSpec
 from vehicles.classes import AUTOMATED_FROM_LEVEL, AUTOMATION_LEVELS, VEHICLE_CLASSES, class_table
 from vehicles.fleetplan import FleetPlan, ScriptedVehicle
 from vehicles.idm import ballistic_update, equilibrium_speed_mps, idm_acceleration
 from vehicles.lanechange import (
-    LEFT, RIGHT, MobilParams, apply_lane_changes, lane_change_decisions,
+    LEFT,
+    RIGHT,
+    MobilParams,
+    apply_lane_changes,
+    lane_change_decisions,
 )
 from vehicles.pedestrians import YIELD_MAX_DECEL_MPS2
 from vehicles.service import KEEP_RIGHT_M, first_stops, service_step
@@ -38,17 +44,18 @@ NO_LANE_CHANGE_BEFORE_STOP_LINE_M = 30.0
 NO_LANE_CHANGE_AFTER_STOP_LINE_M = 30.0
 
 
+#: MOBIL lane changing with the defaults of `vehicles.lanechange.MobilParams`.
+DEFAULT_MOBIL = MobilParams()
+
+
 @dataclass
 class MobilityStats:
+    """Traffic counters (the safety KPIs are `Mobility.safety`, a `sim.metrics` recorder)."""
+
     entered: int = 0
     exited: int = 0
     entry_queue_max: int = 0
-    collisions: int = 0
     travel_time_s_sum: float = 0.0
-    red_light_violations: int = 0
-    near_misses: int = 0
-    min_ttc_s: float = float("inf")
-    hard_braking_events: int = 0
     incidents_applied: int = 0
     lane_changes: int = 0
     service_stops: int = 0  # kerb-side stops served (bus stops, deliveries, sanitation work)
@@ -56,7 +63,6 @@ class MobilityStats:
     bus_stops: int = 0  # of which at bus stops
     ramp_exits: int = 0
     missed_exits: int = 0
-    emergency_red_passes: int = 0  # red signals passed on duty (allowed, not violations)
     vru_yields: int = 0  # vehicle-steps held before a crosswalk for a VRU
 
 
@@ -76,7 +82,7 @@ class Mobility:
         incidents: list[IncidentSpec] | None = None,
         near_miss_ttc_s: float = 1.5,
         hard_braking_mps2: float = 4.0,
-        mobil: MobilParams | None = MobilParams(),
+        mobil: MobilParams | None = DEFAULT_MOBIL,
         safety_from_ms: int = 0,
         ebw_decel_mps2: float = 3.0,
         plan: FleetPlan | None = None,
@@ -88,13 +94,13 @@ class Mobility:
         #: Safety counters (violations, hard braking, near misses, TTC) start here, after the
         #: t = 0 placement has settled; collisions always count.
         self.safety_from_ms = safety_from_ms
+        #: Safety KPIs, fed with what each step computes anyway (never read back by driving).
+        self.safety = SafetyRecorder(near_miss_ttc_s, hard_braking_mps2, safety_from_ms)
         self.mobil = mobil  # None: vehicles keep their entry lane
         self.incidents = sorted(incidents or [], key=lambda i: i.at_s)
         self._next_incident = 0
         self._clear_at: list[tuple[int, int]] = []  # (time ms, vehicle id) of incidents to remove
-        self.near_miss_ttc_s = near_miss_ttc_s
-        self.hard_braking_mps2 = hard_braking_mps2
-        self._near: set[tuple[int, int]] = set()
+        self.near_miss_ttc_s = near_miss_ttc_s  # also the VRU conflict horizon
         self.geo = geometry
         self.signals = signals
         self.stop_lines = stop_lines
@@ -116,7 +122,6 @@ class Mobility:
         self.dv_hist = np.zeros((0, self.hist_len))
         self.lead_hist = np.zeros((0, self.hist_len), dtype=np.int64)
         self.step_index = 0
-        self._colliding: set[tuple[int, int]] = set()
         n_lanes = [int(geometry.lanes[i]) for i in range(len(route_specs))]
         # Per entry (route, lane, entry position, rate): the route starts' lanes, then the on-ramps'
         # acceleration lanes; time of the next Poisson arrival and how many wait to enter.
@@ -371,6 +376,11 @@ class Mobility:
         dv = np.where(has, t["v_mps"] - t["v_mps"][lr], 0.0)
         return leader, gap, dv
 
+    @property
+    def pedestrians(self) -> ColumnTable | None:
+        """The VRUs' table, None when the scenario has none."""
+        return None if self.plan.vru is None else self.plan.vru.table
+
     def step(self, now_ms: int) -> None:
         """Advances all vehicles by one step ending at now_ms, then removes and adds vehicles."""
         self._apply_incidents(now_ms)
@@ -388,8 +398,7 @@ class Mobility:
             forced, hold = self._lane_obligations(now_ms, kerb, svc.keep_right)
             self._change_lanes(now_ms, forced, hold)
             leader, gap, dv = self.leaders()
-            self._count_collisions(leader, gap)
-            self._count_conflicts(leader, gap, dv, now_ms)
+            self.safety.on_pairs(t["id"], leader, gap, dv, now_ms)
             gap_seen, dv_seen = self._perceive(leader, gap, dv, now_ms)
             v0 = t["v0_mps"]
             advised = t.advised(now_ms)
@@ -415,21 +424,16 @@ class Mobility:
             cmd = np.where(open_ & ~warned, np.minimum(cmd, 0.0), cmd)
             halted = t["halt_decel_mps2"] > 0
             applied = np.where(halted, -t["halt_decel_mps2"], cmd)
-            hard = -self.hard_braking_mps2
-            if now_ms >= self.safety_from_ms:
-                self.stats.hard_braking_events += int(
-                    ((applied < hard) & (t["a_mps2"] >= hard) & ~halted).sum()
-                )
+            self.safety.on_braking(applied, t["a_mps2"], halted, now_ms)
             s, v = ballistic_update(t["s_m"], t["v_mps"], applied, self.dt_s)
             t["s_m"], t["v_mps"], t["a_mps2"] = s, v, applied
             if signal_view is not None:
                 after, _ = self.stop_lines.next_ahead(t["route"], t["s_m"])  # type: ignore[union-attr]
                 crossed = (stop_idx >= 0) & (after != stop_idx)
                 if now_ms >= self.safety_from_ms:
-                    on_red = crossed & (stop_color == RED)
-                    exempt = class_table("ignores_signals")[t["cls"]].astype(bool)
-                    self.stats.red_light_violations += int((on_red & ~exempt).sum())
-                    self.stats.emergency_red_passes += int((on_red & exempt).sum())
+                    self.safety.on_red_crossings(
+                        crossed & (stop_color == RED),
+                        class_table("ignores_signals")[t["cls"]].astype(bool), now_ms)
             gone = t["s_m"] > self.geo.length_m[t["route"]]
             at_exit = t["s_m"] >= t["exit_s_m"]
             if at_exit.any():
@@ -528,10 +532,9 @@ class Mobility:
         Halted vehicles, vehicles close before a stop line and `hold` keep their lane; `forced`
         obliges a side (see `lane_change_decisions`)."""
         t = self.table
-        if self.mobil is None:
-            # Without MOBIL vehicles keep their lane, except that an acceleration lane must be left.
-            if forced is None or not (forced == LEFT).any():
-                return
+        # Without MOBIL vehicles keep their lane, except that an acceleration lane must be left.
+        if self.mobil is None and (forced is None or not (forced == LEFT).any()):
+            return
         mobil = self.mobil or MobilParams()
         now_s = now_ms / 1000.0
         allowed = t["halt_decel_mps2"] <= 0
@@ -630,27 +633,4 @@ class Mobility:
                 # Released once stopped for duration_s: braking time v/b plus the stop itself.
                 stop_ms = t["v_mps"][k] / inc.effective_decel_mps2 * 1000 + inc.duration_s * 1000
                 self._clear_at.append((now_ms + round(stop_ms), int(t["id"][k])))
-
-    def _count_conflicts(self, leader: NDArray[np.int64], gap: NDArray[np.float64],
-                         dv: NDArray[np.float64], now_ms: int) -> None:
-        """Minimum time-to-collision and near misses (pairs entering TTC < threshold, once each)."""
-        closing = (leader >= 0) & (dv > 0.0) & (gap > 0.0)
-        if not closing.any() or now_ms < self.safety_from_ms:
-            self._near = set()
-            return
-        ttc = gap[closing] / dv[closing]
-        self.stats.min_ttc_s = min(self.stats.min_ttc_s, float(ttc.min()))
-        ids = self.table["id"]
-        rows = np.flatnonzero(closing)[ttc < self.near_miss_ttc_s]
-        current = {(int(ids[i]), int(ids[leader[i]])) for i in rows}
-        self.stats.near_misses += len(current - self._near)
-        self._near = current
-
-    def _count_collisions(self, leader: NDArray[np.int64], gap: NDArray[np.float64]) -> None:
-        """Counts each follower/leader pair once, when their bumpers first overlap."""
-        hit = np.flatnonzero(gap < 0.0)
-        ids = self.table["id"]
-        current = {(int(ids[i]), int(ids[leader[i]])) for i in hit}
-        self.stats.collisions += len(current - self._colliding)
-        self._colliding = current
 

@@ -1,14 +1,19 @@
-"""On-board unit: when each equipped vehicle generates its BSMs.
+"""On-board unit: the fleet's equipped vehicles as radio nodes, and when each generates its BSMs.
 
 Each vehicle broadcasts every `period_ms` at its own phase (drawn at spawn), as real OBUs do: the
 phases are what spreads the load over the 100 ms and what makes two vehicles' packets meet.
+`ObuFleet` is the medium's mobile source (`sim.radio.nodes.MobileSource`): it reads whatever
+vehicle table the mobility model keeps, so the radio never sees a car.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 from numpy.typing import NDArray
 
+from sim.radio.nodes import BsmIntents, MobileNodes
 from vehicles.table import VehicleTable
 
 
@@ -39,3 +44,40 @@ def bsm_generation(
     gen = np.concatenate(out_t)
     order = np.lexsort((vid, gen))
     return vid[order], gen[order]
+
+
+class ObuFleet:
+    """The equipped vehicles of a fleet as mobile radio nodes.
+
+    `table` returns the vehicle table at call time (the mobility model may keep it anywhere).
+    `hard_braking_event_mps2` is the OBU's threshold for the BSM hard-braking event flag
+    (`messages.bsm.hard_braking_event_mps2`): an OBU setting, not a KPI threshold.
+    """
+
+    def __init__(self, table: Callable[[], VehicleTable], hard_braking_event_mps2: float) -> None:
+        self._table = table
+        self.hard_braking_event_mps2 = hard_braking_event_mps2
+
+    def mobile_nodes(self) -> MobileNodes:
+        t = self._table()
+        eq = t["equipped"]
+        heading = t["heading_rad"][eq]
+        speed = t["v_mps"][eq]
+        return MobileNodes(
+            ids=t["id"][eq],
+            xy_m=np.column_stack([t["x_m"][eq], t["y_m"][eq]]),
+            vel_mps=np.column_stack([speed * np.cos(heading), speed * np.sin(heading)]),
+            odometer_m=t["s_m"][eq],
+            speed_mps=speed,
+        )
+
+    def bsm_intents(self, t0_ms: int, t1_ms: int, period_ms: int) -> BsmIntents:
+        t = self._table()
+        vid, gen_ms = bsm_generation(t, t0_ms, t1_ms, period_ms)
+        return BsmIntents(vid, gen_ms, self.event_flags(t, vid))
+
+    def event_flags(self, table: VehicleTable, vid: NDArray[np.int64]) -> NDArray[np.bool_]:
+        """The hard-braking flag of a BSM sent now by each of `vid`: the sender decelerates
+        harder than the threshold when the message is generated."""
+        rows = table.rows_of(vid)
+        return np.asarray(table["a_mps2"][rows] < -self.hard_braking_event_mps2)

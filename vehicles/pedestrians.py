@@ -27,7 +27,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
-from roadside.signals import GREEN, RED, SignalTable
+from sim.core.signals import GREEN, RED, SignalTable
+from sim.core.table import ColumnTable
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
@@ -59,35 +60,11 @@ COLUMNS: dict[str, type] = {
 }
 
 
-class PedestrianTable:
+class PedestrianTable(ColumnTable):
     """VRUs as columns, one row per VRU present (waiting or crossing); ids grow monotonically."""
 
     def __init__(self) -> None:
-        self.cols: dict[str, NDArray] = {k: np.empty(0, dtype=t) for k, t in COLUMNS.items()}
-        self.next_id = 0
-
-    def __len__(self) -> int:
-        return len(self.cols["id"])
-
-    def __getitem__(self, name: str) -> NDArray:
-        return self.cols[name]
-
-    def __setitem__(self, name: str, value: NDArray) -> None:
-        if len(value) != len(self):
-            raise ValueError(f"column {name}: length {len(value)} != {len(self)} rows")
-        self.cols[name] = np.asarray(value, dtype=COLUMNS[name])
-
-    def append(self, n: int, **values: NDArray) -> None:
-        ids = np.arange(self.next_id, self.next_id + n, dtype=np.int64)
-        self.next_id += n
-        for name, dtype in COLUMNS.items():
-            new = ids if name == "id" else np.broadcast_to(
-                np.asarray(values.get(name, 0), dtype=dtype), (n,))
-            self.cols[name] = np.concatenate([self.cols[name], new])
-
-    def keep(self, mask: NDArray[np.bool_]) -> None:
-        for name in self.cols:
-            self.cols[name] = self.cols[name][mask]
+        super().__init__(COLUMNS)
 
 
 @dataclass(frozen=True)

@@ -1,14 +1,15 @@
 """The vehicle table: struct-of-arrays columns, one row per vehicle alive.
 
-Ids grow monotonically and rows keep insertion order, so the id column is always sorted and
-id -> row is a `searchsorted`. Removal filters every column with one mask (vectorized); there are
-no per-vehicle objects in the hot path.
+A `sim.core.table.ColumnTable` (growable columns, id -> row by `searchsorted`, removal by one
+mask); there are no per-vehicle objects in the hot path.
 """
 
 from __future__ import annotations
 
 import numpy as np
 from numpy.typing import NDArray
+
+from sim.core.table import ColumnTable
 
 #: Column name -> dtype. Everything a vehicle is lives here.
 COLUMNS: dict[str, type] = {
@@ -60,54 +61,24 @@ DEFAULTS: dict[str, float] = {
 }
 
 
-class VehicleTable:
+class VehicleTable(ColumnTable):
+    """The fleet: `COLUMNS` with their `DEFAULTS`, plus the questions mobility and apps ask."""
+
     def __init__(self) -> None:
-        self.cols: dict[str, NDArray] = {k: np.empty(0, dtype=t) for k, t in COLUMNS.items()}
-        self.next_id = 0
-
-    def __len__(self) -> int:
-        return len(self.cols["id"])
-
-    def __getitem__(self, name: str) -> NDArray:
-        return self.cols[name]
-
-    def __setitem__(self, name: str, value: NDArray) -> None:
-        if len(value) != len(self):
-            raise ValueError(f"column {name}: length {len(value)} != {len(self)} rows")
-        self.cols[name] = np.asarray(value, dtype=COLUMNS[name])
-
-    def append(self, n: int, **values: NDArray) -> NDArray[np.int64]:
-        """Adds n rows; missing columns are zero (or their `DEFAULTS`). Returns the new ids."""
-        unknown = set(values) - set(COLUMNS)
-        if unknown:
-            raise KeyError(f"unknown columns: {sorted(unknown)}")
-        ids = np.arange(self.next_id, self.next_id + n, dtype=np.int64)
-        self.next_id += n
-        for name, dtype in COLUMNS.items():
-            if name == "id":
-                new = ids
-            elif name in values:
-                new = np.broadcast_to(np.asarray(values[name], dtype=dtype), (n,))
-            else:
-                new = np.full(n, DEFAULTS.get(name, 0), dtype=dtype)
-            self.cols[name] = np.concatenate([self.cols[name], new])
-        return ids
-
-    def keep(self, mask: NDArray[np.bool_]) -> None:
-        for name in self.cols:
-            self.cols[name] = self.cols[name][mask]
+        super().__init__(COLUMNS, DEFAULTS)
 
     def warned(self, now_ms: int) -> NDArray[np.bool_]:
-        """Vehicles whose precautionary braking window (a V2X warning) is open at `now_ms`."""
-        return (self.cols["warn_start_ms"] <= now_ms) & (now_ms < self.cols["warn_end_ms"])
+        return warned(self, now_ms)
 
     def advised(self, now_ms: int) -> NDArray[np.bool_]:
-        """Vehicles following a V2X speed advice at `now_ms`."""
-        return (self.cols["advice_start_ms"] <= now_ms) & (now_ms < self.cols["advice_end_ms"])
+        return advised(self, now_ms)
 
-    def rows_of(self, ids: NDArray[np.int64]) -> NDArray[np.int64]:
-        """Row index of each id, or -1 if the vehicle is gone."""
-        rows = np.searchsorted(self.cols["id"], ids)
-        rows = np.minimum(rows, max(len(self) - 1, 0))
-        found = (len(self) > 0) & (self.cols["id"][rows] == ids) if len(self) else np.zeros(len(ids), bool)
-        return np.where(found, rows, -1)
+
+def warned(table: ColumnTable, now_ms: int) -> NDArray[np.bool_]:
+    """Vehicles whose precautionary braking window (a V2X warning) is open at `now_ms`."""
+    return np.asarray((table["warn_start_ms"] <= now_ms) & (now_ms < table["warn_end_ms"]))
+
+
+def advised(table: ColumnTable, now_ms: int) -> NDArray[np.bool_]:
+    """Vehicles following a V2X speed advice at `now_ms`."""
+    return np.asarray((table["advice_start_ms"] <= now_ms) & (now_ms < table["advice_end_ms"]))

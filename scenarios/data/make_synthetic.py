@@ -19,8 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
+from sim.core.geo import LocalProjection
 from sim.core.polyline import closest_approach, point_at
-from sim.scenario.geo import LocalProjection
 
 HERE = Path(__file__).resolve().parent
 

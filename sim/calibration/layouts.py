@@ -21,7 +21,8 @@ import numpy as np
 from roadside.rsu import RsuTable
 from sim.core.rng import RngTree
 from sim.radio.channel import ChannelModel
-from sim.radio.medium import SidelinkMedium, VehicleRadio
+from sim.radio.medium import SidelinkMedium
+from sim.radio.nodes import VehicleRadio
 from sim.radio.phy import (
     PRB_BANDWIDTH_HZ,
     THERMAL_NOISE_DBM_PER_HZ,
@@ -31,6 +32,7 @@ from sim.radio.phy import (
 )
 from sim.radio.sidelink import SidelinkConfig
 from sim.radio.sps import SpsParams, SpsScheduler
+from vehicles.obu import ObuFleet
 from vehicles.table import VehicleTable
 
 
@@ -43,6 +45,10 @@ class CalibrationWorld:
     medium: SidelinkMedium
     ring_m: float
     description: str
+
+
+#: The calibration fleets drive at constant speed: the BSM event flag never fires.
+HARD_BRAKING_EVENT_MPS2 = 4.0
 
 
 def _empty_rsus() -> RsuTable:
@@ -92,8 +98,10 @@ def gm2019_world(beta_veh_per_m: float, rate_hz: float, tx_power_dbm: float, sub
     x = np.arange(n) / beta_veh_per_m
     table = _vehicles(x, np.zeros(n), np.zeros(n), np.zeros(n), period_ms, rng.generator("traffic"))
     medium = SidelinkMedium(cfg, sps, VehicleRadio(tx_power_dbm, 0.0, 1.5, nf_db), period_ms, 1)
+    rsus = _empty_rsus()
+    medium.attach(ObuFleet(lambda: table, HARD_BRAKING_EVENT_MPS2), rsus)
     return CalibrationWorld(
-        table, _empty_rsus(), medium, ring_m,
+        table, rsus, medium, ring_m,
         f"GM-2019: beta={beta_veh_per_m} veh/m, {rate_hz:g} Hz, {tx_power_dbm:g} dBm, S={subchannels}",
     )
 
@@ -130,8 +138,10 @@ def tr36885_highway_world(speed_kmh: float = 140.0, seed: int = 1, ring_m: float
     )
     table = _vehicles(x, y, np.full(len(x), speed), h, 100, traffic)
     medium = SidelinkMedium(cfg, sps, VehicleRadio(23.0, 3.0, 1.5, 9.0), 100, l_sub)
+    rsus = _empty_rsus()
+    medium.attach(ObuFleet(lambda: table, HARD_BRAKING_EVENT_MPS2), rsus)
     return CalibrationWorld(
-        table, _empty_rsus(), medium, ring_m,
+        table, rsus, medium, ring_m,
         f"TR 36.885 freeway: 3+3 lanes, {ring_m:g} m wrap-around, {speed_kmh:g} km/h, "
         f"{len(x)} vehicles",
     )

@@ -37,7 +37,7 @@ def simulate(world: CalibrationWorld, duration_s: float, warmup_s: float = 2.0,
     rec = RadioRecorder(BIN_M, MAX_DISTANCE_M, int(warmup_s * 1000), [100.0, 300.0])
     t = world.table
     for t0 in range(0, int(duration_s * 1000), batch_ms):
-        rec.on_radio_batch(world.medium.batch(t0, batch_ms, t, world.rsus))
+        rec.on_radio_batch(world.medium.batch(t0, batch_ms))
         dx = t["v_mps"] * np.cos(t["heading_rad"]) * batch_ms / 1000.0
         t["x_m"] = (t["x_m"] + dx) % world.ring_m
     with np.errstate(invalid="ignore", divide="ignore"):

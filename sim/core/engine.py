@@ -1,11 +1,15 @@
-"""The engine: one simpy environment, one tick process, observers.
+"""The engine: one simpy environment, one tick process, batch participants, observers.
 
 Time is integer milliseconds (the sidelink subframe), so no float drift ever reorders events. Each
 tick, in this fixed order:
   1. the radio evaluates the subframes [t, t + step) in batches of `batch_ms` (vehicles move
      linearly from their positions at t), including the BSMs generated in them; short batches
-     keep the sensing of SPS fresh (a selection sees every SCI older than its batch);
-  2. observers see the batch, then the state at t;
+     keep the sensing of SPS fresh (a selection sees every SCI older than its batch). Around
+     each batch, simpy first runs to the batch start (queues and faults scheduled before it act),
+     every participant's `before_batch` runs, the medium evaluates the batch, every
+     participant's `after_batch` runs (`World.participants` order: roadside, then applications,
+     so applications act on what was received before observers see it), then observers see it;
+  2. every participant's `on_step`, then observers see the state at t;
   3. simpy advances to t + step (other processes scheduled in between run here, in time order);
   4. mobility moves every vehicle to t + step.
 Sparse processes (signals, RSU backhaul, edge queues, scripted faults) join the same environment.
@@ -14,22 +18,15 @@ A stop request (first Ctrl-C or SIGTERM) ends the run cleanly at the next step b
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import Any
 
 import simpy
 
-if TYPE_CHECKING:
-    from sim.radio.medium import RadioBatch
-    from sim.scenario.build import World
+from sim.core.world import Observer, World
 
-
-class Observer(Protocol):
-    def on_start(self, world: World) -> None: ...
-    def on_radio_batch(self, world: World, batch: RadioBatch) -> None: ...
-    def on_step(self, world: World, now_ms: int) -> None: ...
-    def on_end(self, world: World, now_ms: int, interrupted: bool) -> None: ...
+__all__ = ["Engine", "Observer", "RunResult"]
 
 
 @dataclass
@@ -51,31 +48,29 @@ class Engine:
     def request_stop(self) -> None:
         self._stop = True
 
-    def _tick(self):  # type: ignore[no-untyped-def]
+    def _tick(self) -> Generator[simpy.Event, Any, None]:
         w = self.world
         step = w.step_ms
         w.mobility.place_initial()
         w.mobility.update_positions()
         batch_ms = w.radio_batch_ms
-        rs = w.roadside  # roadside/edge network: its simpy queues run between radio batches
-        if rs is not None:
-            rs.start(self.env, w)
+        parts = list(w.participants)
+        for p in parts:
+            p.start(self.env, w)
         while True:
             now = int(self.env.now)
             for t0 in range(now, now + step, batch_ms):
-                if rs is not None:
-                    if t0 > self.env.now:
-                        yield self.env.timeout(t0 - self.env.now)
-                    rs.before_batch(w, t0, batch_ms)
-                batch = w.medium.batch(t0, batch_ms, w.mobility.table, w.rsus, state_ms=now)
-                if rs is not None:
-                    rs.after_batch(w, batch)
-                if w.apps is not None:  # applications act on what was received, before observers
-                    w.apps.on_batch(w, batch)
+                if t0 > self.env.now:
+                    yield self.env.timeout(t0 - self.env.now)
+                for p in parts:
+                    p.before_batch(w, t0, batch_ms)
+                batch = w.medium.batch(t0, batch_ms, state_ms=now)
+                for p in parts:
+                    p.after_batch(w, batch)
                 for o in self.observers:
                     o.on_radio_batch(w, batch)
-            if rs is not None:
-                rs.on_step(w, now)
+            for p in parts:
+                p.on_step(w, now)
             for o in self.observers:
                 o.on_step(w, now)
             self.ticks += 1

@@ -25,7 +25,6 @@ Arrays returned by the reader are **read-only views** onto the frame's bytes; ca
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -72,7 +71,7 @@ class TraceWriter:
     def __init__(self, path: str | os.PathLike[str], meta: dict[str, Any]) -> None:
         self.path = Path(path)
         self._packer = msgpack.Packer(use_bin_type=True)
-        self._fh = open(self.path, "wb")  # buffered; flushed after every frame
+        self._fh = open(self.path, "wb")  # noqa: SIM115 (lives with the writer; flushed per frame)
         self._frames = 0
         self._bytes = 0
         try:
@@ -166,7 +165,7 @@ class TraceReader:
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
         self.truncated = False
-        self._fh = open(self.path, "rb")
+        self._fh = open(self.path, "rb")  # noqa: SIM115 (lives with the reader, closed by close())
         self._up = msgpack.Unpacker(raw=False, max_buffer_size=_MAX_BUFFER)
         self._fed = 0
         self._pos = 0  # offset just after the last whole object

@@ -11,11 +11,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from roadside.network import roadside_of
 from sim.io.trace import TraceWriter
 from sim.radio.medium import RadioBatch
+from vehicles.table import warned
 
 if TYPE_CHECKING:
-    from sim.scenario.build import World
+    from sim.core.world import World
 
 
 class TraceObserver:
@@ -35,7 +37,7 @@ class TraceObserver:
                 "signals", 0.0, x_m=sig.xy_m[:, 0], y_m=sig.xy_m[:, 1], axis_rad=sig.axis_rad,
                 synthetic=np.array([src == "synthetic" for src in sig.sources]),
             )
-        rs = world.roadside
+        rs = roadside_of(world)
         if rs is not None and len(rs.edge_xy_m):  # edge (MEC) servers, additive to the format
             self.writer.write("edges", 0.0, x_m=rs.edge_xy_m[:, 0], y_m=rs.edge_xy_m[:, 1],
                               cores=np.array([n.cores for n in rs.edge_spec.nodes], dtype=np.int64))
@@ -72,7 +74,7 @@ class TraceObserver:
         if world.signals is not None:
             colors = world.signals.state_at(now_ms).astype(np.int8)
             self.writer.write("signal_state", now_ms / 1000.0, axis=colors[:, 0], cross=colors[:, 1])
-        rs = world.roadside
+        rs = roadside_of(world)
         if rs is not None and rs.edges:
             self.writer.write(
                 "edge_state", now_ms / 1000.0, alive=np.array([e.alive for e in rs.edges]),
@@ -87,7 +89,7 @@ class TraceObserver:
             x_m=t["x_m"].astype(np.float32), y_m=t["y_m"].astype(np.float32),
             heading_rad=t["heading_rad"].astype(np.float32), v_mps=t["v_mps"].astype(np.float32),
             a_mps2=t["a_mps2"].astype(np.float32),
-            warned=t.warned(now_ms),
+            warned=warned(t, now_ms),
         )
         p = world.pedestrians
         if p is not None:  # VRUs (vehicles/pedestrians.py): kind 0 pedestrian, 1 cyclist

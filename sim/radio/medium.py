@@ -26,9 +26,9 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from roadside.rsu import RsuTable
 from sim.radio.dcc import T_OFF_MS, ReactiveDcc
 from sim.radio.messages import MsgType
+from sim.radio.nodes import FixedSites, MobileSource, NoFixedSites, VehicleRadio
 from sim.radio.scheduler import RandomScheduler
 from sim.radio.sidelink import (
     BatchResult,
@@ -40,8 +40,6 @@ from sim.radio.sidelink import (
     noise_dbm,
 )
 from sim.radio.sps import SpsScheduler
-from vehicles.obu import bsm_generation
-from vehicles.table import VehicleTable
 
 IntArray = NDArray[np.int64]
 
@@ -61,14 +59,6 @@ PATH_NAMES = ("pc5", "rsu", "rsu_edge", "sensor_edge", "repeat")
 _COLS = ("vid", "rsu", "mtype", "ref", "origin", "path", "size", "gen_ms", "subframe", "start",
          "nsub", "pid", "brake")
 _OUTBOX = ("rsu", "mtype", "gen_ms", "size", "ref", "origin", "path")
-
-
-@dataclass(frozen=True)
-class VehicleRadio:
-    tx_power_dbm: float
-    antenna_gain_dbi: float
-    antenna_height_m: float
-    noise_figure_db: float
 
 
 @dataclass(frozen=True)
@@ -113,7 +103,6 @@ class SidelinkMedium:
         vehicle_radio: VehicleRadio,
         bsm_period_ms: int,
         bsm_subchannels: int,
-        hard_braking_mps2: float = 4.0,
         subchannels_for_bytes: Callable[[int], int] | None = None,
         dcc: ReactiveDcc | None = None,
         priority_by_type: NDArray[np.int64] | None = None,
@@ -123,7 +112,6 @@ class SidelinkMedium:
         self.priority_by_type = priority_by_type
         #: Congestion control (sim.radio.dcc), None = off: every BSM of the nominal rate is sent.
         self.dcc = dcc
-        self.hard_braking_mps2 = hard_braking_mps2
         self.cfg = cfg
         self.scheduler = scheduler
         self.vehicle_radio = vehicle_radio
@@ -140,6 +128,15 @@ class SidelinkMedium:
         self._pending: dict[str, NDArray] = {k: np.empty(0, dtype=np.int64) for k in _COLS}
         self._outbox: dict[str, NDArray] = {k: np.empty(0, dtype=np.int64) for k in _OUTBOX}
         self._segments: dict[int, tuple[int, int]] = {}
+        #: The nodes: mobile (OBUs) and fixed (RSUs); set by `attach` before the first batch.
+        self.mobile: MobileSource | None = None
+        self.fixed: FixedSites = NoFixedSites()
+
+    def attach(self, mobile: MobileSource, fixed: FixedSites | None = None) -> None:
+        """Names the nodes the medium serves: the mobile source is asked for positions and BSM
+        intents at every batch; `fixed` (RSUs) defaults to none."""
+        self.mobile = mobile
+        self.fixed = NoFixedSites() if fixed is None else fixed
 
     @property
     def pending(self) -> int:
@@ -205,20 +202,19 @@ class SidelinkMedium:
             col = np.broadcast_to(np.asarray(new[k], dtype=np.int64), (n,))
             self._pending[k] = np.concatenate([self._pending[k], col])
 
-    def nodes(self, table: VehicleTable, rsus: RsuTable, advance_s: float = 0.0,
+    def nodes(self, advance_s: float = 0.0,
               rsu_alive: NDArray[np.bool_] | None = None) -> tuple[Nodes, IntArray]:
-        """Radio nodes: equipped vehicles (in id order), then RSUs that are up. Returns nodes and
-        vehicle ids. `advance_s` moves vehicles along their velocity from the table's time to the
-        batch start."""
-        eq = table["equipped"]
-        vid = table["id"][eq]
+        """Radio nodes: mobile nodes (in id order), then fixed sites that are up. Returns nodes
+        and mobile ids. `advance_s` moves mobile nodes along their velocity from the source's
+        state time to the batch start."""
+        if self.mobile is None:
+            raise RuntimeError("SidelinkMedium.attach(...) must name the nodes before a batch")
+        mob = self.mobile.mobile_nodes()
+        rsus = self.fixed
+        vid, vel, xy = mob.ids, mob.vel_mps, mob.xy_m
         up = np.ones(len(rsus), bool) if rsu_alive is None else rsu_alive
         n_v, n_r = len(vid), int(up.sum())
-        heading = table["heading_rad"][eq]
-        speed = table["v_mps"][eq]
         vr = self.vehicle_radio
-        vel = np.column_stack([speed * np.cos(heading), speed * np.sin(heading)])
-        xy = np.column_stack([table["x_m"][eq], table["y_m"][eq]])
         if advance_s:
             xy = xy + vel * advance_s
         nodes = Nodes(
@@ -236,21 +232,20 @@ class SidelinkMedium:
                 [np.full(n_v, vr.noise_figure_db), np.full(n_r, rsus.noise_figure_db)]
             ),
             is_vehicle=np.concatenate([np.ones(n_v, bool), np.zeros(n_r, bool)]),
-            odometer_m=np.concatenate([table["s_m"][eq] + speed * advance_s, np.zeros(n_r)])
+            odometer_m=np.concatenate([mob.odometer_m + mob.speed_mps * advance_s, np.zeros(n_r)])
             if self.cfg.channel.correlated else None,
         )
         return nodes, vid
 
-    def batch(
-        self, t0_ms: int, n_subframes: int, table: VehicleTable, rsus: RsuTable,
-        state_ms: int | None = None,
-    ) -> RadioBatch:
-        """Evaluates subframes [t0, t0 + n); `state_ms` is the time of the table's positions."""
+    def batch(self, t0_ms: int, n_subframes: int, state_ms: int | None = None) -> RadioBatch:
+        """Evaluates subframes [t0, t0 + n); `state_ms` is the time of the mobile source's
+        positions (None: the batch start)."""
         t1_ms = t0_ms + n_subframes
         advance_s = 0.0 if state_ms is None else (t0_ms - state_ms) / 1000.0
-        up = np.ones(len(rsus), bool) if self.rsu_alive is None else self.rsu_alive
+        up = np.ones(len(self.fixed), bool) if self.rsu_alive is None else self.rsu_alive
         up_idx = np.flatnonzero(up)
-        nodes, node_vid = self.nodes(table, rsus, advance_s, up)
+        nodes, node_vid = self.nodes(advance_s, up)
+        assert self.mobile is not None  # checked by nodes()
         n_v = len(node_vid)
         if self.downlink:
             stream_ids = (RSU_STREAM_BASE + up_idx[:, None] * N_STREAMS
@@ -260,18 +255,16 @@ class SidelinkMedium:
         else:
             slots = self.scheduler.sync(node_vid)
             stream_slots = np.empty(0, np.int64)
-        gen_vid, gen_ms = bsm_generation(table, t0_ms, t1_ms, self.bsm_period_ms)
+        intents = self.mobile.bsm_intents(t0_ms, t1_ms, self.bsm_period_ms)
+        gen_vid, gen_ms, flag = intents.node_id, intents.gen_ms, intents.event_flag
         dcc_state, dcc_suppressed = None, 0
         if self.dcc is not None:
             self.dcc.sync(node_vid)
             dcc_state = self.dcc.state.copy()
             sent = self.dcc.gate(gen_vid, gen_ms)
             dcc_suppressed = int((~sent).sum())
-            gen_vid, gen_ms = gen_vid[sent], gen_ms[sent]
-        # BSM event flag (CSAE 53 `events`: hard braking): the sender decelerates harder than
-        # `hard_braking_mps2` when the message is generated.
-        rows = table.rows_of(gen_vid)
-        brake = (table["a_mps2"][rows] < -self.hard_braking_mps2).astype(np.int64)
+            gen_vid, gen_ms, flag = gen_vid[sent], gen_ms[sent], flag[sent]
+        brake = flag.astype(np.int64)  # CSAE 53 `events` hard-braking flag, set by the OBU
         n_g = len(gen_vid)
         self._schedule(
             {"vid": gen_vid, "rsu": -1, "mtype": int(MsgType.BSM), "ref": -1, "origin": gen_ms,

@@ -35,9 +35,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numpy.typing import NDArray
 
-from sim.radio import sensing_kernel
+from sim.radio import kernel, sensing_kernel
 from sim.radio import threads as radio_threads
-from sim.radio import kernel
 from sim.radio.kernel import HAVE_NUMBA
 
 if TYPE_CHECKING:
@@ -304,7 +303,7 @@ class SpsScheduler:
         return cand_sf[np.arange(k), w_idx], starts[x_idx]
 
     # ------------------------------------------------------------------ sensing
-    def observe(self, slots: IntArray, result: "BatchResult", tx: "Transmissions", t0_ms: int,
+    def observe(self, slots: IntArray, result: BatchResult, tx: Transmissions, t0_ms: int,
                 noise_subch_mw: NDArray[np.float64], sci_hold_ms: IntArray | None = None) -> None:
         """Learns from one evaluated batch; `slots` are the SPS slots of the batch's first nodes
         (the vehicles; RSU nodes after them do not run SPS).

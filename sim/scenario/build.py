@@ -10,17 +10,17 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-from roadside.network import RoadsideNetwork, build_roadside
+from roadside.network import build_roadside
 from roadside.rsu import RsuTable, serving_signal
-from roadside.signals import SignalTable, StopLines, group_for_heading
 from sim.core.errors import ScenarioError
+from sim.core.geo import LocalProjection
 from sim.core.polyline import (
     arc_length_m,
     closest_approach,
@@ -30,55 +30,33 @@ from sim.core.polyline import (
 )
 from sim.core.rng import RngTree
 from sim.core.road import Route, RouteGeometry
-from sim.core.units import s_to_ms
+from sim.core.signals import SignalTable, StopLines, group_for_heading
+from sim.core.world import Participant, World
 from sim.radio.channel import ChannelModel
 from sim.radio.dcc import ReactiveDcc
-from sim.radio.medium import SidelinkMedium, VehicleRadio
+from sim.radio.medium import SidelinkMedium
 from sim.radio.messages import MsgType
+from sim.radio.nodes import VehicleRadio
 from sim.radio.phy import gamma_min_db, pssch_prbs_for_payload, resource_grid, subchannels_for_payload
 from sim.radio.scheduler import RandomScheduler
 from sim.radio.sidelink import SidelinkConfig
 from sim.radio.sps import SpsParams, SpsScheduler
+from sim.scenario.environment import buildings_from_map
 from sim.scenario.fleet_build import (
     build_fleet_plan,
     check_speed_limit_roads,
     road_speed_limits_mps,
 )
-from sim.scenario.environment import buildings_from_map
-from sim.scenario.geo import LocalProjection
 from sim.scenario.loader import LoadedScenario
-from sim.scenario.schema import MessagePrioritySpec, ScenarioSpec
+from sim.spec.schema import MessagePrioritySpec, ScenarioSpec
+from sim.spec.units import s_to_ms
+from vehicles.apps.manager import build_apps
 from vehicles.lanechange import MobilParams
-from vehicles.apps.ebw import EmergencyBrakeWarning
-from vehicles.apps.manager import AppManager, build_apps
 from vehicles.mobility import Mobility
-from vehicles.pedestrians import PedestrianTable
+from vehicles.obu import ObuFleet
 
 #: Consecutive roads of a route must meet within this distance (OSM simplification is ~10 m).
 MAX_JOIN_GAP_M = 50.0
-
-
-@dataclass
-class World:
-    spec: ScenarioSpec
-    loaded: LoadedScenario
-    projection: LocalProjection
-    geometry: RouteGeometry
-    mobility: Mobility
-    rsus: RsuTable
-    medium: SidelinkMedium
-    rng: RngTree
-    signals: SignalTable | None
-    stop_lines: StopLines | None
-    step_ms: int
-    duration_ms: int
-    radio_batch_ms: int
-    ebw: EmergencyBrakeWarning | None = None  # the EBW of `apps`, when enabled
-    apps: AppManager | None = None  # V2X applications, run by the engine after each radio batch
-    #: VRUs (pedestrians, cyclists) crossing at signals; None when the scenario has none.
-    pedestrians: PedestrianTable | None = None
-    roadside: RoadsideNetwork | None = None  # RSU downlink, backhaul, edge, faults (roadside/)
-    data_hashes: dict[str, str] = field(default_factory=dict)
 
 
 def _load_geojson(path: Path, key: str, source: str) -> tuple[dict[str, Any], str]:
@@ -445,18 +423,21 @@ def build_world(loaded: LoadedScenario) -> World:
         cfg,
         make_scheduler(spec, cfg, rng),
         VehicleRadio(r.tx_power_dbm, r.antenna_gain_dbi, r.antenna_height_m, r.noise_figure_db),
-        bsm_period_ms, l_sub, spec.metrics.hard_braking_mps2,
+        bsm_period_ms, l_sub,
         lambda b: subchannels_for_payload(b, r.mcs, r.subchannel_size_prb),
         dcc=ReactiveDcc(r.batch_ms) if r.congestion.kind == "etsi-reactive" else None,
         priority_by_type=priority_by_type(r.scheduler.priorities),
     )
+    medium.attach(ObuFleet(lambda: mobility.table, spec.messages.bsm.hard_braking_event_mps2),
+                  rsus)
     apps = build_apps(spec.applications, step_ms, geometry)
+    roadside = build_roadside(spec, rsus, projection, medium, rng, source,
+                              s_to_ms(spec.metrics.warmup_s))
+    participants: list[Participant] = [roadside] if roadside is not None else []
+    participants.append(apps)
     return World(
-        spec=spec, loaded=loaded, projection=projection, geometry=geometry, mobility=mobility,
-        rsus=rsus, medium=medium, rng=rng, signals=signals, stop_lines=stop_lines, step_ms=step_ms, duration_ms=s_to_ms(spec.duration_s),
-        radio_batch_ms=spec.radio.batch_ms, ebw=apps.ebw, apps=apps,
-        pedestrians=None if plan.vru is None else plan.vru.table,
-        roadside=build_roadside(spec, rsus, projection, medium, rng, source,
-                                s_to_ms(spec.metrics.warmup_s)),
-        data_hashes=hashes,
+        spec=spec, geometry=geometry, mobility=mobility, rsus=rsus, medium=medium, rng=rng,
+        signals=signals, stop_lines=stop_lines, step_ms=step_ms,
+        duration_ms=s_to_ms(spec.duration_s), radio_batch_ms=spec.radio.batch_ms,
+        participants=participants, data_hashes=hashes,
     )

@@ -8,11 +8,11 @@ from typing import Any
 import numpy as np
 
 from sim.core.errors import ScenarioError
+from sim.core.geo import LocalProjection
 from sim.core.rng import RngTree
-from sim.core.units import s_to_ms
 from sim.radio.buildings import Buildings
-from sim.scenario.geo import LocalProjection
-from sim.scenario.schema import ScenarioSpec
+from sim.spec.schema import ScenarioSpec
+from sim.spec.units import s_to_ms
 
 
 def buildings_from_map(spec: ScenarioSpec, data: dict[str, Any], map_path: Path,

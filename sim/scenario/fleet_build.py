@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from roadside.signals import SignalTable, StopLines
 from sim.core.errors import ScenarioError
+from sim.core.geo import LocalProjection
 from sim.core.polyline import project_to_polyline
 from sim.core.rng import RngTree
 from sim.core.road import RouteGeometry
-from sim.scenario.geo import LocalProjection
-from sim.scenario.schema import ScenarioSpec
+from sim.core.signals import SignalTable, StopLines
+from sim.spec.schema import ScenarioSpec
 from vehicles.classes import AUTOMATION_LEVELS, CLASS_BY_CODE, VEHICLE_CLASSES
 from vehicles.fleetplan import FleetPlan, ScriptedVehicle
 from vehicles.pedestrians import Crosswalks, VruParams, VruProcess

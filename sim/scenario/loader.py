@@ -19,8 +19,8 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from sim.core.errors import ScenarioError
-from sim.metrics.expectations import ExpectationError, apply_expect_override, flatten_expect
-from sim.scenario.schema import ScenarioSpec
+from sim.spec.expect import ExpectationError, apply_expect_override, flatten_expect
+from sim.spec.schema import ScenarioSpec
 
 SCENARIO_SUFFIXES = (".yaml", ".yml")
 

@@ -15,7 +15,6 @@ it, which is this run's peak; elsewhere it falls back to `ru_maxrss` (`rss_metho
 from __future__ import annotations
 
 import gc
-import json
 import os
 import resource
 import socket
@@ -26,13 +25,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sim.io.rundir import read_json
-from sim.io.rundir import write_atomic, write_json
+from sim.io.rundir import read_json, write_atomic, write_json
 from sim.sweep.kpis import extract_kpis
 
 if TYPE_CHECKING:
+    from sim.core.world import World
     from sim.radio.medium import RadioBatch
-    from sim.scenario.build import World
 
 SUMMARY, MANIFEST, COST = "summary.json", "manifest.json", "sweep_cost.json"
 

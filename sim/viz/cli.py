@@ -212,7 +212,8 @@ def _frame_writer(args: argparse.Namespace) -> Any:
     try:
         args.frames.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise UsageError(f"--frames {args.frames}: cannot create the directory ({exc.strerror})")
+        raise UsageError(
+            f"--frames {args.frames}: cannot create the directory ({exc.strerror})") from None
     return FrameWriter(args.frames, args.fps)
 
 
@@ -258,7 +259,7 @@ def _run_live(loaded: Any, live: Any, out: Path | None) -> bool:
         outcome = run_scenario(loaded, out, extra_observers=[live], engine_hook=live.attach)
         return bool(outcome.summary["interrupted"])
     from sim.core.engine import Engine
-    from sim.metrics.summary_observer import SummaryObserver
+    from sim.io.summary_observer import SummaryObserver
     from sim.scenario.build import build_world
 
     world = build_world(loaded)

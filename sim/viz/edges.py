@@ -12,8 +12,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numpy.typing import NDArray
 
+from roadside.network import roadside_of
+
 if TYPE_CHECKING:
-    from sim.scenario.build import World
+    from sim.core.world import World
 
 
 @dataclass(frozen=True)
@@ -31,7 +33,7 @@ class EdgeLayer:
 
 
 def edge_layer_from_world(world: World) -> EdgeLayer | None:
-    rs = world.roadside
+    rs = roadside_of(world)
     if rs is None or not rs.edges:
         return None
     e = rs.edges

@@ -25,12 +25,13 @@ from sim.viz.scene import Links, Scene, Stats, Vehicles
 from sim.viz.signals import SignalLayer, build_signal_layer
 from sim.viz.style import DEFAULT_RSU_RADIUS_M
 from sim.viz.viewer import FrameWriter, Viewer
+from vehicles.table import warned as warned_at
 
 if TYPE_CHECKING:
     from sim.core.engine import Engine
-    from sim.metrics.summary_observer import SummaryObserver
+    from sim.core.world import World
+    from sim.io.summary_observer import SummaryObserver
     from sim.radio.medium import RadioBatch
-    from sim.scenario.build import World
 
 #: Behind the requested speed by more than this [s wall], the pacer stops trying to catch up.
 MAX_LAG_S = 0.25
@@ -88,7 +89,7 @@ def scene_from_world(world: World, roads: RoadLayer, now_ms: int,
         signals = signals_from_world(world)
     state = (world.signals.state_at(now_ms).astype(np.int8) if world.signals is not None
              else None)
-    warned = world.mobility.table.warned(now_ms)
+    warned = warned_at(world.mobility.table, now_ms)
     return Scene(
         t_s=now_ms / 1000.0, roads=roads, rsu_xy_m=np.array(world.rsus.xy_m).reshape(-1, 2),
         vehicles=Vehicles.from_columns(world.mobility.table.cols), tx_vehicle_ids=tx_ids,
@@ -128,7 +129,7 @@ class LiveViewer:
         self._anchor: tuple[float, float] | None = None  # (wall s, sim s) of the pacing origin
 
     def attach(self, engine: Engine) -> None:
-        from sim.metrics.summary_observer import SummaryObserver
+        from sim.io.summary_observer import SummaryObserver
 
         self.engine = engine
         if self.summary is None:

@@ -204,7 +204,7 @@ class Overlay:
         rect = pg.Rect(top_right[0] - width, top_right[1], width, row_h * len(rows) + 2 * MARGIN_PX)
         self.panel(surface, rect)
         y = rect.top + MARGIN_PX
-        for text, (_, alive, busy, cores, queue) in zip(texts, rows):
+        for text, (_, _alive, busy, cores, queue) in zip(texts, rows):
             x = rect.left + MARGIN_PX
             pg.draw.rect(surface, style.TEXT_DIM, pg.Rect(x, y + 2, bar_w, 5), 1)
             pg.draw.rect(surface, style.GAUGE_BUSY,
@@ -250,7 +250,7 @@ class Overlay:
         self.panel(surface, box)
         cx = x + MARGIN_PX
         cy = y - 11
-        for (name, colour, kind), s in zip(items, surfs):
+        for (_name, colour, kind), s in zip(items, surfs):
             if kind == "box":
                 pg.draw.rect(surface, colour, (cx, cy - 5, 12, 10))
             elif kind == "dot":

@@ -15,14 +15,13 @@ and latency, the channel load at the shown time).
 from __future__ import annotations
 
 import csv
-import json
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from sim.io.rundir import read_json
 from sim.core.errors import V2xSimError
+from sim.io.rundir import read_json
 from sim.io.trace import Frame, TraceFormatError, read_trace
 from sim.viz.edges import EdgeLayer
 from sim.viz.roads import RoadLayer, RouteShape, build_road_layer

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from roadside.signals import GREEN, RED, YELLOW, group_for_heading
 from sim.core.polyline import arc_length_m, project_to_polyline
+from sim.core.signals import GREEN, RED, YELLOW, group_for_heading
 from sim.viz.roads import RouteShape
 
 FloatArray = NDArray[np.float64]

@@ -46,7 +46,7 @@ RSU_FILL: RGB = (255, 140, 0)
 RSU_BORDER: RGB = (20, 20, 20)
 RSU_COVERAGE: RGB = (150, 95, 30)
 
-#: Signal head colour per state code (roadside.signals GREEN=0, YELLOW=1, RED=2); unknown: grey.
+#: Signal head colour per state code (sim.core.signals GREEN=0, YELLOW=1, RED=2); unknown: grey.
 SIGNAL_COLOURS: tuple[RGB, ...] = ((40, 235, 90), (255, 200, 0), (255, 40, 40))
 SIGNAL_UNKNOWN: RGB = (120, 120, 120)
 SIGNAL_HOUSING: RGB = (10, 10, 12)

@@ -230,8 +230,8 @@ class AppContext:
     table: VehicleTable
     step_ms: int
     geometry: object | None = None  # sim.core.road.RouteGeometry
-    signals: object | None = None  # roadside.signals.SignalTable
-    stop_lines: object | None = None  # roadside.signals.StopLines
+    signals: object | None = None  # sim.core.signals.SignalTable
+    stop_lines: object | None = None  # sim.core.signals.StopLines
     rsu_signal: IntArray | None = None  # signal served by each RSU (-1 none)
     rsu_xy_m: FloatArray | None = None  # (R, 2)
     pedestrians: PedestrianTable | None = None  # VRUs present (World.pedestrians)

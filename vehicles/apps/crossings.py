@@ -135,8 +135,8 @@ class CrossingMonitor:
             if c.route[k] > c.other[k]:
                 continue  # each crossing once, from its lower route
             occ = []
-            for side, (r, s_c, h) in enumerate(((c.route[k], c.s_m[k], c.half_m[k]),
-                                                (c.other[k], c.other_s_m[k], c.other_half_m[k]))):
+            for r, s_c, h in ((c.route[k], c.s_m[k], c.half_m[k]),
+                              (c.other[k], c.other_s_m[k], c.other_half_m[k])):
                 on = (table["route"] == r) & (table["s_m"] >= s_c - h) & (
                     table["s_m"] - table["length_m"] <= s_c + h)
                 occ.append({int(i) for i in ids[on]})

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from roadside.signals import GREEN
+from sim.core.signals import GREEN
 from sim.radio.messages import MsgType
 from vehicles.apps.base import (
     SHORT_RANGE_M,

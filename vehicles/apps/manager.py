@@ -1,6 +1,7 @@
 """The application manager: builds the enabled applications and runs them once per radio batch.
 
-The engine calls `on_batch(world, batch)` after each batch, before the observers: the receptions
+The engine calls `after_batch(world, batch)` (it is a `sim.core.world.Participant`) after each
+batch, after the roadside network and before the observers: the receptions
 are extracted once and handed to every enabled application in a fixed order (safety warnings
 first, then advisories), so a run is deterministic. The crossing-conflict monitor runs whether or
 not any application is enabled, so runs with and without V2X measure the same thing.
@@ -12,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
+from sim.core.world import Participant, World
 from sim.radio.medium import RadioBatch
 from vehicles.apps.base import AppContext, AppStats, Receptions
 from vehicles.apps.crossings import CrossingMonitor, find_crossings
@@ -27,8 +29,7 @@ from vehicles.apps.vrucw import VruCollisionWarning, VrucwParams
 from vehicles.classes import VEHICLE_CLASSES
 
 if TYPE_CHECKING:
-    from sim.scenario.build import World
-    from sim.scenario.schema import ApplicationsSpec
+    from sim.spec.schema import ApplicationsSpec
 
 #: Order in which applications see a batch (and names in summary.json).
 APP_NAMES = ("ebw", "fcw", "icw", "rlvw", "vrucw", "evw", "slw", "tjw", "glosa")
@@ -94,7 +95,7 @@ def build_apps(spec: ApplicationsSpec, step_ms: int, geometry: Any) -> AppManage
     return AppManager(apps, step_ms, CrossingMonitor(crossings, spec.pet_near_miss_s))
 
 
-class AppManager:
+class AppManager(Participant):
     def __init__(self, apps: dict[str, Application], step_ms: int,
                  monitor: CrossingMonitor | None = None) -> None:
         self.apps = {n: apps[n] for n in APP_NAMES if n in apps}
@@ -113,7 +114,7 @@ class AppManager:
             pedestrians=world.pedestrians,
         )
 
-    def on_batch(self, world: World, batch: RadioBatch) -> None:
+    def after_batch(self, world: World, batch: RadioBatch) -> None:
         """Runs every enabled application on what this batch delivered; once per mobility step
         (on its first batch) the crossing monitor looks at the state."""
         table = world.mobility.table
@@ -137,3 +138,8 @@ class AppManager:
         if self.monitor is not None:
             out["crossing"] = self.monitor.summary()
         return out
+
+
+def apps_of(world: World) -> AppManager | None:
+    """The run's V2X applications, None when the world was built without them."""
+    return world.participant(AppManager)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from roadside.signals import RED
+from sim.core.signals import RED
 from sim.radio.messages import MsgType
 from vehicles.apps.base import (
     SAFETY_LATENCY_MS,

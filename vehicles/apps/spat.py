@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from roadside.signals import GREEN, RED, YELLOW, SignalTable
+from sim.core.signals import GREEN, RED, YELLOW, SignalTable
 from sim.radio.messages import MsgType
 from vehicles.apps.base import AppContext, FloatArray, IntArray, Receptions
 

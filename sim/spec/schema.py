@@ -13,12 +13,19 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from sim.core.units import kmh_to_mps, per_hour_to_per_s
-from sim.metrics.expectations import EXPECT_DESCRIPTION, Expectations
-from sim.scenario.schema_edge import EdgeSpec, FaultSpec, RoadsideMessagesSpec
-from sim.scenario.schema_apps import (
-    EvwSpec, FcwSpec, GlosaSpec, IcwSpec, RlvwSpec, SlwSpec, TjwSpec, VrucwSpec,
+from sim.spec.apps import (
+    EvwSpec,
+    FcwSpec,
+    GlosaSpec,
+    IcwSpec,
+    RlvwSpec,
+    SlwSpec,
+    TjwSpec,
+    VrucwSpec,
 )
+from sim.spec.expect import EXPECT_DESCRIPTION, Expectations
+from sim.spec.roadside import EdgeSpec, FaultSpec, RoadsideMessagesSpec
+from sim.spec.units import kmh_to_mps, per_hour_to_per_s
 
 
 class Spec(BaseModel):
@@ -361,6 +368,9 @@ class RadioSpec(Spec):
 class BsmSpec(Spec):
     rate_hz: Annotated[float, Field(gt=0.0, le=50.0)] = 10.0
     size_bytes: Annotated[int, Field(ge=20, le=1500)] = 190
+    hard_braking_event_mps2: Annotated[float, Field(gt=0.0, le=10.0)] = Field(
+        default=4.0, description="Deceleration above which the OBU sets the BSM's hard-braking "
+        "event flag (CSAE 53 `events`); the KPI threshold is metrics.hard_braking_mps2")
 
 
 class MessagesSpec(Spec):
@@ -529,7 +539,7 @@ class EbwSpec(Spec):
 
 
 class ApplicationsSpec(Spec):
-    """CSAE 53 day-one applications, each off unless enabled (sim/scenario/schema_apps.py)."""
+    """CSAE 53 day-one applications, each off unless enabled (sim/spec/apps.py)."""
 
     ebw: EbwSpec = Field(default_factory=EbwSpec)
     fcw: FcwSpec = Field(default_factory=FcwSpec)

@@ -8,10 +8,20 @@ import numpy as np
 
 from sim.metrics.radio_recorder import RadioRecorder
 from sim.radio.medium import RadioBatch
+from vehicles.apps.manager import apps_of
 from vehicles.classes import AUTOMATED_FROM_LEVEL, CLASS_BY_CODE
+from vehicles.mobility import Mobility
 
 if TYPE_CHECKING:
-    from sim.scenario.build import World
+    from sim.core.world import World
+
+
+def _mobility(world: World) -> Mobility:
+    """The summary reports the counters of our mobility model (traffic, safety, VRUs)."""
+    m = world.mobility
+    if not isinstance(m, Mobility):
+        raise TypeError(f"SummaryObserver needs vehicles.mobility.Mobility, not {type(m).__name__}")
+    return m
 
 
 class SummaryObserver:
@@ -64,25 +74,27 @@ class SummaryObserver:
     def _vru_safety(world: World) -> dict[str, int]:
         """Vehicle-VRU conflicts (VRU in the lane ahead, reached within the near-miss TTC) and
         collisions; 0 without VRUs so that expectations can always name them."""
-        vru = world.mobility.plan.vru
+        vru = _mobility(world).plan.vru
         return {"vru_conflicts": 0 if vru is None else vru.stats.conflicts,
                 "vru_collisions": 0 if vru is None else vru.stats.collisions}
 
     def _pedestrians(self, world: World) -> dict[str, Any] | None:
-        vru = world.mobility.plan.vru
+        mob = _mobility(world)
+        vru = mob.plan.vru
         if vru is None:
             return None
         st = vru.stats
         return {"arrived": st.arrived, "crossed": st.crossed, "crosswalks": len(vru.crosswalks),
                 "alive_max": self._vru_max, "jaywalking_crossings": st.violations,
-                "vehicle_yield_steps": world.mobility.stats.vru_yields}
+                "vehicle_yield_steps": mob.stats.vru_yields}
 
     def on_end(self, world: World, now_ms: int, interrupted: bool) -> None:
         self.end_ms = now_ms
         self.interrupted = interrupted
 
     def summary(self, world: World) -> dict[str, Any]:
-        st = world.mobility.stats
+        mob = _mobility(world)
+        st, safety, apps = mob.stats, mob.safety, apps_of(world)
         total = sum(self._class_counts.values())
         return {
             "scenario": world.spec.name,
@@ -106,27 +118,22 @@ class SummaryObserver:
                 "service_stops_skipped": st.service_stops_skipped,
                 "ramp_exits": st.ramp_exits,
                 "missed_exits": st.missed_exits,
-                "emergency_red_passes": st.emergency_red_passes,
+                "emergency_red_passes": safety.emergency_red_passes,
             },
 
-            "collisions": st.collisions,
-            "red_light_violations": st.red_light_violations,
+            "collisions": safety.collisions,
+            "red_light_violations": safety.red_light_violations,
             "safety": {
-                "near_misses": st.near_misses,
-                "min_ttc_s": None if st.min_ttc_s == float("inf") else round(st.min_ttc_s, 3),
-                "hard_braking_events": st.hard_braking_events,
+                "near_misses": safety.near_misses,
+                "min_ttc_s": None if safety.min_ttc_or_none_s is None
+                else round(safety.min_ttc_s, 3),
+                "hard_braking_events": safety.hard_braking_events,
                 "incidents": st.incidents_applied,
                 **self._vru_safety(world),
                 "vru": self._pedestrians(world),
             },
             "applications": {
-                "ebw": None if world.ebw is None else {
-                    "warnings": world.ebw.stats.warnings,
-                    "mean_latency_ms": round(world.ebw.stats.warning_latency_ms_sum
-                                             / world.ebw.stats.warnings, 3)
-                    if world.ebw.stats.warnings else None,
-                },
-                **({} if world.apps is None else world.apps.summary()),  # per-application blocks
+                **({} if apps is None else apps.summary()),  # per-application blocks
             },
             "rsus": len(world.rsus),
             "signals": 0 if world.signals is None else len(world.signals),

@@ -11,11 +11,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from roadside.network import roadside_of
 from sim.io.rundir import write_csv
 from sim.metrics.hops import ROWS_HEADER
 
 if TYPE_CHECKING:
-    from sim.scenario.build import World
+    from sim.core.world import World
 
 OUTPUT_FILES = ("latency_per_hop.csv", "edge_nodes.csv")
 EDGE_COLUMNS = ["edge", "cores", "tasks", "served", "dropped_queue_full", "dropped_deadline",
@@ -23,7 +24,7 @@ EDGE_COLUMNS = ["edge", "cores", "tasks", "served", "dropped_queue_full", "dropp
 
 
 def add_roadside_summary(summary: dict[str, Any], world: World, sim_ms: float) -> None:
-    rs = world.roadside
+    rs = roadside_of(world)
     summary["edge"] = None
     summary["roadside"] = None
     if rs is None:
@@ -35,7 +36,7 @@ def add_roadside_summary(summary: dict[str, Any], world: World, sim_ms: float) -
 
 def write_roadside_outputs(out_dir: Path, world: World, summary: dict[str, Any]) -> list[str]:
     """Writes the CSVs (when there is a roadside network); returns the file names written."""
-    rs = world.roadside
+    rs = roadside_of(world)
     if rs is None:
         return []
     write_csv(out_dir / "latency_per_hop.csv", ROWS_HEADER, rs.hops.rows())
