@@ -6,12 +6,12 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench bench-latency setup clean
+.PHONY: demo test lint bench bench-latency setup clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -e '.[test,sumo]'
 	touch $(STAMP)
 
 setup: $(STAMP)
@@ -20,7 +20,16 @@ demo: $(STAMP)
 	$(BIN)/v2xsim run airport-expressway --out runs/airport-expressway
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q --durations=15
+
+# ruff and mypy as CI runs them (their versions are pinned in the `lint` extra)
+$(VENV)/.lint-installed: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[test,sumo,lint]'
+	touch $@
+
+lint: $(VENV)/.lint-installed
+	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 bench: $(STAMP)
 	$(BIN)/python -m pytest bench -q --benchmark-only --benchmark-json=bench/results.json -p no:randomly

@@ -58,6 +58,7 @@ from sim.spec.roadside import (
     RsuOutageFault,
 )
 from vehicles.obu import bsm_generation
+from vehicles.table import vehicles_of
 
 if TYPE_CHECKING:
     from sim.core.geo import LocalProjection
@@ -483,7 +484,7 @@ class RoadsideNetwork(Participant):
         nearest live edge (one task per edge and arrival window); alerts come back over Uu to
         equipped vehicles within alert_radius_m."""
         uu = self.edge_spec.uu
-        tab = world.mobility.table
+        tab = vehicles_of(world)
         vid, gen_i = bsm_generation(tab, t0_ms, t1_ms, world.medium.bsm_period_ms)
         n = len(vid)
         if not n:

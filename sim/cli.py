@@ -145,7 +145,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         TimeElapsedColumn(), console=console, disable=args.quiet, transient=False,
     )
     task = progress.add_task(spec.name, total=spec.duration_s, rtf="-", alive=0)
-    engines = []
+    engines: list[Any] = []
 
     def on_progress(engine, wall_s: float) -> None:  # type: ignore[no-untyped-def]
         sim_s = engine.now_ms / 1000.0

@@ -115,7 +115,12 @@ def run_scenario(
     # The fully resolved scenario (bases merged, overrides applied, defaults filled in, data files
     # as absolute paths): `v2xsim run RUN_DIR/scenario.resolved.yaml` repeats the run.
     resolved = spec.model_dump(mode="json", exclude={"base"})
-    resolved["map"]["geojson"] = str(loaded.resolve(spec.map.geojson).resolve())
+    for section in ("map", "network"):  # absent, not null: `map: null` is refused on load
+        if resolved.get(section) is None:
+            resolved.pop(section, None)
+    for section, key in (("map", "geojson"), ("network", "sumo_net"), ("traffic", "sumo_routes")):
+        if resolved.get(section) and resolved[section].get(key):
+            resolved[section][key] = str(loaded.resolve(resolved[section][key]).resolve())
     if spec.rsus.geojson:
         resolved["rsus"]["geojson"] = str(loaded.resolve(spec.rsus.geojson).resolve())
     write_atomic(out_dir / "scenario.resolved.yaml",

@@ -2,54 +2,17 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
-import yaml
 
-ROOT = Path(__file__).resolve().parents[1]
-DATA = ROOT / "scenarios" / "data"
-
-
-def straight_road_geojson(path: Path, length_m: float = 2000.0, lanes: int = 2) -> Path:
-    """A straight east-west road near Changchun, `length_m` long (1 degree lon ~ 80.3 km here)."""
-    lat = 43.9
-    dlon = length_m / 80_300.0
-    data = {
-        "type": "FeatureCollection",
-        "features": [{
-            "type": "Feature",
-            "properties": {"name": "test road", "source": "synthetic",
-                           "lanes_per_direction_assumed": lanes, "speed_limit_kmh_assumed": 100},
-            "geometry": {"type": "LineString", "coordinates": [[125.5, lat], [125.5 + dlon, lat]]},
-        }],
-    }
-    path.write_text(json.dumps(data), encoding="utf-8")
-    return path
-
-
-def tiny_scenario(tmp_path: Path, **overrides) -> Path:  # type: ignore[no-untyped-def]
-    straight_road_geojson(tmp_path / "road.geojson")
-    data = {
-        "name": "tiny",
-        "seed": 3,
-        "duration_s": 3,
-        "map": {"geojson": "road.geojson"},
-        "routes": [
-            {"id": "east", "roads": ["test road"], "flow_veh_h_per_lane": 600,
-             "initial_density_veh_km_per_lane": 15},
-            {"id": "west", "roads": ["test road"], "reverse": True,
-             "initial_density_veh_km_per_lane": 15},
-        ],
-        "metrics": {"warmup_s": 0.5},
-    }
-    data.update(overrides)
-    path = tmp_path / "tiny.yaml"
-    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
-    return path
+# The helpers assert (e.g. tests.helpers.radio.compare): give their failures pytest's detailed
+# messages, as when they lived in test modules. Must run before tests.helpers.* is imported.
+pytest.register_assert_rewrite("tests.helpers")
 
 
 @pytest.fixture
 def tiny(tmp_path: Path) -> Path:
+    from tests.helpers.scenarios import tiny_scenario
+
     return tiny_scenario(tmp_path)

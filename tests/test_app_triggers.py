@@ -7,20 +7,31 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from sim.core.signals import GROUP_AXIS, SignalTable, StopLines
 from sim.core.road import Route, RouteGeometry
+from sim.core.signals import GROUP_AXIS, SignalTable, StopLines
 from sim.radio.messages import MsgType
+from sim.spec.apps import (
+    EbwSpec,
+    EvwSpec,
+    FcwSpec,
+    GlosaSpec,
+    IcwSpec,
+    RlvwSpec,
+    SlwSpec,
+    TjwSpec,
+    VrucwSpec,
+)
 from vehicles.apps.base import AppContext, Receptions, time_to_collision_s
 from vehicles.apps.crossings import CrossingMonitor, Crossings, find_crossings
-from vehicles.apps.ebw import EbwParams, EmergencyBrakeWarning
-from vehicles.apps.evw import EmergencyVehicleWarning, EvwParams
-from vehicles.apps.fcw import FcwParams, ForwardCollisionWarning
-from vehicles.apps.glosa import Glosa, GlosaParams
-from vehicles.apps.icw import IcwParams, IntersectionCollisionWarning
-from vehicles.apps.rlvw import RedLightViolationWarning, RlvwParams
-from vehicles.apps.slw import SlwParams, SpeedLimitWarning
-from vehicles.apps.tjw import TjwParams, TrafficJamWarning
-from vehicles.apps.vrucw import VruCollisionWarning, VrucwParams, vru_conflicts
+from vehicles.apps.ebw import EmergencyBrakeWarning
+from vehicles.apps.evw import EmergencyVehicleWarning
+from vehicles.apps.fcw import ForwardCollisionWarning
+from vehicles.apps.glosa import Glosa
+from vehicles.apps.icw import IntersectionCollisionWarning
+from vehicles.apps.rlvw import RedLightViolationWarning
+from vehicles.apps.slw import SpeedLimitWarning
+from vehicles.apps.tjw import TrafficJamWarning
+from vehicles.apps.vrucw import VruCollisionWarning, vru_conflicts
 from vehicles.pedestrians import PedestrianTable
 from vehicles.table import VehicleTable
 
@@ -95,7 +106,7 @@ def test_receptions_from_a_radio_batch_keep_only_vehicle_decodes() -> None:
 def test_fcw_fires_below_the_ttc_threshold_and_brakes_after_the_reaction() -> None:
     # Host row 0 at 25 m/s, leader row 1 at 10 m/s, bumper gap 30 m: TTC 2 s < 3 s.
     t = table({"s_m": 0.0, "v_mps": 25.0}, {"s_m": 35.0, "v_mps": 10.0})
-    app = ForwardCollisionWarning(FcwParams(), STEP_MS)
+    app = ForwardCollisionWarning(FcwSpec(), STEP_MS)
     app.on_receptions(ctx(t), receptions([(0, 1), (1, 0)]))
     assert warned_rows(t) == [0] and app.stats.warnings == 1
     assert t["warn_start_ms"][0] == 1000 + REACTION_STEPS * STEP_MS
@@ -113,7 +124,7 @@ def test_fcw_does_not_fire(case: str) -> None:
     if case == "beyond range":
         lead["s_m"], lead["v_mps"] = 400.0, 0.0
     t = table({"s_m": 0.0, "v_mps": 25.0}, lead)
-    app = ForwardCollisionWarning(FcwParams(), STEP_MS)
+    app = ForwardCollisionWarning(FcwSpec(), STEP_MS)
     app.on_receptions(ctx(t), receptions([(0, 1)], age_ms=150 if case == "stale" else 40))
     assert warned_rows(t) == [] and app.stats.warnings == 0
     assert app.stats.stale_ignored == (1 if case == "stale" else 0)
@@ -124,13 +135,13 @@ def test_ebw_fires_on_a_hard_braking_bsm_from_ahead_in_the_lane_only() -> None:
     # Row 1 brakes at 8 m/s2 45 m ahead of row 0; row 2 is behind it, row 3 in the next lane.
     t = table({"s_m": 0.0, "v_mps": 30.0}, {"s_m": 45.0, "v_mps": 30.0, "a_mps2": -8.0},
               {"s_m": 80.0, "v_mps": 30.0}, {"s_m": 10.0, "v_mps": 30.0, "lane": 1})
-    app = EmergencyBrakeWarning(EbwParams(), STEP_MS)
+    app = EmergencyBrakeWarning(EbwSpec(), STEP_MS)
     app.on_receptions(ctx(t), receptions([(0, 1), (2, 1), (3, 1)], brake=True))
     assert warned_rows(t) == [0]
     assert t["warn_decel_mps2"][0] >= 3.0
     # The same BSM without the event flag warns nobody.
     t2 = table({"s_m": 0.0, "v_mps": 30.0}, {"s_m": 45.0, "v_mps": 30.0, "a_mps2": -8.0})
-    EmergencyBrakeWarning(EbwParams(), STEP_MS).on_receptions(ctx(t2), receptions([(0, 1)]))
+    EmergencyBrakeWarning(EbwSpec(), STEP_MS).on_receptions(ctx(t2), receptions([(0, 1)]))
     assert warned_rows(t2) == []
 
 
@@ -144,7 +155,7 @@ def test_icw_warns_the_later_arrival_when_occupancies_overlap() -> None:
     # Row 0 on route 0 enters the zone in 4.55 s, row 1 on route 1 in 3.55 s: row 0 yields.
     t = table({"s_m": 50.0, "v_mps": 10.0, "x_m": -50.0, "y_m": 0.0},
               {"route": 1, "s_m": 60.0, "v_mps": 10.0, "x_m": 0.0, "y_m": -40.0})
-    app = IntersectionCollisionWarning(IcwParams(), STEP_MS, crossing_at_100m())
+    app = IntersectionCollisionWarning(IcwSpec(), STEP_MS, crossing_at_100m())
     app.on_receptions(ctx(t), receptions([(0, 1), (1, 0)]))
     assert warned_rows(t) == [0] and app.stats.warnings == 1
     assert app.stats.summary()["lead_time_s"]["min"] == pytest.approx(4.55)
@@ -154,7 +165,7 @@ def test_icw_stays_silent_when_the_other_has_cleared_or_is_far_behind() -> None:
     t = table({"s_m": 50.0, "v_mps": 10.0, "x_m": -50.0, "y_m": 0.0},
               {"route": 1, "s_m": 115.0, "v_mps": 10.0, "x_m": 0.0, "y_m": 15.0},  # cleared
               {"route": 1, "s_m": 0.0, "v_mps": 5.0, "x_m": 0.0, "y_m": -100.0})  # enters in 19 s
-    app = IntersectionCollisionWarning(IcwParams(), STEP_MS, crossing_at_100m())
+    app = IntersectionCollisionWarning(IcwSpec(), STEP_MS, crossing_at_100m())
     app.on_receptions(ctx(t), receptions([(0, 1), (0, 2), (2, 0)]))
     assert warned_rows(t) == []
 
@@ -166,12 +177,12 @@ def test_icw_holds_a_vehicle_waiting_at_the_zone_until_the_crossing_one_has_clea
     # standstill until row 1 has cleared plus the 1.5 s margin.
     t = table({"s_m": 91.5, "v_mps": 0.0, "a_max_mps2": 2.0, "b_comf_mps2": 2.0, "x_m": -8.5},
               {"route": 1, "s_m": 87.5, "v_mps": 10.0, "x_m": 0.0, "y_m": -12.5})
-    app = IntersectionCollisionWarning(IcwParams(), STEP_MS, crossing_at_100m())
+    app = IntersectionCollisionWarning(IcwSpec(), STEP_MS, crossing_at_100m())
     app.on_receptions(ctx(t), receptions([(0, 1)], rx_ms=1000))
     assert app.stats.warnings == 1
     start, end = t["warn_start_ms"][0], t["warn_end_ms"][0]
     assert start == 1000 + REACTION_STEPS * STEP_MS
-    assert end - start == round((2.2 + IcwParams().margin_s) * 1000)  # not cut at v = 0
+    assert end - start == round((2.2 + IcwSpec().margin_s) * 1000)  # not cut at v = 0
     assert t["warn_decel_mps2"][0] == pytest.approx(2.0)  # comfortable: it is already stopped
 
 
@@ -240,14 +251,14 @@ def test_rlvw_fires_when_the_host_would_pass_on_red(s_m: float, v_mps: float, a_
                                                     now_ms: int, fires: bool) -> None:
     # Reaction 1 s (10 steps): a stop from 15 m/s over 60 - 15 - 1 = 44 m needs 225 / 88 = 2.56.
     t = table({"s_m": s_m, "v_mps": v_mps, "a_mps2": a_mps2})
-    app = RedLightViolationWarning(RlvwParams(), STEP_MS)
+    app = RedLightViolationWarning(RlvwSpec(), STEP_MS)
     app.on_receptions(spat_ctx(t), receptions([(0, 0)], MsgType.SPAT, rx_ms=now_ms, rsu=True))
     assert (warned_rows(t) == [0]) is fires
 
 
 def test_rlvw_ignores_a_bsm_and_a_vehicle_that_cannot_stop() -> None:
     t = table({"s_m": 100.0, "v_mps": 15.0}, {"s_m": 195.0, "v_mps": 15.0})  # 5 m before the line
-    app = RedLightViolationWarning(RlvwParams(), STEP_MS)
+    app = RedLightViolationWarning(RlvwSpec(), STEP_MS)
     app.on_receptions(spat_ctx(t), receptions([(0, 0)], MsgType.BSM, rx_ms=22_000, rsu=True))
     app.on_receptions(spat_ctx(t), receptions([(1, 0)], MsgType.SPAT, rx_ms=22_000, rsu=True))
     assert warned_rows(t) == []
@@ -259,7 +270,7 @@ def test_glosa_advises_the_speed_that_arrives_on_green(now_ms: int, advised: flo
     # At 5 s it arrives on green: no advice. At 35 s (5 m/s) green is 25 s away: 6 m/s is faster
     # than the host, so no advice (GLOSA only ever slows a vehicle down).
     t = table({"s_m": 50.0, "v_mps": 20.0 if now_ms != 35_000 else 5.0})
-    app = Glosa(GlosaParams(), STEP_MS)
+    app = Glosa(GlosaSpec(), STEP_MS)
     app.on_receptions(spat_ctx(t), receptions([(0, 0)], MsgType.SPAT, rx_ms=now_ms, rsu=True))
     if advised is None:
         assert t["advice_end_ms"][0] == 0
@@ -272,7 +283,7 @@ def test_glosa_advises_the_speed_that_arrives_on_green(now_ms: int, advised: flo
 @pytest.mark.parametrize("speed, fires", [(30.0, True), (20.0, False)])
 def test_slw_caps_a_speeder_to_the_limit(speed: float, fires: bool) -> None:
     t = table({"s_m": 100.0, "v_mps": speed})
-    app = SpeedLimitWarning(SlwParams(), STEP_MS)
+    app = SpeedLimitWarning(SlwSpec(), STEP_MS)
     c = ctx(t, geometry=SimpleNamespace(speed_limit_mps=np.array([25.0])),
             rsu_xy_m=np.array([[150.0, 0.0]]))
     app.on_receptions(c, receptions([(0, 0)], MsgType.RSI, rsu=True))
@@ -299,7 +310,7 @@ def test_vrucw_warns_from_an_rsm_only_about_perceived_pedestrians() -> None:
     t = table({"s_m": 0.0, "v_mps": 10.0, "x_m": 0.0, "y_m": 0.0})
     peds = PedestrianTable()
     peds.append(1, x_m=np.array([30.0]), y_m=np.array([-6.0]), vy_mps=np.array([2.0]))
-    app = VruCollisionWarning(VrucwParams(), STEP_MS)
+    app = VruCollisionWarning(VrucwSpec(), STEP_MS)
     near_rsu = ctx(t, pedestrians=peds, rsu_xy_m=np.array([[40.0, 10.0], [900.0, 0.0]]))
     app.on_receptions(near_rsu, receptions([(0, 1)], MsgType.RSM, rsu=True))  # far RSU: unseen
     assert warned_rows(t) == []
@@ -312,7 +323,7 @@ def test_evw_slows_vehicles_ahead_of_an_approaching_emergency_vehicle() -> None:
     ev = 9  # a class code standing for the emergency class
     t = table({"s_m": 100.0, "v_mps": 20.0, "v0_mps": 20.0},
               {"s_m": 0.0, "v_mps": 30.0, "cls": ev}, {"s_m": -50.0, "v_mps": 20.0})
-    app = EmergencyVehicleWarning(EvwParams(), STEP_MS, ev)
+    app = EmergencyVehicleWarning(EvwSpec(), STEP_MS, ev)
     app.on_receptions(ctx(t), receptions([(0, 1), (2, 1)]))
     assert t["advice_end_ms"][0] > 0 and t["advice_end_ms"][2] == 0
     assert t["advice_speed_mps"][0] == pytest.approx(14.0)  # 0.7 x the desired 20 m/s
@@ -324,11 +335,11 @@ def test_evw_slows_vehicles_ahead_of_an_approaching_emergency_vehicle() -> None:
     assert t["advice_speed_mps"][0] == pytest.approx(14.0)
     # A host crawling in a queue (below 15 km/h) is not asked to slow further.
     slow = table({"s_m": 100.0, "v_mps": 3.0, "v0_mps": 5.0}, {"s_m": 0.0, "v_mps": 10.0, "cls": ev})
-    EmergencyVehicleWarning(EvwParams(), STEP_MS, ev).on_receptions(ctx(slow), receptions([(0, 1)]))
+    EmergencyVehicleWarning(EvwSpec(), STEP_MS, ev).on_receptions(ctx(slow), receptions([(0, 1)]))
     assert slow["advice_end_ms"][0] == 0
     # Without an emergency class in the fleet the application never fires.
     t2 = table({"s_m": 100.0, "v_mps": 20.0}, {"s_m": 0.0, "v_mps": 30.0, "cls": ev})
-    EmergencyVehicleWarning(EvwParams(), STEP_MS, -1).on_receptions(ctx(t2), receptions([(0, 1)]))
+    EmergencyVehicleWarning(EvwSpec(), STEP_MS, -1).on_receptions(ctx(t2), receptions([(0, 1)]))
     assert t2["advice_end_ms"][0] == 0
 
 
@@ -336,7 +347,7 @@ def test_evw_slows_vehicles_ahead_of_an_approaching_emergency_vehicle() -> None:
 @pytest.mark.parametrize("jam_ahead_m, fires", [(300.0, True), (100.0, False), (700.0, False)])
 def test_tjw_slows_early_for_a_queue_beyond_sight(jam_ahead_m: float, fires: bool) -> None:
     t = table({"s_m": 0.0, "v_mps": 30.0}, {"s_m": jam_ahead_m, "v_mps": 1.0})
-    app = TrafficJamWarning(TjwParams(), STEP_MS)
+    app = TrafficJamWarning(TjwSpec(), STEP_MS)
     app.on_receptions(ctx(t), receptions([(0, 1)], age_ms=300))  # 300 ms is fine for TJW
     assert bool(t["advice_end_ms"][0] > 0) is fires
     if fires:
@@ -349,7 +360,6 @@ def test_manager_runs_spat_apps_on_a_hand_built_radio_batch() -> None:
     be red when it arrives: the manager extracts the reception and RLVW brakes the host."""
     from roadside.rsu import RsuTable
     from sim.spec.schema import ApplicationsSpec
-    from sim.spec.apps import RlvwSpec
     from vehicles.apps.manager import build_apps
 
     sig, lines = one_signal()

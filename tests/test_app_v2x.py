@@ -7,8 +7,8 @@ from pathlib import Path
 
 from sim.runner import run_scenario
 from sim.scenario.loader import load_scenario
-from tests.conftest import tiny_scenario
-from tests.test_warnings import PLATOON
+from tests.helpers.platoon import PLATOON
+from tests.helpers.scenarios import tiny_scenario
 
 QUIET = ["output.trace.states=false", "output.trace.transmissions=false"]
 

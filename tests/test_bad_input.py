@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from sim.cli import main
-from tests.conftest import tiny_scenario
+from tests.helpers.scenarios import tiny_scenario
 
 FAR = "{lat: 44.5, lon: 125.5}"
 

@@ -12,7 +12,7 @@ from sim.radio.buildings import NLOS_SHADOWING_DB, Buildings
 from sim.radio.pathloss import tr37885_urban_nlos_db
 from sim.runner import run_scenario
 from sim.scenario.loader import load_scenario
-from tests.conftest import tiny_scenario
+from tests.helpers.scenarios import tiny_scenario
 
 SQUARE = np.array([[0.0, 0.0], [10.0, 0.0], [10.0, 10.0], [0.0, 10.0]])
 

@@ -10,7 +10,7 @@ import pytest
 from sim.radio.dcc import T_OFF_MS, ReactiveDcc, dcc_state, min_interval_ms
 from sim.runner import run_scenario
 from sim.scenario.loader import load_scenario
-from tests.conftest import tiny_scenario
+from tests.helpers.scenarios import tiny_scenario
 
 
 def test_cbr_maps_to_reactive_state_at_the_table_bounds() -> None:

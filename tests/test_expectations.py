@@ -34,7 +34,7 @@ from sim.spec.expect import (
     parse_expectation,
     parse_expectations,
 )
-from tests.conftest import tiny_scenario
+from tests.helpers.scenarios import tiny_scenario
 
 SUMMARY: dict[str, Any] = {
     "scenario": "demo",

@@ -11,28 +11,11 @@ import pytest
 
 from sim.cli import main
 from sim.core.errors import ScenarioError
-from sim.core.world import World
 from sim.scenario.build import build_world
 from sim.scenario.loader import load_scenario
-from tests.conftest import tiny_scenario
+from tests.helpers.fleets import LAT, LON, M_PER_DEG_LON, run_mobility, world_of
+from tests.helpers.scenarios import tiny_scenario
 from vehicles.classes import CLASS_BY_CODE, EMERGENCY, VEHICLE_CLASSES
-
-LAT, LON = 43.9, 125.5
-M_PER_DEG_LON = 80_300.0
-
-
-def world_of(tmp_path: Path, **overrides) -> World:  # type: ignore[no-untyped-def]
-    return build_world(load_scenario(str(tiny_scenario(tmp_path, **overrides))))
-
-
-def run_mobility(world: World, seconds: float, every=None) -> None:  # type: ignore[no-untyped-def]
-    m = world.mobility
-    m.place_initial()
-    m.update_positions()
-    for k in range(1, int(seconds * 1000 / world.step_ms) + 1):
-        m.step(k * world.step_ms)
-        if every is not None:
-            every(k * world.step_ms)
 
 
 def error_of(tmp_path: Path, **overrides) -> str:  # type: ignore[no-untyped-def]
@@ -50,7 +33,7 @@ def test_class_names_and_codes_are_the_documented_contract() -> None:
     names = {c.code: c.name for c in CLASS_BY_CODE.values()}
     assert names == {0: "car", 1: "bus", 2: "truck", 3: "logistics", 4: "sanitation",
                      5: "emergency"}
-    assert EMERGENCY == VEHICLE_CLASSES["emergency"].code
+    assert VEHICLE_CLASSES["emergency"].code == EMERGENCY
     assert VEHICLE_CLASSES["emergency"].ignores_signals
     assert not any(c.ignores_signals for n, c in VEHICLE_CLASSES.items() if n != "emergency")
 
@@ -134,7 +117,7 @@ def test_emergency_vehicle_passes_red_others_stop(tmp_path: Path) -> None:
         {"vehicle_class": "emergency", "route": "east", "at_s": 10, "lane": 0, "speed_kmh": 60},
         {"vehicle_class": "car", "route": "east", "at_s": 10, "lane": 1, "speed_kmh": 60}])
     run_mobility(world, 70)
-    t, st = world.mobility.table, world.mobility.stats
+    t = world.mobility.table
     assert world.mobility.safety.emergency_red_passes == 1 and world.mobility.safety.red_light_violations == 0
     car = t["cls"] == VEHICLE_CLASSES["car"].code
     assert car.sum() == 1 and t["s_m"][car][0] < 1000 and t["v_mps"][car][0] < 0.1

@@ -27,7 +27,8 @@ def vincenty_m(a: tuple[float, float], b: tuple[float, float]) -> float:
     A, F = 6_378_137.0, 1 / 298.257223563
     B = A * (1 - F)
     L = math.radians(b[1] - a[1])
-    U1, U2 = math.atan((1 - F) * math.tan(math.radians(a[0]))), math.atan((1 - F) * math.tan(math.radians(b[0])))
+    U1 = math.atan((1 - F) * math.tan(math.radians(a[0])))
+    U2 = math.atan((1 - F) * math.tan(math.radians(b[0])))
     lam = L
     for _ in range(200):
         sl, cl = math.sin(lam), math.cos(lam)
@@ -45,7 +46,8 @@ def vincenty_m(a: tuple[float, float], b: tuple[float, float]) -> float:
     u2 = c2a * (A**2 - B**2) / B**2
     AA = 1 + u2 / 16384 * (4096 + u2 * (-768 + u2 * (320 - 175 * u2)))
     BB = u2 / 1024 * (256 + u2 * (-128 + u2 * (74 - 47 * u2)))
-    ds = BB * ss * (c2sm + BB / 4 * (cs * (-1 + 2 * c2sm**2) - BB / 6 * c2sm * (-3 + 4 * ss**2) * (-3 + 4 * c2sm**2)))
+    ds = BB * ss * (c2sm + BB / 4 * (cs * (-1 + 2 * c2sm**2)
+                                     - BB / 6 * c2sm * (-3 + 4 * ss**2) * (-3 + 4 * c2sm**2)))
     return B * AA * (sig - ds)
 
 

@@ -10,7 +10,7 @@ import pytest
 from sim.core.errors import ScenarioError
 from sim.scenario.build import build_world
 from sim.scenario.loader import load_scenario
-from tests.conftest import tiny_scenario
+from tests.helpers.scenarios import tiny_scenario
 
 
 def world_with(tmp_path: Path, incidents: list[dict]) -> object:  # type: ignore[type-arg]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pydantic
 import pytest
 import yaml
 
@@ -11,7 +12,7 @@ from sim.core.errors import ScenarioError
 from sim.scenario.build import build_world
 from sim.scenario.loader import builtin_names, load_scenario
 from sim.spec.schema import ScenarioSpec
-from tests.conftest import tiny_scenario
+from tests.helpers.scenarios import tiny_scenario
 
 
 def write(tmp_path: Path, data: dict, name: str = "s.yaml") -> Path:  # type: ignore[type-arg]
@@ -156,7 +157,7 @@ def test_units_are_converted_once_to_si(tiny: Path) -> None:
 
 def test_specs_are_frozen(tiny: Path) -> None:
     spec = load_scenario(str(tiny)).spec
-    with pytest.raises(Exception):
+    with pytest.raises(pydantic.ValidationError, match="frozen"):
         spec.seed = 5  # type: ignore[misc]
 
 

@@ -43,7 +43,7 @@ def test_link_range_bounds_the_reported_prr_range(tmp_path) -> None:  # type: ig
     reported as a lower bound (range_limit_m), not as a fall below the level."""
     from sim.runner import run_scenario
     from sim.scenario.loader import load_scenario
-    from tests.conftest import tiny_scenario
+    from tests.helpers.scenarios import tiny_scenario
 
     path = tiny_scenario(tmp_path, radio={"link_range_m": 200.0})
     prr = run_scenario(load_scenario(str(path)), tmp_path / "run").summary["messages"]["prr"]

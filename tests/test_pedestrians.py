@@ -7,17 +7,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sim.core.signals import GREEN, RED
 from sim.core.errors import ScenarioError
+from sim.core.signals import GREEN, RED
 from sim.runner import run_scenario
 from sim.scenario.loader import load_scenario
-from tests.conftest import tiny_scenario
-from tests.test_fleets import LAT, LON, M_PER_DEG_LON, run_mobility, world_of
+from tests.helpers.fleets import ROUTES, SIGNAL, run_mobility, world_of
+from tests.helpers.scenarios import tiny_scenario
 from vehicles.pedestrians import COLUMNS, CROSSING, PedestrianTable
-
-SIGNAL = {"id": "x", "position": {"lat": LAT, "lon": LON + 1000 / M_PER_DEG_LON}}
-ROUTES = [{"id": "east", "roads": ["test road"], "flow_veh_h_per_lane": 700},
-          {"id": "west", "roads": ["test road"], "reverse": True, "flow_veh_h_per_lane": 700}]
 
 
 def test_world_pedestrians_is_none_without_vrus(tmp_path: Path) -> None:

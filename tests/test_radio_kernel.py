@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from sim.radio import kernel
 from sim.radio.sidelink import evaluate_batch, noise_dbm
 from sim.radio.sps import SpsParams, SpsScheduler
-from tests.test_sidelink import compare, config, random_world
+from tests.helpers.radio import compare, config, random_world
 
 pytestmark = pytest.mark.skipif(not kernel.HAVE_NUMBA, reason="numba not installed")
 

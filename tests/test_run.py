@@ -62,7 +62,7 @@ def test_outputs_are_complete_and_consistent(tiny: Path, tmp_path: Path) -> None
 
 
 def test_vehicles_enter_by_flow_and_leave_at_the_route_end(tmp_path: Path) -> None:
-    from tests.conftest import tiny_scenario
+    from tests.helpers.scenarios import tiny_scenario
 
     path = tiny_scenario(tmp_path, duration_s=120)
     out = run_scenario(load_scenario(str(path), ["routes.1.initial_density_veh_km_per_lane=0",
@@ -107,7 +107,9 @@ def test_cli_list_and_schema(capsys: pytest.CaptureFixture[str]) -> None:
     assert "airport-expressway" in capsys.readouterr().out
     assert main(["schema"]) == 0
     schema = json.loads(capsys.readouterr().out)
-    assert schema["title"] == "ScenarioSpec" and "routes" in schema["required"]
+    assert schema["title"] == "ScenarioSpec" and schema["required"] == ["name"]
+    # roads come from a GeoJSON map or a SUMO net, routes from `routes:` or the SUMO demand
+    assert {"map", "network", "routes", "traffic", "mobility"} <= set(schema["properties"])
 
 
 def test_ctrl_c_leaves_a_readable_trace_and_partial_summary(tmp_path: Path) -> None:

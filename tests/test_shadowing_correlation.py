@@ -15,8 +15,8 @@ from sim.radio.reference import reference_gudmundson_normal
 from sim.radio.sidelink import Nodes, Transmissions, evaluate_batch, use_numba
 from sim.runner import run_scenario
 from sim.scenario.loader import load_scenario
-from tests.conftest import tiny_scenario
-from tests.test_sidelink import compare, config, random_world
+from tests.helpers.radio import compare, config, random_world
+from tests.helpers.scenarios import tiny_scenario
 
 N_PAIRS = 20_000
 

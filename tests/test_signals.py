@@ -7,11 +7,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sim.core.signals import GREEN, GROUP_AXIS, GROUP_CROSS, RED, YELLOW, group_for_heading, must_stop
 from sim.core.errors import ScenarioError
+from sim.core.signals import GREEN, GROUP_AXIS, GROUP_CROSS, RED, YELLOW, group_for_heading, must_stop
 from sim.scenario.build import build_world
 from sim.scenario.loader import load_scenario
-from tests.conftest import tiny_scenario
+from tests.helpers.scenarios import tiny_scenario
 
 
 def signal_scenario(tmp_path: Path, **signal) -> Path:  # type: ignore[no-untyped-def]

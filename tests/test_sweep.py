@@ -20,7 +20,7 @@ from sim.sweep.grid import expand_grid, parse_grid, point_id, split_values
 from sim.sweep.latency import plan_latency
 from sim.sweep.stats import mean_ci, t_quantile
 from sim.sweep.sweep import execute, plan_sweep
-from tests.conftest import tiny_scenario
+from tests.helpers.scenarios import tiny_scenario
 
 # ------------------------------------------------------------------ statistics
 

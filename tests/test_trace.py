@@ -67,7 +67,8 @@ def test_round_trip(tmp_path: Path) -> None:
 def test_raw_layout(tmp_path: Path) -> None:
     p = tmp_path / "run.trace"
     _write_sample(p)
-    objs = list(msgpack.Unpacker(open(p, "rb"), raw=False))
+    with open(p, "rb") as f:
+        objs = list(msgpack.Unpacker(f, raw=False))
     assert objs[0] == {"format": "v2xsim-trace", "version": 1, "meta": META}
     assert list(objs[1]) == ["kind", "t_s", "n", "cols"]
     assert objs[1]["n"] == 3

@@ -15,7 +15,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import tiny_scenario
 
 from roadside.network import roadside_of
 from sim.core.signals import GREEN, RED, YELLOW
@@ -33,9 +32,10 @@ from sim.viz.live import LiveViewer, roads_from_world, scene_from_world
 from sim.viz.overlay import HudState, inspector_lines
 from sim.viz.render import Renderer
 from sim.viz.replay import ReplaySource
-from sim.viz.roads import RouteShape, build_road_layer
-from sim.viz.scene import Scene, Selection, Vehicles
+from sim.viz.scene import Scene, Selection
 from sim.viz.viewer import Viewer
+from tests.helpers.scenarios import tiny_scenario
+from tests.helpers.viz import SIZE, make_scene
 from vehicles.classes import VEHICLE_CLASSES
 
 # Before pygame is imported (sim.viz imports it lazily, on first use): no display needed.
@@ -43,23 +43,10 @@ os.environ["SDL_VIDEODRIVER"] = "dummy"
 os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
 
 ROOT = Path(__file__).resolve().parents[1]
-SIZE = (640, 400)
 OUTPUTS = ("summary.json", "trace.msgpack", "prr_vs_distance.csv", "cbr_vs_time.csv")
 
 
 # ---------------------------------------------------------------------- helpers and fixtures
-def make_scene(vehicles: list[dict], rsus: list[tuple[float, float]] = ()) -> Scene:  # type: ignore[assignment]
-    """A straight 2 km two-way road along x, with the given vehicles and RSUs."""
-    xy = np.array([[0.0, 0.0], [2000.0, 0.0]])
-    roads = build_road_layer([RouteShape(xy, 2, 3.5), RouteShape(xy[::-1].copy(), 2, 3.5)])
-    cols = {k: np.array([v.get(k, 0) for v in vehicles]) for k in
-            ("cls", "automation", "equipped", "x_m", "y_m", "heading_rad", "v_mps")}
-    cols["vehicle_id"] = np.array([v["id"] for v in vehicles], dtype=np.int64)
-    cols["equipped"] = cols["equipped"].astype(bool)
-    return Scene(t_s=1.0, roads=roads, rsu_xy_m=np.array(rsus, dtype=float).reshape(-1, 2),
-                 vehicles=Vehicles.from_columns(cols), title="test")
-
-
 def colour_at(surface, x: float, y: float) -> tuple[int, int, int]:  # type: ignore[no-untyped-def]
     return tuple(surface.get_at((round(x), round(y))))[:3]  # type: ignore[return-value]
 

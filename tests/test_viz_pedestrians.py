@@ -18,9 +18,9 @@ from sim.viz import style  # noqa: E402
 from sim.viz._pygame import pygame  # noqa: E402
 from sim.viz.camera import Camera  # noqa: E402
 from sim.viz.render import Renderer  # noqa: E402
-from tests.conftest import tiny_scenario  # noqa: E402
-from tests.test_pedestrians import ROUTES, SIGNAL  # noqa: E402
-from tests.test_viz import SIZE, make_scene  # noqa: E402
+from tests.helpers.fleets import ROUTES, SIGNAL  # noqa: E402
+from tests.helpers.scenarios import tiny_scenario  # noqa: E402
+from tests.helpers.viz import SIZE, make_scene  # noqa: E402
 
 
 def test_pedestrians_are_drawn_as_dots() -> None:

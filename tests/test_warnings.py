@@ -6,15 +6,8 @@ from pathlib import Path
 
 from sim.runner import run_scenario
 from sim.scenario.loader import load_scenario
-from tests.conftest import tiny_scenario
-
-PLATOON = [
-    "routes.0.initial_density_veh_km_per_lane=30", "routes.1.initial_density_veh_km_per_lane=0",
-    "routes.0.flow_veh_h_per_lane=0", "routes.0.speed_limit_kmh=120",
-    "fleet.automation={L0: 1.0}", "fleet.human.time_headway_s=1.4",
-    "fleet.human.reaction_time_s=1.0", "fleet.lane_changing.enabled=false",
-    "output.trace.states=false",
-]
+from tests.helpers.platoon import PLATOON
+from tests.helpers.scenarios import tiny_scenario
 
 
 def test_ebw_warns_followers_and_raises_the_minimum_ttc(tmp_path: Path) -> None:

@@ -23,12 +23,16 @@ VRUs and crosswalks (no Python loop over VRUs or vehicles).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import NDArray
 
 from sim.core.signals import GREEN, RED, SignalTable
 from sim.core.table import ColumnTable
+
+if TYPE_CHECKING:
+    from sim.core.world import World
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
@@ -240,3 +244,11 @@ class VruProcess:
             self.stats.conflicts += len(conflicts - self._conflict_pairs)
         self.stats.collisions += len(collisions - self._collision_pairs)
         self._conflict_pairs, self._collision_pairs = conflicts, collisions
+
+
+def pedestrians_of(world: World) -> PedestrianTable | None:
+    """The world's VRUs as a `PedestrianTable` (None when the scenario has none)."""
+    table = world.pedestrians
+    if table is not None and not isinstance(table, PedestrianTable):
+        raise TypeError(f"the VRU table is a {type(table).__name__}, not a PedestrianTable")
+    return table

@@ -6,10 +6,15 @@ mask); there are no per-vehicle objects in the hot path.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 from numpy.typing import NDArray
 
 from sim.core.table import ColumnTable
+
+if TYPE_CHECKING:
+    from sim.core.world import World
 
 #: Column name -> dtype. Everything a vehicle is lives here.
 COLUMNS: dict[str, type] = {
@@ -82,3 +87,12 @@ def warned(table: ColumnTable, now_ms: int) -> NDArray[np.bool_]:
 def advised(table: ColumnTable, now_ms: int) -> NDArray[np.bool_]:
     """Vehicles following a V2X speed advice at `now_ms`."""
     return np.asarray((table["advice_start_ms"] <= now_ms) & (now_ms < table["advice_end_ms"]))
+
+
+def vehicles_of(world: World) -> VehicleTable:
+    """The world's fleet as a `VehicleTable`: the engine only promises a `ColumnTable`, the apps
+    and the roadside need the fleet's columns."""
+    table = world.mobility.table
+    if not isinstance(table, VehicleTable):
+        raise TypeError(f"the mobility model's table is a {type(table).__name__}, not a VehicleTable")
+    return table

@@ -67,7 +67,8 @@ def write_outputs(out: Path, result: CalibrationResult, analytical: np.ndarray |
         summary["mean_abs_deviation"] = round(float(dev.mean()), 4)
     summary["half_duplex_loss"] = round(float(np.nanmean(result.loss["half_duplex"])), 5)
     summary["prr_at_300m"] = round(float(result.prr[int(300 // BIN_M)]), 4)
-    summary["cbr_mean"] = result.recorder.summary()["cbr"]["mean"]
+    cbr: dict[str, Any] = result.recorder.summary()["cbr"]  # type: ignore[assignment]
+    summary["cbr_mean"] = cbr["mean"]
     write_json(out / "summary.json", summary)
     _plot(out / "prr_vs_distance.png", result, analytical, title)
     return summary

@@ -8,7 +8,8 @@ taller than every antenna (no over-the-roof path); footprints are polygons in lo
 
 The test is a vectorized segment-segment intersection of links against building
 edges, per building after a bounding-box cull (links in chunks to bound memory). The shadowing draw
-is counter-based on the unordered node pair and a coherence epoch, as in `sim.radio.channel`, so the channel stays reciprocal and deterministic.
+is counter-based on the unordered node pair and a coherence epoch, as in `sim.radio.channel`, so
+the channel stays reciprocal and deterministic.
 """
 
 from __future__ import annotations

@@ -261,7 +261,8 @@ def far_loss_table(channel: ChannelModel, heights_m: tuple[float, ...],
     (`heights_m`, sorted: vehicles and RSUs give two classes). Far links read it by linear
     interpolation (`far_link_loss_db`, and the same arithmetic in the numba kernel): the closed
     form needs four erfc per link."""
-    d = np.arange(int(math.ceil(max_distance_m / FAR_TABLE_STEP_M)) + 2) * FAR_TABLE_STEP_M
+    n_d = int(math.ceil(max_distance_m / FAR_TABLE_STEP_M)) + 2
+    d = np.arange(n_d, dtype=np.float64) * FAR_TABLE_STEP_M
     h = np.asarray(heights_m, dtype=np.float64)
     out = np.empty((len(h), len(h), len(d), 5))
     for i, h_tx in enumerate(h):

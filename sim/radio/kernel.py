@@ -69,7 +69,7 @@ try:  # numba is a dependency, but the numpy path keeps working without it
 
     HAVE_NUMBA = True
 except ImportError:  # pragma: no cover - exercised only on installs without numba
-    numba = None
+    numba = None  # type: ignore[assignment]
     HAVE_NUMBA = False
 
 

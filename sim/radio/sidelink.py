@@ -351,7 +351,7 @@ def _cbr(grid: FloatArray, nodes: Nodes, cfg: SidelinkConfig, n_subframes: int) 
     n_nodes = len(nodes)
     if n_nodes == 0:
         return np.empty(0)
-    noise_mw = 10.0 ** (noise_dbm(cfg.subchannel_size_prb, nodes.noise_figure_db) / 10.0)
+    noise_mw = np.asarray(10.0 ** (noise_dbm(cfg.subchannel_size_prb, nodes.noise_figure_db) / 10.0))
     rssi = grid.reshape(n_subframes * cfg.n_subchannels, n_nodes) + noise_mw[None, :]
     threshold_mw = 10.0 ** (cfg.cbr_threshold_dbm / 10.0)
     return (rssi > threshold_mw).mean(axis=0)

@@ -87,6 +87,17 @@ class SpsParams:
 class SpsScheduler:
     """Semi-persistent scheduling for every equipped vehicle, as columns."""
 
+    # Per-slot state arrays, (re)created by `_alloc` (through setattr, to grow them in one place).
+    capacity: int
+    res_sf: NDArray[np.int64]  # [slot] next reserved subframe (absolute ms), -1 = none
+    res_start: NDArray[np.int64]  # [slot] first subchannel of the reservation
+    res_len: NDArray[np.int64]  # [slot] subchannels of the reservation
+    counter: NDArray[np.int64]  # [slot] reselection counter
+    sci_key: NDArray[np.float64]  # [offset, subch, slot] latest SCI, packed (see module docstring)
+    rssi_mw: NDArray[np.float32]  # [slot, offset, subch] S-RSSI average
+    own_tx_ms: NDArray[np.int64]  # [slot, offset] last own transmission at that offset
+    free: NDArray[np.bool_]  # [slot] slot unused
+
     def __init__(self, params: SpsParams, rng: np.random.Generator, capacity: int = 256,
                  use_numba: bool | None = None) -> None:
         if params.rri_ms > P_STEP_MS or P_STEP_MS % params.rri_ms:
@@ -108,7 +119,7 @@ class SpsScheduler:
         old = getattr(self, "capacity", 0)
 
         def grow(name: str, shape: tuple[int, ...], dtype: type, fill: float) -> None:
-            new = np.full((c, *shape), fill, dtype=dtype)
+            new: NDArray[np.generic] = np.full((c, *shape), fill, dtype=dtype)
             if old:
                 new[:old] = getattr(self, name)
             setattr(self, name, new)

@@ -147,7 +147,9 @@ def _chain(lines: list[np.ndarray], names: list[str], r_index: int, source: str,
                 f"(closest {gap:.0f} m apart; at most {MAX_JOIN_GAP_M:.0f} m allowed)",
             )
         joins.append((s_a, s_b))
-    pieces, junctions, total = [], [], 0.0
+    pieces: list[np.ndarray] = []
+    junctions: list[float] = []
+    total = 0.0
     for j, line in enumerate(lines):
         length = float(arc_length_m(line)[-1])
         if j > 0:
@@ -208,9 +210,9 @@ def _rsus(loaded: LoadedScenario, projection: LocalProjection, routes: list[Rout
 
 
 def _signals(
-    loaded: LoadedScenario, projection: LocalProjection, geometry: RouteGeometry
+    spec: ScenarioSpec, source: str, projection: LocalProjection, geometry: RouteGeometry
 ) -> tuple[SignalTable | None, StopLines | None]:
-    specs = loaded.spec.signals
+    specs = spec.signals
     if not specs:
         return None, None
     xy = projection.to_local(np.array([g.position.lon for g in specs]),
@@ -231,7 +233,7 @@ def _signals(
                 found.append((r, stop_s, i, float(heading[0])))
         if not found:
             raise ScenarioError(
-                loaded.source, f"signals[{i}].position",
+                source, f"signals[{i}].position",
                 f"no route passes within {g.radius_m:.0f} m of signal {g.id!r} (nearest "
                 f"{nearest:.0f} m); a signal must stand on a road that a route uses",
             )
@@ -258,14 +260,14 @@ def _signals(
         phase_red_ms=red, phase_end_ms=end,
     )
     stops.sort()
-    route = np.array([s[0] for s in stops], dtype=np.int64)
+    stop_route = np.array([s[0] for s in stops], dtype=np.int64)
     s_m = np.array([s[1] for s in stops])
     signal = np.array([s[2] for s in stops], dtype=np.int64)
     heading = np.array([s[3] for s in stops])
     lines = StopLines(
-        route=route, s_m=s_m, signal=signal,
+        route=stop_route, s_m=s_m, signal=signal,
         group=group_for_heading(heading, axis[signal]) if len(stops) else np.empty(0, np.int64),
-        key_m=route * StopLines.ROUTE_KEY_M + s_m,
+        key_m=stop_route * StopLines.ROUTE_KEY_M + s_m,
     )
     return table, lines
 
@@ -361,12 +363,15 @@ def make_scheduler(spec: ScenarioSpec, cfg: SidelinkConfig, rng: RngTree) -> Ran
     )
 
 
-def build_world(loaded: LoadedScenario) -> World:
+def _geojson_routes(loaded: LoadedScenario, hashes: dict[str, str],
+                    ) -> tuple[LocalProjection, list[Route], dict[str, Any], Path]:
+    """Routes chained from the named roads of the scenario's GeoJSON map."""
     spec = loaded.spec
     source = loaded.source
+    assert spec.map is not None
     map_path = loaded.resolve(spec.map.geojson)
     data, map_hash = _load_geojson(map_path, "map.geojson", source)
-    hashes = {spec.map.geojson: map_hash}
+    hashes[spec.map.geojson] = map_hash
     roads = _roads_by_name(data, map_path)
     check_speed_limit_roads(spec, set(roads), source)
 
@@ -401,14 +406,46 @@ def build_world(loaded: LoadedScenario) -> World:
             road_names=tuple(rs.roads), sources=tuple(str(p.get("source", "")) for p in props),
             junctions_s_m=tuple(junctions), road_limits_mps=road_limits,
         ))
+    return projection, routes, data, map_path
+
+
+def _file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def build_world(loaded: LoadedScenario) -> World:
+    source = loaded.source
+    hashes: dict[str, str] = {}
+    data: dict[str, Any] | None = None
+    map_path: Path | None = None
+    if loaded.spec.network is not None:
+        from sim.sumo.scenario import import_sumo
+
+        sumo = import_sumo(loaded.spec, loaded.resolve, source, hashes,
+                           RngTree(loaded.spec.seed).generator("sumo-demand"), _file_sha256)
+        projection: Any = sumo.projection
+        routes = sumo.routes
+        spec = sumo.spec  # routes, vehicles and signals completed from the SUMO files
+        if spec.map is not None:
+            map_path = loaded.resolve(spec.map.geojson)
+            data, hashes[spec.map.geojson] = _load_geojson(map_path, "map.geojson", source)
+    else:
+        spec = loaded.spec
+        projection, routes, data, map_path = _geojson_routes(loaded, hashes)
     geometry = RouteGeometry(routes)
     rng = RngTree(spec.seed)
     rsus = _rsus(loaded, projection, routes, hashes)
     cfg, l_sub = _radio(spec, rng, source)
-    cfg = replace(cfg, buildings=buildings_from_map(spec, data, map_path, projection, rng, source))
+    buildings = (None if data is None or map_path is None else
+                 buildings_from_map(spec, data, map_path, projection, rng, source))
+    cfg = replace(cfg, buildings=buildings)
     step_ms = s_to_ms(spec.step_s)
     bsm_period_ms = max(1, s_to_ms(1.0 / spec.messages.bsm.rate_hz))
-    signals, stop_lines = _signals(loaded, projection, geometry)
+    signals, stop_lines = _signals(spec, source, projection, geometry)
     rsus = replace(rsus, signal_idx=serving_signal(
         rsus.xy_m.reshape(-1, 2), signals.xy_m if signals is not None else np.zeros((0, 2))))
     _check_incidents(spec, geometry, source)

@@ -18,7 +18,7 @@ from sim.spec.units import s_to_ms
 def buildings_from_map(spec: ScenarioSpec, data: dict[str, Any], map_path: Path,
                        projection: LocalProjection, rng: RngTree, source: str) -> Buildings | None:
     """Polygon features with `properties.building: true` (outer rings), when map.buildings_nlos."""
-    if not spec.map.buildings_nlos:
+    if spec.map is None or not spec.map.buildings_nlos:
         return None
     polygons = []
     for i, f in enumerate(data["features"]):

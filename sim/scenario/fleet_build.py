@@ -103,7 +103,7 @@ def _ramps(spec: ScenarioSpec, geometry: RouteGeometry, plan: FleetPlan, source:
     off: list[tuple[int, float, float, float]] = []
     for i, rs in enumerate(spec.routes):
         length = float(geometry.length_m[i])
-        spans = []
+        spans: list[tuple[float, float]] = []
         for j, ramp in enumerate(rs.ramps):
             end = ramp.position_m + (ramp.length_m if ramp.kind == "on-ramp" else 0.0)
             if end > length:
@@ -187,9 +187,10 @@ def road_speed_limits_mps(spec: ScenarioSpec, r_index: int, names: list[str],
     road's speed_limit_kmh_assumed; () when the route sets its own speed_limit_kmh."""
     if spec.routes[r_index].speed_limit_kmh is not None:
         return ()
+    overrides = spec.map.speed_limits_kmh if spec.map is not None else {}
     out = []
     for name, p in zip(names, props):
-        kmh = spec.map.speed_limits_kmh.get(name) or float(p.get("speed_limit_kmh_assumed", 0) or 0)
+        kmh = overrides.get(name) or float(p.get("speed_limit_kmh_assumed", 0) or 0)
         if kmh <= 0:
             raise ScenarioError(source, f"routes[{r_index}].speed_limit_kmh",
                                 f"must be > 0 (the map gives none for road {name!r})")
@@ -198,7 +199,7 @@ def road_speed_limits_mps(spec: ScenarioSpec, r_index: int, names: list[str],
 
 
 def check_speed_limit_roads(spec: ScenarioSpec, road_names: set[str], source: str) -> None:
-    for name in spec.map.speed_limits_kmh:
+    for name in (spec.map.speed_limits_kmh if spec.map is not None else {}):
         if name not in road_names:
             raise ScenarioError(source, f"map.speed_limits_kmh.{name}",
                                 f"road {name!r} is not in the map")

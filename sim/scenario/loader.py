@@ -50,7 +50,9 @@ class LoadedScenario:
         # `base` and data-file locations say where things are, not what they are (the manifest
         # hashes the data files' contents): a moved or resolved copy keeps the hash.
         dumped = self.spec.model_dump(mode="json", exclude={"expect", "base"})
-        dumped["map"]["geojson"] = Path(dumped["map"]["geojson"]).name
+        for section, key in (("map", "geojson"), ("network", "sumo_net"), ("traffic", "sumo_routes")):
+            if dumped.get(section) and dumped[section].get(key):
+                dumped[section][key] = Path(dumped[section][key]).name
         if dumped["rsus"]["geojson"]:
             dumped["rsus"]["geojson"] = Path(dumped["rsus"]["geojson"]).name
         text = json.dumps(dumped, sort_keys=True, ensure_ascii=False)

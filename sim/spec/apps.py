@@ -24,6 +24,23 @@ Decel = Annotated[float, Field(gt=0.0, le=9.0)]
 Seconds = Annotated[float, Field(gt=0.0, le=60.0)]
 
 
+class EbwSpec(_Spec):
+    """Emergency brake warning: BSMs flagged 'hard braking' warn equipped followers in range."""
+
+    enabled: bool = False
+    range_m: Annotated[float, Field(gt=0.0, le=2000.0)] = Field(
+        default=300.0, description="CSAE 53 V2V safety range (>= 300 m)"
+    )
+    decel_mps2: Annotated[float, Field(gt=0.0, le=9.0)] = Field(
+        default=3.0, description="Precautionary braking of a warned vehicle"
+    )
+    duration_s: Annotated[float, Field(gt=0.0, le=30.0)] = 2.0
+    max_latency_ms: Annotated[float, Field(gt=0.0, le=5000.0)] = 100.0
+    brake_ttc_s: Annotated[float, Field(gt=0.0, le=60.0)] = Field(
+        default=8.0, description="Brake once the TTC to the braking sender is below this")
+    max_decel_mps2: Annotated[float, Field(gt=0.0, le=9.0)] = 8.0
+
+
 class FcwSpec(_Spec):
     """Forward collision warning (BSM): TTC to a same-lane vehicle ahead below `ttc_warn_s`."""
 
@@ -70,6 +87,10 @@ class SlwSpec(_Spec):
         default=0.0, description="Warn above limit + this")
     duration_s: Seconds = 5.0
 
+    @property
+    def tolerance_mps(self) -> float:
+        return self.tolerance_kmh / 3.6
+
 
 class VrucwSpec(_Spec):
     """Vulnerable road user collision warning (RSM / pedestrians): predicted path conflict."""
@@ -96,6 +117,10 @@ class GlosaSpec(_Spec):
         default=15.0, description="No advice below this speed (stopping is better)")
     duration_s: Seconds = 1.0
 
+    @property
+    def min_speed_mps(self) -> float:
+        return self.min_speed_kmh / 3.6
+
 
 class EvwSpec(_Spec):
     """Emergency vehicle warning (BSM of an emergency-class vehicle behind): yield by slowing."""
@@ -119,3 +144,11 @@ class TjwSpec(_Spec):
     approach_speed_kmh: Annotated[float, Field(gt=0.0, le=150.0)] = Field(
         default=60.0, description="Advised speed towards the jam tail")
     duration_s: Seconds = 3.0
+
+    @property
+    def jam_speed_mps(self) -> float:
+        return self.jam_speed_kmh / 3.6
+
+    @property
+    def approach_speed_mps(self) -> float:
+        return self.approach_speed_kmh / 3.6

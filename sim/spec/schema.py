@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from sim.spec.apps import (
+    EbwSpec,
     EvwSpec,
     FcwSpec,
     GlosaSpec,
@@ -24,6 +25,7 @@ from sim.spec.apps import (
     VrucwSpec,
 )
 from sim.spec.expect import EXPECT_DESCRIPTION, Expectations
+from sim.spec.network import MobilityEngineSpec, NetworkSpec, TrafficSpec
 from sim.spec.roadside import EdgeSpec, FaultSpec, RoadsideMessagesSpec
 from sim.spec.units import kmh_to_mps, per_hour_to_per_s
 
@@ -174,11 +176,11 @@ class ServiceSpec(Spec):
 
 class FleetSpec(Spec):
     classes: dict[VehicleClassName, Probability] = Field(
-        default_factory=lambda: {"car": 1.0},
+        default_factory=lambda: dict[VehicleClassName, float]({"car": 1.0}),
         description="Share of each vehicle class among new vehicles (normalised)",
     )
     automation: dict[AutomationLevel, Probability] = Field(
-        default_factory=lambda: {"L0": 0.3, "L2": 0.5, "L3": 0.15, "L4": 0.05},
+        default_factory=lambda: dict[AutomationLevel, float]({"L0": 0.3, "L2": 0.5, "L3": 0.15, "L4": 0.05}),
         description="Share of each SAE automation level (L0-L2 human-driven, L3/L4 automated)",
     )
     v2x_penetration: Probability = Field(default=1.0, description="Share of V2X-equipped vehicles")
@@ -254,7 +256,9 @@ class SchedulerSpec(Spec):
         default=0.2, description="X: share of candidates that must remain (20 % in LTE)"
     )
     candidate_fraction_by_priority: (
-        Annotated[list[Literal[0.2, 0.35, 0.5]], Field(min_length=8, max_length=8)] | None
+        # float literals are not PEP 586 types, but pydantic validates them (and the schema lists them)
+        Annotated[list[Literal[0.2, 0.35, 0.5]], Field(min_length=8, max_length=8)]  # type: ignore[valid-type]
+        | None
     ) = Field(
         default=None,
         description="sps-nr only: exactly 8 values, X per SL priority 1..8 (TS 38.214 §8.1.4, "
@@ -521,23 +525,6 @@ class IncidentSpec(Spec):
         return 3.0 if self.kind == "stopped-vehicle" else 8.0
 
 
-class EbwSpec(Spec):
-    """Emergency brake warning: BSMs flagged 'hard braking' warn equipped followers in range."""
-
-    enabled: bool = False
-    range_m: Annotated[float, Field(gt=0.0, le=2000.0)] = Field(
-        default=300.0, description="CSAE 53 V2V safety range (>= 300 m)"
-    )
-    decel_mps2: Annotated[float, Field(gt=0.0, le=9.0)] = Field(
-        default=3.0, description="Precautionary braking of a warned vehicle"
-    )
-    duration_s: Annotated[float, Field(gt=0.0, le=30.0)] = 2.0
-    max_latency_ms: Annotated[float, Field(gt=0.0, le=5000.0)] = 100.0
-    brake_ttc_s: Annotated[float, Field(gt=0.0, le=60.0)] = Field(
-        default=8.0, description="Brake once the TTC to the braking sender is below this")
-    max_decel_mps2: Annotated[float, Field(gt=0.0, le=9.0)] = 8.0
-
-
 class ApplicationsSpec(Spec):
     """CSAE 53 day-one applications, each off unless enabled (sim/spec/apps.py)."""
 
@@ -591,8 +578,21 @@ class ScenarioSpec(Spec):
     step_s: Annotated[float, Field(ge=0.01, le=1.0)] = Field(
         default=0.1, description="Mobility tick and radio batch length"
     )
-    map: MapSpec
-    routes: list[RouteSpec] = Field(min_length=1)
+    map: MapSpec | None = Field(default=None, description="GeoJSON roads (or network.sumo_net)")
+    network: NetworkSpec | None = Field(default=None, description="A SUMO network as the roads")
+    traffic: TrafficSpec = Field(default_factory=TrafficSpec)
+    mobility: MobilityEngineSpec = Field(default_factory=MobilityEngineSpec)
+
+    @field_validator("map", "network", mode="before")
+    @classmethod
+    def _no_explicit_null(cls, value: object) -> object:
+        # an empty `map:` is a slip, not a way to say "no map": leave the key out for that
+        if value is None:
+            raise ValueError("expected a mapping (leave the key out when there is none)")
+        return value
+    routes: list[RouteSpec] = Field(
+        default_factory=list, description="Routes (road names in driving order; SUMO edge ids "
+        "on a SUMO network); at least one unless traffic.sumo_routes brings the demand")
     fleet: FleetSpec = Field(default_factory=FleetSpec)
     radio: RadioSpec = Field(default_factory=RadioSpec)
     messages: MessagesSpec = Field(default_factory=MessagesSpec)
@@ -613,6 +613,14 @@ class ScenarioSpec(Spec):
 
     @model_validator(mode="after")
     def _unique_route_ids(self) -> ScenarioSpec:
+        if self.map is None and self.network is None:
+            raise ValueError("give the roads: map.geojson or network.sumo_net")
+        if not self.routes and self.traffic.sumo_routes is None:
+            raise ValueError("routes: at least one route is needed (or traffic.sumo_routes)")
+        if self.traffic.sumo_routes is not None and self.network is None:
+            raise ValueError("traffic.sumo_routes needs network.sumo_net (the net it runs on)")
+        if self.mobility.engine == "sumo" and self.network is None:
+            raise ValueError("mobility.engine: sumo needs network.sumo_net")
         ids = [r.id for r in self.routes]
         dupes = sorted({i for i in ids if ids.count(i) > 1})
         if dupes:

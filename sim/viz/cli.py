@@ -17,7 +17,7 @@ import os
 import re
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 EXIT_OK, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 2, 130
 MAX_SIZE_PX = 8192
@@ -107,7 +107,8 @@ def parse_node(text: str, option: str) -> Any:
     if not m:
         raise UsageError(f"{option} {text!r}: expected a vehicle id, vehicle:ID, rsu:N or "
                          "signal:N")
-    return Selection(m.group(1) or "vehicle", int(m.group(2)))
+    kind: Literal["vehicle", "rsu", "signal"] = m.group(1) or "vehicle"  # type: ignore[assignment]
+    return Selection(kind, int(m.group(2)))
 
 
 def parse_center(text: str) -> tuple[tuple[float, float] | None, Any]:

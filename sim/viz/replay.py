@@ -198,15 +198,16 @@ class ReplaySource:
 
         st, re = latest("edge_state"), latest("rsu_edge")
         ok = st is not None and st.n == n
+        cols = st.cols if st is not None and ok else {}
         return EdgeLayer(
             xy_m=np.column_stack([e.cols["x_m"], e.cols["y_m"]]).astype(np.float64),
             names=tuple(f"edge #{i}" for i in range(n)),
             cores=np.asarray(e.cols["cores"], dtype=np.int64),
             rsu_edge=(np.asarray(re.cols["edge"], dtype=np.int64) if re is not None
                       else np.zeros(0, np.int64)),
-            alive=np.asarray(st.cols["alive"], dtype=bool) if ok else np.ones(n, bool),
-            busy=np.asarray(st.cols["busy"], dtype=np.int64) if ok else np.zeros(n, np.int64),
-            queue=np.asarray(st.cols["queue"], dtype=np.int64) if ok else np.zeros(n, np.int64),
+            alive=np.asarray(cols["alive"], dtype=bool) if ok else np.ones(n, bool),
+            busy=np.asarray(cols["busy"], dtype=np.int64) if ok else np.zeros(n, np.int64),
+            queue=np.asarray(cols["queue"], dtype=np.int64) if ok else np.zeros(n, np.int64),
         )
 
     def _signal_state(self, t_s: float) -> np.ndarray | None:

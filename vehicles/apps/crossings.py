@@ -82,7 +82,7 @@ def find_crossings(geometry) -> Crossings:  # type: ignore[no-untyped-def]
             (pa, sa), (pb, sb) = paths[a], paths[b]
             for i, ta, j, tb in _segment_hits(pa, pb):
                 da, db = pa[i + 1] - pa[i], pb[j + 1] - pb[j]
-                cos = abs(float(da @ db)) / (np.linalg.norm(da) * np.linalg.norm(db))
+                cos = abs(float(da @ db)) / float(np.linalg.norm(da) * np.linalg.norm(db))
                 if np.arccos(min(cos, 1.0)) < MIN_CROSSING_ANGLE_RAD:
                     continue
                 s_a = sa[i] + ta * (sa[i + 1] - sa[i])

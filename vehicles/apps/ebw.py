@@ -17,14 +17,11 @@ time: the enhanced TTC to the braking sender (braking as its BSM says) at recept
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
 from sim.radio.messages import MsgType
+from sim.spec.apps import EbwSpec
 from vehicles.apps.base import (
-    SAFETY_LATENCY_MS,
-    V2V_SAFETY_RANGE_M,
     AppContext,
     ReceptionApp,
     Receptions,
@@ -40,17 +37,7 @@ from vehicles.apps.fcw import KEEP_GAP_M
 MIN_SENDER_SPEED_MPS = 5.0
 
 
-@dataclass(frozen=True)
-class EbwParams:
-    range_m: float = V2V_SAFETY_RANGE_M
-    decel_mps2: float = 3.0
-    duration_s: float = 2.0
-    max_latency_ms: float = SAFETY_LATENCY_MS
-    brake_ttc_s: float = 8.0
-    max_decel_mps2: float = 8.0
-
-
-class EmergencyBrakeWarning(ReceptionApp):
+class EmergencyBrakeWarning(ReceptionApp[EbwSpec]):
     name = "ebw"
 
     def on_receptions(self, ctx: AppContext, rec: Receptions) -> None:
@@ -70,7 +57,7 @@ class EmergencyBrakeWarning(ReceptionApp):
         gap = t["s_m"][tx] - t["length_m"][tx] - t["s_m"][rx]
         b_lead = np.maximum(-t["a_mps2"][tx], 0.0)
         lead = time_to_collision_s(gap, t["v_mps"][rx], t["v_mps"][tx], b_lead)
-        urgent = lead < self.p.brake_ttc_s
+        urgent = lead < self.spec.brake_ttc_s
         if not urgent.any():
             return
         rec, rx, tx, gap, b_lead, lead = (rec.subset(urgent), rx[urgent], tx[urgent], gap[urgent],
@@ -83,6 +70,6 @@ class EmergencyBrakeWarning(ReceptionApp):
         tau_s = t["reaction_steps"][rows] * self.step_ms / 1000.0
         room = gap[k] + v_l**2 / (2.0 * b_l) - v * tau_s - KEEP_GAP_M
         need = v**2 / (2.0 * np.maximum(room, 0.5))
-        decel = np.clip(need, self.p.decel_mps2, self.p.max_decel_mps2)
-        new = brake(t, rows, at, decel, round(self.p.duration_s * 1000), self.step_ms, extend=False)
+        decel = np.clip(need, self.spec.decel_mps2, self.spec.max_decel_mps2)
+        new = brake(t, rows, at, decel, round(self.spec.duration_s * 1000), self.step_ms, extend=False)
         self.stats.record((at - rec.gen_ms[k])[new], lead[k][new])

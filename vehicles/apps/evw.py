@@ -11,14 +11,11 @@ Lead time: time until the emergency vehicle reaches the host at their closing sp
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
 from sim.radio.messages import MsgType
+from sim.spec.apps import EvwSpec
 from vehicles.apps.base import (
-    SAFETY_LATENCY_MS,
-    V2V_SAFETY_RANGE_M,
     AppContext,
     ReceptionApp,
     Receptions,
@@ -32,20 +29,12 @@ from vehicles.apps.base import (
 MIN_YIELD_MPS = 15 / 3.6
 
 
-@dataclass(frozen=True)
-class EvwParams:
-    range_m: float = V2V_SAFETY_RANGE_M
-    max_latency_ms: float = SAFETY_LATENCY_MS
-    yield_speed_factor: float = 0.7
-    duration_s: float = 5.0
-
-
-class EmergencyVehicleWarning(ReceptionApp):
+class EmergencyVehicleWarning(ReceptionApp[EvwSpec]):
     name = "evw"
 
-    def __init__(self, params: EvwParams, step_ms: int, emergency_cls_code: int) -> None:
+    def __init__(self, spec: EvwSpec, step_ms: int, emergency_cls_code: int) -> None:
         """`emergency_cls_code`: the vehicle-class code of emergency vehicles (-1: none exist)."""
-        super().__init__(params, step_ms)
+        super().__init__(spec, step_ms)
         self.code = emergency_cls_code
 
     def on_receptions(self, ctx: AppContext, rec: Receptions) -> None:
@@ -69,10 +58,10 @@ class EmergencyVehicleWarning(ReceptionApp):
         # A share of the host's desired speed, not of its current one: every BSM (10 Hz) renews
         # the advice, and a share of the current speed would compound to a standstill (a car
         # stopping on a crosswalk to "yield"). Never below MIN_YIELD_MPS: slowing, not stopping.
-        speed = np.maximum(self.p.yield_speed_factor * t["v0_mps"][rows], MIN_YIELD_MPS)
+        speed = np.maximum(self.spec.yield_speed_factor * t["v0_mps"][rows], MIN_YIELD_MPS)
         slower = t["v_mps"][rows] <= speed  # already slow enough for the ambulance to pass
         rows, tx, at, speed, k = rows[~slower], tx[~slower], at[~slower], speed[~slower], k[~slower]
-        new = advise(t, rows, at, speed, round(self.p.duration_s * 1000), self.step_ms)
+        new = advise(t, rows, at, speed, round(self.spec.duration_s * 1000), self.step_ms)
         closing = np.maximum(t["v_mps"][tx] - t["v_mps"][rows], 0.0)
         with np.errstate(divide="ignore"):
             lead = np.where(closing > 0, behind[k] / np.maximum(closing, 1e-9), np.inf)

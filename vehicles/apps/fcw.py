@@ -14,14 +14,11 @@ reception.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
 from sim.radio.messages import MsgType
+from sim.spec.apps import FcwSpec
 from vehicles.apps.base import (
-    SAFETY_LATENCY_MS,
-    V2V_SAFETY_RANGE_M,
     AppContext,
     ReceptionApp,
     Receptions,
@@ -36,17 +33,7 @@ from vehicles.apps.base import (
 KEEP_GAP_M = 2.0
 
 
-@dataclass(frozen=True)
-class FcwParams:
-    range_m: float = V2V_SAFETY_RANGE_M
-    max_latency_ms: float = SAFETY_LATENCY_MS
-    ttc_warn_s: float = 3.0
-    decel_mps2: float = 2.0
-    max_decel_mps2: float = 8.0
-    duration_s: float = 1.0
-
-
-class ForwardCollisionWarning(ReceptionApp):
+class ForwardCollisionWarning(ReceptionApp[FcwSpec]):
     name = "fcw"
 
     def on_receptions(self, ctx: AppContext, rec: Receptions) -> None:
@@ -63,7 +50,7 @@ class ForwardCollisionWarning(ReceptionApp):
         gap = t["s_m"][tx] - t["length_m"][tx] - t["s_m"][rx]
         b_lead = np.maximum(-t["a_mps2"][tx], 0.0)
         ttc = time_to_collision_s(gap, t["v_mps"][rx], t["v_mps"][tx], b_lead)
-        hit = (ttc < self.p.ttc_warn_s) & (gap > 0)
+        hit = (ttc < self.spec.ttc_warn_s) & (gap > 0)
         if not hit.any():
             return
         rec, rx, tx, gap, b_lead, ttc = (rec.subset(hit), rx[hit], tx[hit], gap[hit], b_lead[hit],
@@ -78,6 +65,6 @@ class ForwardCollisionWarning(ReceptionApp):
         # algorithms take the host's own deceleration into account): it would only add a jolt.
         act = -t["a_mps2"][rows] < need
         rows, at, need, ttc, gen = rows[act], at[act], need[act], ttc[act], rec.gen_ms[k][act]
-        decel = np.clip(need, self.p.decel_mps2, self.p.max_decel_mps2)
-        new = brake(t, rows, at, decel, round(self.p.duration_s * 1000), self.step_ms)
+        decel = np.clip(need, self.spec.decel_mps2, self.spec.max_decel_mps2)
+        new = brake(t, rows, at, decel, round(self.spec.duration_s * 1000), self.step_ms)
         self.stats.record((at - gen)[new], ttc[new])

@@ -10,14 +10,12 @@ time until the green starts.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
 from sim.core.signals import GREEN
 from sim.radio.messages import MsgType
+from sim.spec.apps import GlosaSpec
 from vehicles.apps.base import (
-    SHORT_RANGE_M,
     AppContext,
     ReceptionApp,
     Receptions,
@@ -29,15 +27,7 @@ from vehicles.apps.base import (
 from vehicles.apps.spat import approaching, colors_at, green_window_ms
 
 
-@dataclass(frozen=True)
-class GlosaParams:
-    range_m: float = SHORT_RANGE_M
-    max_latency_ms: float = 200.0
-    min_speed_mps: float = 15.0 / 3.6
-    duration_s: float = 1.0
-
-
-class Glosa(ReceptionApp):
+class Glosa(ReceptionApp[GlosaSpec]):
     name = "glosa"
 
     def on_receptions(self, ctx: AppContext, rec: Receptions) -> None:
@@ -55,11 +45,11 @@ class Glosa(ReceptionApp):
         to_green_ms, _ = green_window_ms(ctx.signals, at, sig, group)  # type: ignore[arg-type]
         with np.errstate(divide="ignore"):
             v_adv = gap / np.maximum(to_green_ms / 1000.0, 1e-3)
-        hit = (color != GREEN) & (v_adv >= self.p.min_speed_mps) & (v_adv < v) & (to_green_ms > 0)
+        hit = (color != GREEN) & (v_adv >= self.spec.min_speed_mps) & (v_adv < v) & (to_green_ms > 0)
         if not hit.any():
             return
         rec, v_adv, to_green_ms = rec.subset(hit), v_adv[hit], to_green_ms[hit]
         k = first_per_row(rec.rx_row, -v_adv)
         rows, at_k = rec.rx_row[k], rec.rx_ms[k]
-        new = advise(t, rows, at_k, v_adv[k], round(self.p.duration_s * 1000), self.step_ms)
+        new = advise(t, rows, at_k, v_adv[k], round(self.spec.duration_s * 1000), self.step_ms)
         self.stats.record((at_k - rec.gen_ms[k])[new], to_green_ms[k][new] / 1000.0)

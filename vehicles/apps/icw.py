@@ -11,14 +11,11 @@ time to enter the conflict zone at reception.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
 from sim.radio.messages import MsgType
+from sim.spec.apps import IcwSpec
 from vehicles.apps.base import (
-    SAFETY_LATENCY_MS,
-    SHORT_RANGE_M,
     AppContext,
     ReceptionApp,
     Receptions,
@@ -29,17 +26,6 @@ from vehicles.apps.base import (
     of_type,
 )
 from vehicles.apps.crossings import Crossings, zone_times
-
-
-@dataclass(frozen=True)
-class IcwParams:
-    range_m: float = SHORT_RANGE_M
-    max_latency_ms: float = SAFETY_LATENCY_MS
-    warn_time_s: float = 6.0
-    margin_s: float = 1.5
-    decel_mps2: float = 2.0
-    max_decel_mps2: float = 8.0
-
 
 #: Below this speed a host is waiting at (or creeping towards) the zone and will accelerate.
 SLOW_MPS = 2.0
@@ -57,11 +43,11 @@ def start_times(s_m: np.ndarray, v_mps: np.ndarray, a_mps2: np.ndarray, length_m
     return t_in, t_out
 
 
-class IntersectionCollisionWarning(ReceptionApp):
+class IntersectionCollisionWarning(ReceptionApp[IcwSpec]):
     name = "icw"
 
-    def __init__(self, params: IcwParams, step_ms: int, crossings: Crossings) -> None:
-        super().__init__(params, step_ms)
+    def __init__(self, spec: IcwSpec, step_ms: int, crossings: Crossings) -> None:
+        super().__init__(spec, step_ms)
         self.crossings = crossings
 
     def on_receptions(self, ctx: AppContext, rec: Receptions) -> None:
@@ -99,22 +85,22 @@ class IntersectionCollisionWarning(ReceptionApp):
                                      c.other_half_m[k])
             d_in = c.s_m[k] - c.half_m[k] - t["s_m"][r]
             later = (in_r > in_o) | ((in_r == in_o) & (t["id"][r] > t["id"][o]))
-            overlap = (in_r < out_o + self.p.margin_s) & (in_o < out_r + self.p.margin_s)
-            hit = (d_in > 0) & (out_o > 0) & later & overlap & (in_r <= self.p.warn_time_s)
+            overlap = (in_r < out_o + self.spec.margin_s) & (in_o < out_r + self.spec.margin_s)
+            hit = (d_in > 0) & (out_o > 0) & later & overlap & (in_r <= self.spec.warn_time_s)
             if hit.any():
                 hits.append((sel[hit], in_r[hit], out_o[hit], d_in[hit]))
         if not hits:
             return
         sel = np.concatenate([h[0] for h in hits])
         lead, clear_s, d_in = (np.concatenate([h[i] for h in hits]) for i in (1, 2, 3))
-        k = first_per_row(rx[sel], lead)
-        rows, lead, clear_s, d_in = rx[sel][k], lead[k], clear_s[k], d_in[k]
-        at, gen = rec.rx_ms[sel][k], rec.gen_ms[sel][k]
+        first = first_per_row(rx[sel], lead)
+        rows, lead, clear_s, d_in = rx[sel][first], lead[first], clear_s[first], d_in[first]
+        at, gen = rec.rx_ms[sel][first], rec.gen_ms[sel][first]
         v = t["v_mps"][rows]
         tau_s = t["reaction_steps"][rows] * self.step_ms / 1000.0
         need = v**2 / (2.0 * np.maximum(d_in - v * tau_s - 1.0, 0.5))
-        decel = np.clip(need, self.p.decel_mps2, self.p.max_decel_mps2)
-        hold_s = np.maximum(v / decel, clear_s + self.p.margin_s)
+        decel = np.clip(need, self.spec.decel_mps2, self.spec.max_decel_mps2)
+        hold_s = np.maximum(v / decel, clear_s + self.spec.margin_s)
         hold_ms = np.round(hold_s * 1000).astype(np.int64)
         slow = v < SLOW_MPS
         new = np.zeros(len(rows), bool)

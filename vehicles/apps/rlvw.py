@@ -11,15 +11,12 @@ Lead time: time to reach the stop line at reception.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
 from sim.core.signals import RED
 from sim.radio.messages import MsgType
+from sim.spec.apps import RlvwSpec
 from vehicles.apps.base import (
-    SAFETY_LATENCY_MS,
-    SHORT_RANGE_M,
     AppContext,
     ReceptionApp,
     Receptions,
@@ -34,15 +31,7 @@ from vehicles.apps.spat import approaching, colors_at, green_window_ms
 STOP_MARGIN_M = 1.0
 
 
-@dataclass(frozen=True)
-class RlvwParams:
-    range_m: float = SHORT_RANGE_M
-    max_latency_ms: float = SAFETY_LATENCY_MS
-    decel_mps2: float = 2.0
-    max_decel_mps2: float = 6.0
-
-
-class RedLightViolationWarning(ReceptionApp):
+class RedLightViolationWarning(ReceptionApp[RlvwSpec]):
     name = "rlvw"
 
     def on_receptions(self, ctx: AppContext, rec: Receptions) -> None:
@@ -64,15 +53,15 @@ class RedLightViolationWarning(ReceptionApp):
         # braking enough already: one who will stop on their own (a queue, a red seen in time)
         # gets no warning, and nor does one far back, who has time to see the light.
         braking_mps2 = -t["a_mps2"][rows]
-        hit = ((v > 1.0) & (color == RED) & (left > 0) & (need >= self.p.decel_mps2)
-               & (need <= self.p.max_decel_mps2) & (braking_mps2 < need))
+        hit = ((v > 1.0) & (color == RED) & (left > 0) & (need >= self.spec.decel_mps2)
+               & (need <= self.spec.max_decel_mps2) & (braking_mps2 < need))
         if not hit.any():
             return
         rec, sig, group = rec.subset(hit), sig[hit], group[hit]
         arrive_s, need = arrive_s[hit], need[hit]
         k = first_per_row(rec.rx_row, arrive_s)
         rows, at = rec.rx_row[k], rec.rx_ms[k]
-        decel = np.clip(need[k], self.p.decel_mps2, self.p.max_decel_mps2)
+        decel = np.clip(need[k], self.spec.decel_mps2, self.spec.max_decel_mps2)
         to_green_ms, _ = green_window_ms(ctx.signals, at.astype(np.float64), sig[k], group[k])  # type: ignore[arg-type]
         stop_ms = t["v_mps"][rows] / decel * 1000.0
         dur = np.round(np.minimum(stop_ms, np.maximum(to_green_ms, self.step_ms))).astype(np.int64)

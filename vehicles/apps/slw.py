@@ -8,13 +8,11 @@ speedLimits, RSI a speed-limit sign). A host driving faster than its route's lim
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
 from sim.radio.messages import MsgType
+from sim.spec.apps import SlwSpec
 from vehicles.apps.base import (
-    SHORT_RANGE_M,
     AppContext,
     ReceptionApp,
     Receptions,
@@ -25,15 +23,7 @@ from vehicles.apps.base import (
 )
 
 
-@dataclass(frozen=True)
-class SlwParams:
-    range_m: float = SHORT_RANGE_M
-    max_latency_ms: float = 100.0
-    tolerance_mps: float = 0.0
-    duration_s: float = 5.0
-
-
-class SpeedLimitWarning(ReceptionApp):
+class SpeedLimitWarning(ReceptionApp[SlwSpec]):
     name = "slw"
 
     def on_receptions(self, ctx: AppContext, rec: Receptions) -> None:
@@ -47,11 +37,11 @@ class SpeedLimitWarning(ReceptionApp):
         near = np.hypot(t["x_m"][rows] - rsu[:, 0], t["y_m"][rows] - rsu[:, 1]) <= self.req.range_m
         limit = ctx.geometry.speed_limit_mps[t["route"][rows]]  # type: ignore[attr-defined]
         hit = drop_stale(rec, near, self.req, self.stats) & (
-            t["v_mps"][rows] > limit + self.p.tolerance_mps)
+            t["v_mps"][rows] > limit + self.spec.tolerance_mps)
         if not hit.any():
             return
         rec, limit = rec.subset(hit), limit[hit]
         k = first_per_row(rec.rx_row, rec.rx_ms.astype(np.float64))
         rows, at = rec.rx_row[k], rec.rx_ms[k]
-        new = advise(t, rows, at, limit[k], round(self.p.duration_s * 1000), self.step_ms)
+        new = advise(t, rows, at, limit[k], round(self.spec.duration_s * 1000), self.step_ms)
         self.stats.record((at - rec.gen_ms[k])[new], None)

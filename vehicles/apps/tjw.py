@@ -10,13 +10,11 @@ reach the queue tail at the current closing speed.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
 from sim.radio.messages import MsgType
+from sim.spec.apps import TjwSpec
 from vehicles.apps.base import (
-    EFFICIENCY_LATENCY_MS,
     AppContext,
     ReceptionApp,
     Receptions,
@@ -27,17 +25,7 @@ from vehicles.apps.base import (
 )
 
 
-@dataclass(frozen=True)
-class TjwParams:
-    range_m: float = 500.0
-    max_latency_ms: float = EFFICIENCY_LATENCY_MS
-    sight_m: float = 150.0
-    jam_speed_mps: float = 20.0 / 3.6
-    approach_speed_mps: float = 60.0 / 3.6
-    duration_s: float = 3.0
-
-
-class TrafficJamWarning(ReceptionApp):
+class TrafficJamWarning(ReceptionApp[TjwSpec]):
     name = "tjw"
 
     def on_receptions(self, ctx: AppContext, rec: Receptions) -> None:
@@ -48,16 +36,16 @@ class TrafficJamWarning(ReceptionApp):
         t = ctx.table
         rx, tx = rec.rx_row, rec.tx_row
         ahead = t["s_m"][tx] - t["s_m"][rx]
-        relevant = ((t["route"][tx] == t["route"][rx]) & (ahead > self.p.sight_m)
+        relevant = ((t["route"][tx] == t["route"][rx]) & (ahead > self.spec.sight_m)
                     & (ahead <= self.req.range_m))
         hit = drop_stale(rec, relevant, self.req, self.stats) & (
-            t["v_mps"][tx] < self.p.jam_speed_mps) & (t["v_mps"][rx] > self.p.approach_speed_mps)
+            t["v_mps"][tx] < self.spec.jam_speed_mps) & (t["v_mps"][rx] > self.spec.approach_speed_mps)
         if not hit.any():
             return
         rec, ahead = rec.subset(hit), ahead[hit]
         k = first_per_row(rec.rx_row, ahead)  # the nearest queue
         rows, tx, at, ahead = rec.rx_row[k], rec.tx_row[k], rec.rx_ms[k], ahead[k]
-        speed = np.maximum(self.p.approach_speed_mps, self.p.jam_speed_mps)
-        new = advise(t, rows, at, speed, round(self.p.duration_s * 1000), self.step_ms)
+        speed = np.maximum(self.spec.approach_speed_mps, self.spec.jam_speed_mps)
+        new = advise(t, rows, at, speed, round(self.spec.duration_s * 1000), self.step_ms)
         lead = ahead / np.maximum(t["v_mps"][rows] - t["v_mps"][tx], 0.1)
         self.stats.record((at - rec.gen_ms[k])[new], lead[new])

@@ -9,15 +9,12 @@ warned and brakes, after its reaction delay, to stop short of the conflict point
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 from numpy.typing import NDArray
 
 from sim.radio.messages import MsgType
+from sim.spec.apps import VrucwSpec
 from vehicles.apps.base import (
-    SAFETY_LATENCY_MS,
-    SHORT_RANGE_M,
     AppContext,
     ReceptionApp,
     Receptions,
@@ -28,17 +25,6 @@ from vehicles.apps.base import (
 )
 
 FloatArray = NDArray[np.float64]
-
-
-@dataclass(frozen=True)
-class VrucwParams:
-    range_m: float = SHORT_RANGE_M
-    max_latency_ms: float = SAFETY_LATENCY_MS
-    perception_range_m: float = 100.0
-    conflict_radius_m: float = 2.5
-    horizon_s: float = 5.0
-    decel_mps2: float = 2.0
-    max_decel_mps2: float = 8.0
 
 
 def vru_conflicts(veh_xy_m: FloatArray, veh_vel_mps: FloatArray, vru_xy_m: FloatArray,
@@ -64,7 +50,7 @@ def vru_conflicts(veh_xy_m: FloatArray, veh_vel_mps: FloatArray, vru_xy_m: Float
     return conflict.any(axis=1), t_c[rows, best], d_min[rows, best]
 
 
-class VruCollisionWarning(ReceptionApp):
+class VruCollisionWarning(ReceptionApp[VrucwSpec]):
     name = "vrucw"
 
     def on_receptions(self, ctx: AppContext, rec: Receptions) -> None:
@@ -85,13 +71,13 @@ class VruCollisionWarning(ReceptionApp):
         t_hit = np.full(len(rec), np.inf)
         for r in np.unique(rec.tx_rsu):  # an RSM per RSU: a handful per batch
             sel = np.flatnonzero(rec.tx_rsu == r)
-            seen = np.hypot(*(p_xy - ctx.rsu_xy_m[r]).T) <= self.p.perception_range_m
+            seen = np.hypot(*(p_xy - ctx.rsu_xy_m[r]).T) <= self.spec.perception_range_m
             rows = rec.rx_row[sel]
             h = t["heading_rad"][rows]
             vel = np.column_stack([np.cos(h), np.sin(h)]) * t["v_mps"][rows, None]
             xy = np.column_stack([t["x_m"][rows], t["y_m"][rows]])
-            hit, tc, _ = vru_conflicts(xy, vel, p_xy[seen], p_vel[seen], self.p.conflict_radius_m,
-                                       self.p.horizon_s)
+            hit, tc, _ = vru_conflicts(xy, vel, p_xy[seen], p_vel[seen], self.spec.conflict_radius_m,
+                                       self.spec.horizon_s)
             found[sel], t_hit[sel] = hit & (t["v_mps"][rows] > 0.5), tc
         if not found.any():
             return
@@ -100,14 +86,14 @@ class VruCollisionWarning(ReceptionApp):
         rows, at, t_hit = rec.rx_row[k], rec.rx_ms[k], t_hit[k]
         v = t["v_mps"][rows]
         tau_s = t["reaction_steps"][rows] * self.step_ms / 1000.0
-        need = v**2 / (2.0 * np.maximum(v * (t_hit - tau_s) - self.p.conflict_radius_m, 0.5))
+        need = v**2 / (2.0 * np.maximum(v * (t_hit - tau_s) - self.spec.conflict_radius_m, 0.5))
         # Warn a driver who is not already braking enough (yielding), while the warning can still
         # help: after the reaction time, before the conflict. Later, it only adds a panic stop on
         # top of what the driver does on seeing the pedestrian.
         act = (-t["a_mps2"][rows] < need) & (t_hit > tau_s)
         rows, at, t_hit, v, need, gen = (rows[act], at[act], t_hit[act], v[act], need[act],
                                          rec.gen_ms[k][act])
-        decel = np.clip(need, self.p.decel_mps2, self.p.max_decel_mps2)
+        decel = np.clip(need, self.spec.decel_mps2, self.spec.max_decel_mps2)
         dur = np.round(v / decel * 1000.0).astype(np.int64)
         new = brake(t, rows, at, decel, dur, self.step_ms)
         self.stats.record((at - gen)[new], t_hit[new])

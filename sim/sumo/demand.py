@@ -1,0 +1,160 @@
+"""SUMO demand (`.rou.xml`) as v2xsim trips: vehicles, routes, trips and flows.
+
+The file is first passed through duarouter (from the wheel): trips and from/to flows get their
+fastest routes, and every vehicle comes out with an explicit edge list, as SUMO itself would drive
+it. We then read it with sumolib and expand flows (period, vehsPerHour, number; probability with a
+seeded draw per second). Vehicle types map to our classes by `vClass`; depart lane and speed follow
+SUMO's meaning (lane 0 is SUMO's kerb lane, our innermost lane is 0; SUMO departs at 0 m/s by
+default).
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from sim.core.errors import ScenarioError
+from sim.sumo.tools import SumoUnavailable, first_error, run_tool
+
+#: SUMO vClass -> v2xsim vehicle class; classes not listed (bicycle, pedestrian, rail) are skipped.
+VCLASS_TO_CLASS = {
+    "passenger": "car", "private": "car", "taxi": "car", "evehicle": "car", "custom1": "car",
+    "custom2": "car", "motorcycle": "car", "moped": "car",
+    "bus": "bus", "coach": "bus",
+    "truck": "truck", "trailer": "truck",
+    "delivery": "logistics",
+    "emergency": "emergency", "authority": "emergency", "army": "emergency",
+}
+
+
+@dataclass(frozen=True)
+class Trip:
+    id: str
+    depart_s: float
+    edges: tuple[str, ...]
+    vehicle_class: str
+    depart_lane: int | None  # SUMO lane index; None = the kerb lane ("first", "best", ...)
+    depart_speed_mps: float | None  # None = desired speed ("max", "desired", "speedLimit")
+    depart_pos_m: float
+
+
+def _float(v: Any, default: float) -> float:
+    try:
+        return float(v)
+    except (TypeError, ValueError):
+        return default
+
+
+def _lane(v: Any) -> int | None:
+    try:
+        return int(v)
+    except (TypeError, ValueError):
+        return None
+
+
+def _speed(v: Any) -> float | None:
+    if v is None:
+        return 0.0  # SUMO's default departSpeed
+    try:
+        return float(v)
+    except (TypeError, ValueError):
+        return None
+
+
+def route_demand(net_path: Path, routes_path: Path, source: str, key: str) -> Path:
+    """Runs duarouter: an equivalent demand file where every vehicle and flow has its route."""
+    out_dir = Path(tempfile.mkdtemp(prefix="v2xsim-duarouter-"))
+    out = out_dir / "routed.rou.xml"
+    try:
+        proc = run_tool("duarouter", ["-n", str(net_path), "--route-files", str(routes_path),
+                                      "-o", str(out), "--no-step-log", "--no-warnings",
+                                      "--write-trips", "false", "--seed", "1",
+                                      "--alternatives-output", str(out_dir / "alt.rou.xml")])
+    except SumoUnavailable as exc:
+        raise ScenarioError(source, key, str(exc)) from None
+    if proc.returncode != 0 or not out.is_file():
+        raise ScenarioError(str(routes_path), "", f"duarouter: {first_error(proc)}")
+    return out
+
+
+def read_demand(net_path: Path, routes_path: Path, source: str, key: str, seed: int,
+                until_s: float | None = None) -> list[Trip]:
+    """Every vehicle of the demand with its edges, in departure order."""
+
+    routed = route_demand(net_path, routes_path, source, key)
+    try:
+        return _read_routed(routed, seed, until_s)
+    finally:
+        shutil.rmtree(routed.parent, ignore_errors=True)
+
+
+def _read_routed(routed: Path, seed: int, until_s: float | None) -> list[Trip]:
+    import sumolib
+
+    vclass: dict[str, str] = {"DEFAULT_VEHTYPE": "passenger", "DEFAULT_BIKETYPE": "bicycle"}
+    named: dict[str, tuple[str, ...]] = {}
+    trips: list[Trip] = []
+    rng = np.random.default_rng(seed)
+    for el in sumolib.xml.parse(str(routed), ["vType"]):
+        vclass[el.id] = el.getAttributeSecure("vClass", "passenger")
+    for el in sumolib.xml.parse(str(routed), ["route"]):
+        if el.hasAttribute("id") and el.hasAttribute("edges"):
+            named[el.id] = tuple(el.edges.split())
+    for el in sumolib.xml.parse(str(routed), ["vehicle", "flow"], heterogeneous=True):
+        tag = el.name
+        edges = _edges_of(el, named)
+        if not edges:
+            continue
+        cls = VCLASS_TO_CLASS.get(vclass.get(el.getAttributeSecure("type", "DEFAULT_VEHTYPE"),
+                                             "passenger"))
+        if cls is None:
+            continue
+        lane = _lane(el.getAttributeSecure("departLane", None))
+        speed = _speed(el.getAttributeSecure("departSpeed", None))
+        pos = _float(el.getAttributeSecure("departPos", 0.0), 0.0)
+        if tag == "vehicle":
+            times = [(_float(el.depart, 0.0), el.id)]
+        else:
+            times = [(t, f"{el.id}.{k}") for k, t in enumerate(_flow_times(el, rng))]
+        trips += [Trip(vid, t, edges, cls, lane, speed, pos) for t, vid in times
+                  if until_s is None or t <= until_s]
+    trips.sort(key=lambda tr: (tr.depart_s, tr.id))
+    return trips
+
+
+def _edges_of(el: Any, named: dict[str, tuple[str, ...]]) -> tuple[str, ...]:
+    ref = getattr(el, "route", None)
+    if isinstance(ref, str):
+        return named.get(ref, ())
+    if isinstance(ref, list) and ref and getattr(ref[0], "edges", None):
+        return tuple(ref[0].edges.split())
+    dist = getattr(el, "routeDistribution", None)
+    if isinstance(dist, list) and dist and getattr(dist[0], "route", None):
+        return tuple(dist[0].route[-1].edges.split())
+    return ()
+
+
+def _flow_times(el: Any, rng: np.random.Generator) -> list[float]:
+    begin = _float(el.getAttributeSecure("begin", 0.0), 0.0)
+    end = _float(el.getAttributeSecure("end", 3600.0), 3600.0)
+    if el.hasAttribute("period") and not str(el.period).startswith("exp"):
+        period = _float(el.period, 0.0)
+    elif el.hasAttribute("vehsPerHour"):
+        period = 3600.0 / max(_float(el.vehsPerHour, 1.0), 1e-9)
+    elif el.hasAttribute("number"):
+        n = max(int(_float(el.number, 0)), 0)
+        return [begin + k * (end - begin) / n for k in range(n)] if n else []
+    elif el.hasAttribute("probability"):
+        p = _float(el.probability, 0.0)
+        secs = np.arange(int(np.floor(begin)), int(np.ceil(end)))
+        return [float(s) for s in secs[rng.random(len(secs)) < p]]
+    else:
+        return []
+    if period <= 0:
+        return []
+    return list(begin + period * np.arange(int(np.ceil((end - begin) / period - 1e-9))))

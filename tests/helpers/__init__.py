@@ -1,0 +1,1 @@
+"""Shared test code (scenario files, worlds, radio fixtures, scenes); no tests live here."""
