@@ -619,8 +619,10 @@ class ScenarioSpec(Spec):
             raise ValueError("routes: at least one route is needed (or traffic.sumo_routes)")
         if self.traffic.sumo_routes is not None and self.network is None:
             raise ValueError("traffic.sumo_routes needs network.sumo_net (the net it runs on)")
-        if self.mobility.engine == "sumo" and self.network is None:
-            raise ValueError("mobility.engine: sumo needs network.sumo_net")
+        if self.mobility.engine == "sumo":
+            # refused rather than silently run on the internal model (co-simulation: issue #16)
+            raise ValueError("mobility.engine: sumo (libsumo co-simulation) is not available yet; "
+                             "use internal (v2xsim's IDM/MOBIL on the imported routes)")
         ids = [r.id for r in self.routes]
         dupes = sorted({i for i in ids if ids.count(i) > 1})
         if dupes:
