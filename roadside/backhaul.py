@@ -1,7 +1,7 @@
 """RSU <-> edge backhaul: one FIFO link per RSU and direction, evaluated a bundle at a time.
 
 Per message: wait for the link (FIFO), serialization (size / bandwidth), then propagation (a draw
-from the latency distribution: switching over 1-3 hops, 0.5-2 ms one way per RADIO_MODEL.md §5.3,
+from the latency distribution: switching over 1-3 hops, 0.5-2 ms one way per docs/radio-model.md §5.3,
 plus fibre at 5 us/km) and a Bernoulli loss. The FIFO is the Lindley recursion
 finish_i = max(arrive_i, finish_{i-1}) + service_i, computed for a whole bundle at once as
 finish = S + running max(arrive - S_prev) with S the cumulative service (no loop over messages);

@@ -4,7 +4,7 @@ Periodic streams run on a per-RSU phase (a keyed draw), as OBUs do for BSMs, so 
 generate in the same millisecond. RSI broadcasts are rows (event, RSU) with a next transmission
 time, a period and a validity end: scripted events (hazard, speed limit, work zone) from the
 scenario, and collision-risk alerts issued by the edge (refreshed by each new assessment).
-Rates and sizes: RADIO_MODEL.md §4.1 (SPAT 10 Hz, MAP 1 Hz, RSI 1-10 Hz while valid).
+Rates and sizes: docs/radio-model.md §4.1 (SPAT 10 Hz, MAP 1 Hz, RSI 1-10 Hz while valid).
 """
 
 from __future__ import annotations

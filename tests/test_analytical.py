@@ -1,6 +1,6 @@
 """Tests for sim.radio.analytical, the numpy port of the GM-2019 (IEEE TVT 2019) mode 4 model.
 
-Targets are the "ana" rows of RADIO_MODEL.md §3.1 (output of the authors' MATLAB code,
+Targets are the "ana" rows of docs/radio-model.md §3.1 (output of the authors' MATLAB code,
 github.com/msepulcre/C-V2X), given there to 3 decimals.
 
 Tolerance achieved: max |PDR_port - PDR_table| = 0.0005 over all 24 points (0.00049 at worst),

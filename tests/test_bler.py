@@ -1,6 +1,6 @@
 """Tests for sim.radio.bler: GM-2019 / R1-160284 BLER curves and the SINR-threshold mode.
 
-The reference points are those of get_BLER.m in github.com/msepulcre/C-V2X (RADIO_MODEL.md §2.5).
+The reference points are those of get_BLER.m in github.com/msepulcre/C-V2X (docs/radio-model.md §2.5).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from sim.radio.bler import BLER_CURVES, bler_from_sinr_db, threshold_success
 
 CURVES = ("gm2019-coding1", "gm2019-coding2")
 
-# (SINR dB, BLER) as listed in RADIO_MODEL.md §2.5 / get_BLER.m.
+# (SINR dB, BLER) as listed in docs/radio-model.md §2.5 / get_BLER.m.
 LISTED = {
     "gm2019-coding1": [(0, 1.0), (2, 0.9), (4, 0.7), (6, 0.4), (8, 0.13), (10, 0.045),
                        (12, 0.017), (14, 0.007), (16, 1e-3), (18, 1e-3), (20, 1e-3)],

@@ -2,7 +2,7 @@
 
 Tolerances are the paper's own: its analytical model and its packet-level simulation differ by a
 mean absolute deviation of 0.005-0.025 over 0-500 m in 11 of its 12 configurations
-(RADIO_MODEL.md §3.1), and the half-duplex loss at 10 Hz lies in 0.006-0.012.
+(docs/radio-model.md §3.1), and the half-duplex loss at 10 Hz lies in 0.006-0.012.
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ import pytest
 
 from sim.core.geo import LocalProjection
 
-# Junctions from ROUTES.md (lat, lon).
+# Junctions from docs/routes.md (lat, lon).
 FEIYUE_DONGFENG = (43.8472, 125.2240)
 XIHUAN_HAOYUE = (43.8880, 125.2311)
 EXPRESSWAY_K0 = (43.8952, 125.45836)  # first RSU site

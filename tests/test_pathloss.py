@@ -1,4 +1,4 @@
-"""Path loss against the RADIO_MODEL.md §1.3 test vectors (fc = 5.9 GHz, GM at 5.91 GHz), ±0.1 dB."""
+"""Path loss against the docs/radio-model.md §1.3 test vectors (fc = 5.9 GHz, GM at 5.91 GHz), ±0.1 dB."""
 
 from __future__ import annotations
 

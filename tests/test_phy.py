@@ -34,7 +34,7 @@ from sim.radio.phy import (
     tbs_bits,
 )
 
-# RADIO_MODEL.md §2.4, every row:
+# docs/radio-model.md §2.4, every row:
 # (MCS, Q_m, 190 B: PSSCH PRB, subch of 10 PRB, gamma_min dB, 300 B: PSSCH PRB, subch, gamma_min dB)
 TABLE_2_4 = [
     (3, 2, 27, 3, -1.6, 41, 5, -1.4),

@@ -80,7 +80,7 @@ def gm2019_world(beta_veh_per_m: float, rate_hz: float, tx_power_dbm: float, sub
     noise_data_dbm = -95.0 - 10 * math.log10(50 / data_rb)
     nf_db = noise_data_dbm - (THERMAL_NOISE_DBM_PER_HZ + 10 * math.log10(size_prb * PRB_BANDWIDTH_HZ))
     cfg = SidelinkConfig(
-        # Interferers out to +-1000 m, as the paper's code (RADIO_MODEL.md §3.1): a 1500 m range adds
+        # Interferers out to +-1000 m, as the paper's code (docs/radio-model.md §3.1): a 1500 m range adds
         # ~1.5 co-resource transmitters at 1000-1500 m (~-107 dBm each, noise -102 dBm on 10 RB)
         # at beta 0.3 / 20 Hz. Sensing is unaffected: -90.5 dBm is reached at ~500 m.
         n_subchannels=50 // size_prb, subchannel_size_prb=size_prb, interference_range_m=1000.0,

@@ -5,7 +5,7 @@ the Performance of C-V2X Mode 4 Vehicular Communications", IEEE TVT 68(2), 2019,
 DOI 10.1109/TVT.2018.2888704, arXiv 1807.06508; public MATLAB code github.com/msepulcre/C-V2X
 (CV2XMode4.m, CV2XMode4_common.m, CV2XMode4_Step2.m, CV2XMode4_Step3.m, get_PL_SH.m,
 get_SINRdistribution.m, get_BLER.m). Equation numbers below are the paper's, as labelled in that
-code. See RADIO_MODEL.md §3.1.
+code. See docs/radio-model.md §3.1.
 
 Why it is here: it is a cheap, independent regression oracle for the packet-level simulator. It
 gives PDR(d) and the four loss terms (half duplex, sensing, propagation, collision) in well under a

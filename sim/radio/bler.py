@@ -2,7 +2,7 @@
 
 Why this module exists: system-level simulators do not model per-packet fast fading; they map the
 post-detection SINR of a transport block to a block error rate through a curve that already
-includes the fading channel (RADIO_MODEL.md §1.3 (f) and §2.5). Keeping the curves as pure,
+includes the fading channel (docs/radio-model.md §1.3 (f) and §2.5). Keeping the curves as pure,
 vectorised functions lets the radio step evaluate every (Tx, Rx) pair of a subframe in one call and
 lets the GM-2019 analytical model (``sim.radio.analytical``) share exactly the same curves.
 
@@ -19,7 +19,7 @@ How ``get_BLER.m`` interpolates, and therefore how this module does:
   sentinel point (min(-3, SINR_min), 1).
 - The curve is flat at 1e-3 from 16 dB (coding 1) or 12 dB (coding 2) up to and including 20 dB,
   then steps down to 1e-4 just above 20 dB (a point at 20 + 1e-6 dB) and stays there (sentinel at
-  max(21, SINR_max)). The step to 1e-4 applies to *both* curves in the code; RADIO_MODEL.md §2.5
+  max(21, SINR_max)). The step to 1e-4 applies to *both* curves in the code; docs/radio-model.md §2.5
   only mentions it for coding 1.
 """
 
@@ -89,7 +89,7 @@ def bler_from_sinr_db(sinr_db: ArrayLike, curve: str) -> FloatArray:
 
 
 def threshold_success(sinr_db: ArrayLike, gamma_min_db: ArrayLike) -> BoolArray:
-    """Step-function decoding (RADIO_MODEL.md §2.5 option 1): success iff SINR >= gamma_min.
+    """Step-function decoding (docs/radio-model.md §2.5 option 1): success iff SINR >= gamma_min.
 
     ``gamma_min_db`` broadcasts against ``sinr_db`` (e.g. a per-link MCS threshold). This is
     WiLabV2Xsim's default decoding mode when no PER curves are configured.

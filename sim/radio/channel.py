@@ -9,7 +9,7 @@ unordered node pair and a coherence epoch, so that:
 
 Spatially correlated shadowing (`shadowing_correlation = "gudmundson"`, off by default): instead
 of one independent draw per coherence epoch, a link's shadowing follows Gudmundson's exponential
-model, an AR(1) process in the distance the pair has moved (RADIO_MODEL.md §1.3(e), as in
+model, an AR(1) process in the distance the pair has moved (docs/radio-model.md §1.3(e), as in
 WiLabV2Xsim: S_new = e^(-dd/D_corr) S_old + sqrt(1 - e^(-2 dd/D_corr)) N(0, sigma^2)). It stays
 stateless, reciprocal and identical in every implementation by being a function of the unordered
 pair and of the pair's *travel coordinate* u = s_a + s_b (each node's odometer, for vehicles their

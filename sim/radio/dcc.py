@@ -12,11 +12,12 @@ a minimum time between its packets, T_off:
     active 3      [0.50, 0.65)   500 ms                       2 Hz
     restrictive   >= 0.65        1000 ms                      1 Hz
 
-[K] These figures are the standard's Annex A table as recalled here; RADIO_MODEL.md does not list
-them, so check them against the primary text before relying on them quantitatively (they are kept
-in `CBR_THRESHOLDS` / `T_OFF_MS` below, one place to change). Cross-check: ms-van3t (an ns-3 V2X
-simulator) ships the same states and T_off values for T_on = 1 ms (100/200/400/500/1000 ms at
-CBR 0.3/0.4/0.5), with 0.6 instead of 0.65 as the restrictive threshold.
+[K] These figures are the standard's Annex A table as recalled here (docs/radio-model.md §6):
+none of its sources lists them, so check them against the primary text before relying on them
+quantitatively (they are kept in `CBR_THRESHOLDS` / `T_OFF_MS` below, one place to change).
+Cross-check: ms-van3t (an ns-3 V2X simulator) ships the same states and T_off values for
+T_on = 1 ms (100/200/400/500/1000 ms at CBR 0.3/0.4/0.5), with 0.6 instead of 0.65 as the
+restrictive threshold.
 
 Choices (the simplest faithful ones):
 - CBR input: each vehicle's own CBR over its last 100 ms, i.e. the mean of the per-batch CBRs the

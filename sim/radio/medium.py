@@ -12,7 +12,7 @@ avoids a reselection at every size change). For sensing, every stream of an RSU 
 antenna heard and treats the subframes where any sibling stream transmitted as unmonitored
 (half-duplex), so siblings avoid each other's subframes. Messages larger than the channel
 (a 1000 B MAP at MCS 7 in 10 MHz needs 8 of 5 subchannels) are split into the fewest equal
-segments that fit (RADIO_MODEL.md §4.1: MAP "can need segmentation at the application layer");
+segments that fit (docs/radio-model.md §4.1: MAP "can need segmentation at the application layer");
 segments ride consecutive reservations. Approximation: a downlink message handed over at time T is
 scheduled at the first batch boundary at or after T (the MAC sees it at max(T, batch start)), so
 messages produced inside a batch (edge results) wait up to `batch_ms` for the MAC.

@@ -2,7 +2,7 @@
 
 One integer code per `MessageFrame` choice so that packet columns, radio batches, traces and
 applications share one vocabulary. Sizes are on-air UPER payloads including a security trailer,
-taken from `RADIO_MODEL.md` §4.1 (typical values, overridable per scenario); they decide how many
+taken from `docs/radio-model.md` §4.1 (typical values, overridable per scenario); they decide how many
 subchannels a packet needs (§2.4).
 """
 
@@ -19,7 +19,7 @@ class MsgType(IntEnum):
     RSM = 4  # RSU -> vehicles, road participants perceived by the roadside, 10 Hz
 
 
-#: Typical on-air sizes in bytes (payload + ~60 B signature digest), RADIO_MODEL.md §4.1.
+#: Typical on-air sizes in bytes (payload + ~60 B signature digest), docs/radio-model.md §4.1.
 DEFAULT_SIZE_BYTES: dict[MsgType, int] = {
     MsgType.BSM: 190,  # TR 36.885 pattern value; core 40-60 B + path history + security
     MsgType.SPAT: 280,  # real sample: 1 intersection, 8 phases x 3 states = 279 B
@@ -28,7 +28,7 @@ DEFAULT_SIZE_BYTES: dict[MsgType, int] = {
     MsgType.RSM: 120,  # 58 B with one participant, +25-35 B per further participant
 }
 
-#: Per-participant increment of an RSM (bytes), RADIO_MODEL.md §4.1.
+#: Per-participant increment of an RSM (bytes), docs/radio-model.md §4.1.
 RSM_BYTES_PER_PARTICIPANT = 30
 
 #: Nominal generation periods (ms); RSI is event-driven and repeated while valid.

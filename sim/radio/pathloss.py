@@ -1,6 +1,6 @@
 """Path-loss models for the PC5 sidelink, as pure vectorized functions.
 
-Sources (see the reference RADIO_MODEL.md §1.3):
+Sources (see docs/radio-model.md §1.3):
 - WINNER+ B1 as used by 3GPP TR 36.885 (effective antenna height h' = h - 1 m) and by the
   Gonzalez-Martin et al. 2019 code (h' = h, a free-space-like floor and a 3 m clamp).
 - TR 37.885 Table 6.2.1-1 V2V highway/urban LOS, urban NLOS, and the NLOSv blockage loss.

@@ -5,7 +5,7 @@ physical layer is a handful of closed-form mappings, evaluated once per scenario
 message size) and then reused by the vectorised radio step:
 
 - payload + MCS -> transport block size -> PSSCH PRBs -> subchannels per message
-  (RADIO_MODEL.md §2.4; TS 36.213 Table 7.1.7.2.1-1 and the PUSCH MCS table 8.6.1-1);
+  (docs/radio-model.md §2.4; TS 36.213 Table 7.1.7.2.1-1 and the PUSCH MCS table 8.6.1-1);
 - PSSCH PRBs -> the SINR threshold gamma_min of the step-function decoding mode (§2.5 option 1);
 - bandwidth / PRB count + noise figure -> thermal noise power (§1.2);
 - the valid resource-pool configurations of §2.1 and the dBm <-> mW conversions.
@@ -18,7 +18,7 @@ they run at configuration time. Names carry their unit (``_db``, ``_dbm``, ``_mw
 The subchannel count follows WiLabV2Xsim (``calculateNB.m``, adjacent PSCCH): the PRBs left for the
 PSSCH in L subchannels are L * size - 2, reduced to the largest SC-FDMA DFT size 2^a * 3^b * 5^c
 (``isValidForFFT.m``; the transform-precoding constraint of TS 36.211 [K]). Only this rule
-reproduces every row of the RADIO_MODEL.md §2.4 table (300 B at MCS 5: 28 PSSCH + 2 PSCCH PRB need
+reproduces every row of the docs/radio-model.md §2.4 table (300 B at MCS 5: 28 PSSCH + 2 PSCCH PRB need
 4 subchannels of 10 PRB, because 3 * 10 - 2 = 28 is not a valid DFT size); ``dft_sizes=False``
 gives the plain ceil((PSSCH + PSCCH) / size).
 """
@@ -245,7 +245,7 @@ def resource_grid(bandwidth_mhz: float, subchannel_size_prb: int) -> int:
 def noise_power_dbm_bandwidth(bandwidth_hz: ArrayLike, noise_figure_db: ArrayLike) -> FloatOut:
     """Thermal noise plus noise figure over a bandwidth: -174 + 10 log10(B) + NF.
 
-    10 MHz with NF 9 dB gives -95.0 dBm, the rounded figure of RADIO_MODEL.md §1.2.
+    10 MHz with NF 9 dB gives -95.0 dBm, the rounded figure of docs/radio-model.md §1.2.
     """
     bw_hz = _positive_float_array(bandwidth_hz, "bandwidth_hz")
     result: FloatArray = (
@@ -257,7 +257,7 @@ def noise_power_dbm_bandwidth(bandwidth_hz: ArrayLike, noise_figure_db: ArrayLik
 def noise_power_dbm(n_prb: ArrayLike, noise_figure_db: ArrayLike) -> FloatOut:
     """Noise over n_prb PRBs of 180 kHz: 1 PRB, NF 9 -> -112.4 dBm; 50 PRB, NF 9 -> -95.4 dBm.
 
-    RADIO_MODEL.md §1.2 rounds the whole 10 MHz channel to -95 dBm (10 log10(10 MHz) = 70 dB); use
+    docs/radio-model.md §1.2 rounds the whole 10 MHz channel to -95 dBm (10 log10(10 MHz) = 70 dB); use
     ``noise_power_dbm_bandwidth(10e6, nf)`` for that convention.
     """
     n = _positive_float_array(n_prb, "n_prb")

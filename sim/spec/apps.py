@@ -2,7 +2,7 @@
 
 Each application has its trigger parameters and its communication requirement: `range_m` and
 `max_latency_ms` (messages older than that are ignored and counted). Defaults are the T/CSAE 53
-§5 basic performance figures summarised in RADIO_MODEL.md §4.1: V2V safety >= 300 m, ICW and V2I
+§5 basic performance figures summarised in docs/radio-model.md §4.1: V2V safety >= 300 m, ICW and V2I
 >= 150 m, <= 100 ms; TJW (like IVS) tolerates <= 500 ms. They are scenario parameters, not
 constants, until checked against the standard's text.
 """

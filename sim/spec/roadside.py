@@ -2,7 +2,7 @@
 
 Kept apart from `schema.py` so the roadside/edge subsystem owns its inputs; `ScenarioSpec` and
 `RsuSpec` only hold one field each pointing here. Defaults are the planning figures of
-RADIO_MODEL.md §5.3 (marked [K] there: configurable, not verified) and the message catalogue of §4.1.
+docs/radio-model.md §5.3 (marked [K] there: configurable, not verified) and the message catalogue of §4.1.
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ class LatencySpec(_Spec):
 
 
 class DownlinkSpec(_Spec):
-    """What RSUs broadcast over PC5 (CSAE 53 phase I, RADIO_MODEL.md §4.1)."""
+    """What RSUs broadcast over PC5 (CSAE 53 phase I, docs/radio-model.md §4.1)."""
 
     spat: bool = Field(default=True, description="SPAT at spat_rate_hz from RSUs serving a signal")
     map: bool = Field(default=True, description="MAP at 1 Hz from RSUs serving a signal")
