@@ -9,6 +9,7 @@ not any application is enabled, so runs with and without V2X measure the same th
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
@@ -46,27 +47,23 @@ class Application(Protocol):
 
 def build_apps(spec: ApplicationsSpec, step_ms: int, geometry: Any) -> AppManager:
     """The enabled applications of a scenario, each with its spec."""
-    apps: dict[str, Application] = {}
     crossings = find_crossings(geometry)
-    if spec.ebw.enabled:
-        apps["ebw"] = EmergencyBrakeWarning(spec.ebw, step_ms)
-    if spec.fcw.enabled:
-        apps["fcw"] = ForwardCollisionWarning(spec.fcw, step_ms)
-    if spec.icw.enabled:
-        apps["icw"] = IntersectionCollisionWarning(spec.icw, step_ms, crossings)
-    if spec.rlvw.enabled:
-        apps["rlvw"] = RedLightViolationWarning(spec.rlvw, step_ms)
-    if spec.vrucw.enabled:
-        apps["vrucw"] = VruCollisionWarning(spec.vrucw, step_ms)
-    if spec.evw.enabled:
-        code = VEHICLE_CLASSES["emergency"].code if "emergency" in VEHICLE_CLASSES else -1
-        apps["evw"] = EmergencyVehicleWarning(spec.evw, step_ms, code)
-    if spec.slw.enabled:
-        apps["slw"] = SpeedLimitWarning(spec.slw, step_ms)
-    if spec.tjw.enabled:
-        apps["tjw"] = TrafficJamWarning(spec.tjw, step_ms)
-    if spec.glosa.enabled:
-        apps["glosa"] = Glosa(spec.glosa, step_ms)
+    emergency_code = VEHICLE_CLASSES["emergency"].code if "emergency" in VEHICLE_CLASSES else -1
+    # name -> constructor of the app from its spec; the extra arguments are what each app needs
+    # besides its spec and the step (the crossing list, the emergency class code).
+    makers: dict[str, Callable[[Any], Application]] = {
+        "ebw": lambda s: EmergencyBrakeWarning(s, step_ms),
+        "fcw": lambda s: ForwardCollisionWarning(s, step_ms),
+        "icw": lambda s: IntersectionCollisionWarning(s, step_ms, crossings),
+        "rlvw": lambda s: RedLightViolationWarning(s, step_ms),
+        "vrucw": lambda s: VruCollisionWarning(s, step_ms),
+        "evw": lambda s: EmergencyVehicleWarning(s, step_ms, emergency_code),
+        "slw": lambda s: SpeedLimitWarning(s, step_ms),
+        "tjw": lambda s: TrafficJamWarning(s, step_ms),
+        "glosa": lambda s: Glosa(s, step_ms),
+    }
+    apps = {name: make(getattr(spec, name)) for name, make in makers.items()
+            if getattr(spec, name).enabled}
     return AppManager(apps, step_ms, CrossingMonitor(crossings, spec.pet_near_miss_s))
 
 
