@@ -19,6 +19,11 @@ lane), pairs consecutive vehicles per lane and flags the leader of a pair whose 
 below `ttc_s`, any vehicle stopped on a fast road, and any vehicle whose BSM carries the
 hard-braking event flag. Each flagged vehicle becomes (or refreshes)
 an RSI collision-risk alert that the RSU repeats at `alert_rate_hz` while valid.
+
+Why one long module: it is the roadside participant, and every hook reads the same per-RSU state
+(serving edge, outages, frame buffers). Downlink, backhaul, edge queues, faults and latency
+recording already live in their own modules; the sensor perception and the Uu path are the next
+candidates to move out.
 """
 
 from __future__ import annotations

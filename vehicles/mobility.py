@@ -7,6 +7,10 @@ gap with the perceived closing speed, as in Treiber, Kesting & Helbing's Human D
 delayed reactions to surprises (a leader braking hard) without the instability of applying stale
 commands, which crashed 1.4 s-reaction drivers into queues at red lights. The only Python loops
 run over routes and lanes (a handful), never over vehicles.
+
+Why one long module: spawning, the car-following step, lane changes and signal stops act on the
+same column views within one step, in an order that matters (perceive, decide, move, leave);
+splitting them would pass a dozen arrays between modules per step.
 """
 
 from __future__ import annotations

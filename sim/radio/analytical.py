@@ -33,6 +33,10 @@ speed of light (the MATLAB uses c = 3e8: the breakpoint moves from 177.3 m to 17
 evaluated distance falls between), densities are built in the log domain (no underflow far from
 the mean) and the BLER averaging is reorganised (see ``_error_given_interference``), which is
 algebraically identical.
+
+Why one long module: it follows the MATLAB code file by file (common, step 2, step 3, SINR
+density) so that a reader can check it equation by equation against the paper; splitting it would
+break that one-to-one reading.
 """
 
 from __future__ import annotations

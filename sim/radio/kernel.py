@@ -46,6 +46,10 @@ same keyed AR(1) sum as `sim.radio.channel.gudmundson_normal` (25 normal draws p
 
 Threads: `sim.radio.threads` (all cores this process may use, at most 8; `V2XSIM_THREADS`).
 `HAVE_NUMBA` is False when numba is not installed; `evaluate_batch` then uses the numpy path.
+
+Why one long module: numba fuses the passes into one compiled kernel so that a link lives in
+registers; the passes share private helpers (hashes, inverse normal) that must stay bit-identical
+to `sim.radio.channel`, and splitting them across modules would split what is compiled together.
 """
 
 from __future__ import annotations

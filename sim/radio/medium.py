@@ -16,6 +16,9 @@ segments that fit (docs/radio-model.md §4.1: MAP "can need segmentation at the 
 segments ride consecutive reservations. Approximation: a downlink message handed over at time T is
 scheduled at the first batch boundary at or after T (the MAC sees it at max(T, batch start)), so
 messages produced inside a batch (edge results) wait up to `batch_ms` for the MAC.
+
+Why one long module: it owns the pending-packet columns and the scheduler slots of vehicles and
+RSUs; submission, resource assignment, drop and evaluation all read and write those columns.
 """
 
 from __future__ import annotations

@@ -25,6 +25,9 @@ Known simplification: sensing memory is updated once per radio batch, so a selec
 a batch does not yet see the SCIs of that same batch (at most `batch_ms` of staleness); the
 exclusion's reservation period is counted back from the last observed subframe, so a reservation
 heard just before the batch still excludes its resource.
+
+Why one long module: the selection steps 1-10 act on the same state arrays (reservations,
+counters, sensing memory), and the procedure reads best as one sequence against the standard.
 """
 
 from __future__ import annotations

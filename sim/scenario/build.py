@@ -4,6 +4,10 @@ Reads the road GeoJSON, chains each route's roads (checking that they really con
 everything to local metres once, places RSUs (checking they are on the map), sizes the radio
 resources from the message size and MCS, and seeds every subsystem from the RNG tree. Problems in
 the data are reported as `ScenarioError` with the key path that caused them.
+
+Why one long module: it is the one place where the spec becomes run-time state; each section
+(roads, routes, signals, RSUs, radio, fleets) is a short function, and keeping them together keeps
+the seeding order of the RNG tree readable in one file.
 """
 
 from __future__ import annotations

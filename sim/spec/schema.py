@@ -5,6 +5,9 @@ path), every number is range-checked, and keys carry their unit in the name (`sp
 `tx_power_dbm`). Non-SI inputs (km/h, veh/h) are converted once by the `*_mps` / `*_per_s`
 properties, which is all the builder reads. The JSON Schema of `ScenarioSpec` is what
 `v2xsim schema` prints for editors.
+
+Why one long module: it is the single, flat list of every scenario key (one pydantic model per
+section); editors and `v2xsim schema` read it as one document, and its models are data only.
 """
 
 from __future__ import annotations

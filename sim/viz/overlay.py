@@ -5,6 +5,9 @@ because it is the only part that renders text. Text surfaces are cached by (text
 most HUD lines are identical from one frame to the next, and rendering glyphs is the slow part.
 The OpenStreetMap attribution is drawn on every frame, whatever else is hidden, because the road
 geometry is ODbL data.
+
+Why one long module: the HUD, the inspection panel, the legend and the help share the cached
+text renderer and the layout constants; each is a short function.
 """
 
 from __future__ import annotations

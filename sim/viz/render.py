@@ -12,6 +12,9 @@ handled one by one in Python except where there are few of them on screen:
   is big enough on screen for them to be legible.
 
 The HUD and panels are drawn by `sim.viz.overlay` on top; this module draws the world.
+
+Why one long module: the world drawing is one pipeline (project, clip, level of detail, draw)
+per layer (roads, signals, RSUs, vehicles, VRUs) sharing the camera transform and the clip masks.
 """
 
 from __future__ import annotations
