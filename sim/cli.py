@@ -28,6 +28,9 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                      help="override a scenario key, e.g. --set fleet.v2x_penetration=0.5")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
+    run.add_argument("--against-sumo", action="store_true",
+                     help="also run SUMO itself on the scenario's net and demand and compare trips "
+                          "completed and mean trip duration (writes sumo_compare.json)")
     val = sub.add_parser("validate", help="check a scenario file and report the first problem")
     val.add_argument("scenario")
     val.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
@@ -129,6 +132,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
     out = args.out or Path("runs") / f"{spec.name.replace('/', '_')}-seed{spec.seed}"
     if out.exists() and not out.is_dir():
         return _bad_input(f"--out {out}: exists and is not a directory")
+    if args.against_sumo and (spec.network is None or not spec.traffic.sumo_routes):
+        return _bad_input(f"{loaded.source}: --against-sumo needs network.sumo_net and "
+                          "traffic.sumo_routes (the net and the demand SUMO runs)")
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -175,6 +181,11 @@ def _cmd_run(args: argparse.Namespace) -> int:
         from sim.metrics.expectations import all_passed, outcomes_table
 
         Console().print(outcomes_table(outcome.expectations))
+    if args.against_sumo and not outcome.summary["interrupted"]:
+        try:
+            _compare_with_sumo(loaded, outcome.summary, out)
+        except V2xSimError as exc:
+            return _bad_input(str(exc))
     console.print(f"outputs: {out}")
     if outcome.summary["interrupted"]:
         console.print("[yellow]run interrupted: partial results written[/]")
@@ -184,6 +195,37 @@ def _cmd_run(args: argparse.Namespace) -> int:
         console.print(f"[red]{failed} expectation(s) failed[/]")
         return EXIT_FAIL
     return EXIT_OK
+
+
+def _compare_with_sumo(loaded: Any, summary: dict[str, Any], out: Path) -> None:
+    """SUMO's own run of the same net and demand next to ours (trips, mean trip duration)."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from sim.io.rundir import write_json
+    from sim.sumo.compare import AGREEMENT_TOLERANCE, run_trip_stats, sumo_trip_stats
+
+    spec = loaded.spec
+    ours = run_trip_stats(summary)
+    ref = sumo_trip_stats(loaded.resolve(spec.network.sumo_net), loaded.resolve(spec.traffic.sumo_routes),
+                          spec.duration_s, spec.step_s, spec.seed, loaded.source)
+    d_trips, d_mean = ours.relative_difference(ref)
+    table = Table(title="v2xsim internal mobility vs SUMO")
+    for col in ("", "v2xsim", "SUMO", "difference"):
+        table.add_column(col, justify="right")
+    table.add_row("trips completed", str(ours.trips_completed), str(ref.trips_completed),
+                  f"{d_trips:.1%}")
+    def seconds(v: float | None) -> str:
+        return "n/a" if v is None else f"{v:.1f} s"
+
+    table.add_row("mean trip duration", seconds(ours.mean_trip_duration_s),
+                  seconds(ref.mean_trip_duration_s), f"{d_mean:.1%}")
+    Console().print(table)
+    agree = d_trips <= AGREEMENT_TOLERANCE and d_mean <= AGREEMENT_TOLERANCE
+    write_json(out / "sumo_compare.json", {
+        "v2xsim": vars(ours), "sumo": vars(ref), "relative_difference":
+            {"trips_completed": round(d_trips, 4), "mean_trip_duration_s": round(d_mean, 4)},
+        "tolerance": AGREEMENT_TOLERANCE, "agree": agree})
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:

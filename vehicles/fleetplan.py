@@ -36,6 +36,9 @@ class ScriptedVehicle:
     cls: int
     automation: int
     equipped: bool
+    #: Enter only when there is room ahead (SUMO's insertion), waiting in order; False: placed
+    #: as given at `at_ms` (a script may set up a conflict on purpose).
+    wait_for_room: bool = False
 
 
 @dataclass

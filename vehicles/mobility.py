@@ -37,6 +37,7 @@ from vehicles.lanechange import (
 )
 from vehicles.pedestrians import YIELD_MAX_DECEL_MPS2
 from vehicles.service import KEEP_RIGHT_M, first_stops, service_step
+from vehicles.shared_roads import SharedRoads
 from vehicles.table import VehicleTable
 
 #: Lanes per route are capped well below this; it only keys (route, lane) pairs into one integer.
@@ -60,6 +61,11 @@ class MobilityStats:
     exited: int = 0
     entry_queue_max: int = 0
     travel_time_s_sum: float = 0.0
+    #: Trips: vehicles that entered at the start of their route and reached its end (or took
+    #: their exit) inside the run, and the sum of their trip times (as SUMO's tripinfo counts).
+    trips_started: int = 0
+    trips_completed: int = 0
+    trip_time_s_sum: float = 0.0
     incidents_applied: int = 0
     lane_changes: int = 0
     service_stops: int = 0  # kerb-side stops served (bus stops, deliveries, sanitation work)
@@ -94,6 +100,7 @@ class Mobility:
         self.plan = plan or FleetPlan()
         self._scripted = sorted(self.plan.scripted, key=lambda v: v.at_ms)
         self._next_scripted = 0
+        self._pending: list[ScriptedVehicle] = []  # due, waiting for room at their entry
         self.ebw_decel_mps2 = ebw_decel_mps2
         #: Safety counters (violations, hard braking, near misses, TTC) start here, after the
         #: t = 0 placement has settled; collisions always count.
@@ -106,6 +113,8 @@ class Mobility:
         self._clear_at: list[tuple[int, int]] = []  # (time ms, vehicle id) of incidents to remove
         self.near_miss_ttc_s = near_miss_ttc_s  # also the VRU conflict horizon
         self.geo = geometry
+        #: Cross-route leaders, merges and entry room on a SUMO network (None for GeoJSON routes).
+        self.shared = SharedRoads.of(geometry)
         self.signals = signals
         self.stop_lines = stop_lines
         self.route_specs = route_specs
@@ -212,7 +221,10 @@ class Mobility:
         }
 
     def _add(self, attrs: dict[str, NDArray], lane: NDArray, s_m: NDArray, v_mps: NDArray,
-             now_ms: int, rng: np.random.Generator | None = None) -> None:
+             now_ms: int, rng: np.random.Generator | None = None, trip: bool = True,
+             always_trip: bool = False) -> None:
+        """Appends vehicles; with `trip`, those entering at their route's start begin a trip
+        now (`always_trip`: wherever they enter, as SUMO counts a trip from its depart position)."""
         n = len(s_m)
         if n == 0:
             return
@@ -224,8 +236,10 @@ class Mobility:
                                                  rng)
         if len(plan.ramps.off_route):
             attrs["exit_s_m"] = plan.ramps.assign_exits(attrs["route"], s_m, rng)
+        trip_start = np.where(always_trip | (trip & (s_m <= 0.0)), now_ms, -1)
+        self.stats.trips_started += int((trip_start >= 0).sum())
         self.table.append(n, lane=lane, s_m=s_m, v_mps=v_mps, spawn_ms=now_ms,
-                          last_lane_change_s=-np.inf, **attrs)
+                          trip_start_ms=trip_start, last_lane_change_s=-np.inf, **attrs)
         self.gap_hist = np.concatenate([self.gap_hist, np.zeros((n, self.hist_len))])
         self.dv_hist = np.concatenate([self.dv_hist, np.zeros((n, self.hist_len))])
         self.lead_hist = np.concatenate([self.lead_hist, np.full((n, self.hist_len), -1)])
@@ -272,7 +286,7 @@ class Mobility:
                         break
                     v = np.where(bad, 0.9 * v, v)
                 v = self._stoppable_at_red(r, s, v)
-                self._add(attrs, np.full(len(s), lane), s, v, 0)
+                self._add(attrs, np.full(len(s), lane), s, v, 0, trip=False)
         self._add_scripted(0)
 
     def _stoppable_at_red(self, r: int, s_m: NDArray[np.float64], v_mps: NDArray[np.float64]
@@ -351,21 +365,82 @@ class Mobility:
             plan.line_next_ms[k] += plan.line_headway_ms[k]
 
     def _add_scripted(self, now_ms: int) -> None:
-        """Scripted single vehicles due by now (placed as given; no room check: a script may
-        deliberately set up a conflict)."""
+        """Scripted single vehicles due by now. Placed as given (no room check: a script may
+        deliberately set up a conflict), except those that `wait_for_room` (a SUMO demand): they
+        queue and enter, in order, when their entry has room, as SUMO inserts vehicles."""
         while (self._next_scripted < len(self._scripted)
                and self._scripted[self._next_scripted].at_ms <= now_ms):
             sv: ScriptedVehicle = self._scripted[self._next_scripted]
             self._next_scripted += 1
-            attrs = self._draw_attributes(1, np.array([sv.route], dtype=np.int64),
-                                          np.array([sv.s_m]), np.array([sv.cls]), np.array([sv.automation]),
-                                          np.array([sv.equipped]), rng=self._script_rng)
+            if sv.wait_for_room:
+                self._pending.append(sv)
+                continue
+            attrs = self._scripted_attrs(sv)
             v = attrs["v0_mps"] if sv.v_mps is None else np.array([sv.v_mps])
             self._add(attrs, np.array([sv.lane]), np.array([sv.s_m]), v, now_ms, self._script_rng)
+        if self._pending:
+            self._insert_pending(now_ms)
+
+    def _scripted_attrs(self, sv: ScriptedVehicle) -> dict[str, NDArray]:
+        return self._draw_attributes(1, np.array([sv.route], dtype=np.int64), np.array([sv.s_m]),
+                                     np.array([sv.cls]), np.array([sv.automation]),
+                                     np.array([sv.equipped]), rng=self._script_rng)
+
+    def _insert_pending(self, now_ms: int) -> None:
+        """One try per entry (piece or route, lane) and step, first come first served; a vehicle
+        enters when the gap ahead exceeds its standstill distance + 2 m, at a speed it can keep
+        behind what is there (its SUMO depart speed at most). The loop runs over the distinct
+        entries that have a queue, not over vehicles on the road."""
+        t = self.table
+        entries = (None if self.shared is None or not len(t) else
+                   self.shared.entries(t["route"], t["s_m"], t["lane"], t["v_mps"]))
+        tried: set[tuple[int, int]] = set()
+        waiting: list[ScriptedVehicle] = []
+        for sv in self._pending:
+            if self.shared is None:
+                spot = (sv.route, sv.lane)
+            else:
+                spot = (self.shared.key_at(sv.route, sv.s_m), sv.lane)
+            if spot in tried:
+                waiting.append(sv)
+                continue
+            tried.add(spot)
+            if self.shared is None:
+                r = self._route_room(sv)
+            else:
+                r = self.shared.room_ahead_m(sv.route, sv.s_m, sv.lane, entries,
+                                             t["v_mps"], t["length_m"])
+            gap, ahead = r
+            before = self._script_rng.bit_generator.state
+            attrs = self._scripted_attrs(sv)
+            if gap < attrs["s0_m"][0] + 2.0:
+                self._script_rng.bit_generator.state = before  # the same vehicle tries again
+                waiting.append(sv)
+                continue
+            v = attrs["v0_mps"] if sv.v_mps is None else np.minimum(attrs["v0_mps"], sv.v_mps)
+            if ahead >= 0:
+                room_v = np.maximum((gap - attrs["s0_m"]) / attrs["headway_s"], 0.0)
+                v = np.minimum(np.minimum(v, room_v), t["v_mps"][ahead] + 5.0)
+            self._add(attrs, np.array([sv.lane]), np.array([sv.s_m]), v, now_ms,
+                      self._script_rng, always_trip=True)
+        self._pending = waiting
+
+    def _route_room(self, sv: ScriptedVehicle) -> tuple[float, int]:
+        """Gap ahead of (route, lane, s) among the vehicles of the same route, and its row."""
+        t = self.table
+        ahead = (t["route"] == sv.route) & (t["lane"] == sv.lane) & (t["s_m"] >= sv.s_m)
+        if not ahead.any():
+            return np.inf, -1
+        rows = np.flatnonzero(ahead)
+        gaps = t["s_m"][rows] - t["length_m"][rows] - sv.s_m
+        k = int(np.argmin(gaps))
+        return float(gaps[k]), int(rows[k])
 
     # ---------------------------------------------------------------- motion
-    def leaders(self) -> tuple[NDArray[np.int64], NDArray[np.float64], NDArray[np.float64]]:
-        """Row of each vehicle's leader (-1 if none), bumper gap and closing speed."""
+    def leaders(self) -> tuple[NDArray[np.int64], NDArray[np.float64], NDArray[np.float64],
+                               NDArray[np.bool_]]:
+        """Row of each vehicle's leader (-1 if none), bumper gap, closing speed, and whether the
+        pair is on one road (False: a virtual leader where routes merge, see SharedRoads)."""
         t = self.table
         n = len(t)
         key = t["route"] * _LANE_KEY + t["lane"]
@@ -377,8 +452,22 @@ class Mobility:
         has = leader >= 0
         lr = np.where(has, leader, 0)
         gap = np.where(has, t["s_m"][lr] - t["length_m"][lr] - t["s_m"], np.inf)
+        physical = np.ones(n, dtype=bool)
+        if self.shared is not None and n > 1:
+            other = self.shared.leaders(t["route"], t["s_m"], t["lane"], t["v_mps"], t["length_m"])
+            closer = (other.leader >= 0) & (other.gap_m < gap)
+            leader = np.where(closer, other.leader, leader)
+            gap = np.where(closer, other.gap_m, gap)
+            physical = np.where(closer, other.physical, True)
+            has = leader >= 0
+            lr = np.where(has, leader, 0)
         dv = np.where(has, t["v_mps"] - t["v_mps"][lr], 0.0)
-        return leader, gap, dv
+        return leader, gap, dv, physical
+
+    @property
+    def waiting_to_enter(self) -> list[ScriptedVehicle]:
+        """Vehicles due to enter that wait for room at their entry (SUMO demand), in order."""
+        return self._pending
 
     @property
     def pedestrians(self) -> ColumnTable | None:
@@ -401,8 +490,13 @@ class Mobility:
             self.stats.service_stops_skipped += svc.skipped
             forced, hold = self._lane_obligations(now_ms, kerb, svc.keep_right)
             self._change_lanes(now_ms, forced, hold)
-            leader, gap, dv = self.leaders()
-            self.safety.on_pairs(t["id"], leader, gap, dv, now_ms)
+            leader, gap, dv, physical = self.leaders()
+            if physical.all():
+                self.safety.on_pairs(t["id"], leader, gap, dv, now_ms)
+            else:  # virtual pairs at merges are not on one road: no collision, TTC or near miss
+                self.safety.on_pairs(t["id"], np.where(physical, leader, -1),
+                                     np.where(physical, gap, np.inf), np.where(physical, dv, 0.0),
+                                     now_ms)
             gap_seen, dv_seen = self._perceive(leader, gap, dv, now_ms)
             v0 = t["v0_mps"]
             advised = t.advised(now_ms)
@@ -448,6 +542,10 @@ class Mobility:
                 gone = gone | took
             if gone.any():
                 self.stats.exited += int(gone.sum())
+                trip = gone & (t["trip_start_ms"] >= 0)
+                self.stats.trips_completed += int(trip.sum())
+                self.stats.trip_time_s_sum += float(
+                    ((now_ms - t["trip_start_ms"][trip]) / 1000.0).sum())
                 self.stats.travel_time_s_sum += float(
                     ((now_ms - t["spawn_ms"][gone]) / 1000.0).sum()
                 )
@@ -553,10 +651,14 @@ class Mobility:
             idx, gap = self.stop_lines.next_ahead(t["route"], t["s_m"] - back_m)
             allowed &= ~((idx >= 0) & (gap <= back_m))  # a stop line passed less than back_m ago
         has_accel_lane = self.plan.ramps.has_on_ramp(len(self.geo.lanes))
+        frame, s_frame, lanes_of_frame = t["route"], t["s_m"], self.geo.lanes + has_accel_lane
+        if self.shared is not None:  # per physical piece: every route on it is a neighbour
+            frame, s_frame = self.shared.lane_change_frame(t["route"], t["s_m"])
+            lanes_of_frame = self.shared.lanes_of_key
         decision = lane_change_decisions(
-            t["route"], t["lane"], t["s_m"], t["v_mps"], t["length_m"], t["v0_mps"],
+            frame, t["lane"], s_frame, t["v_mps"], t["length_m"], t["v0_mps"],
             t["headway_s"], t["a_max_mps2"], t["b_comf_mps2"], t["s0_m"],
-            self.geo.lanes + has_accel_lane, t["last_lane_change_s"], now_s, mobil,
+            lanes_of_frame, t["last_lane_change_s"], now_s, mobil,
             allowed=allowed, forced=forced,
             max_lane=np.maximum(t["lane"], self.geo.lanes[t["route"]] - 1),
         )

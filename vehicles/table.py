@@ -41,6 +41,7 @@ COLUMNS: dict[str, type] = {
     "y_m": np.float64,
     "heading_rad": np.float64,
     "spawn_ms": np.int64,
+    "trip_start_ms": np.int64,  # entered at its route's start then (-1: placed mid-route, no trip)
     "halt_decel_mps2": np.float64,  # > 0: brakes at this rate to a standstill and stays (incidents)
     "last_lane_change_s": np.float64,
     # V2X warnings act on driving through these columns (written by applications, read by mobility):
@@ -62,7 +63,7 @@ COLUMNS: dict[str, type] = {
 #: Columns whose "absent" value is not zero.
 DEFAULTS: dict[str, float] = {
     "speed_factor": 1.0, "v_cap_mps": np.inf, "line": -1, "next_stop_s_m": np.inf,
-    "dwell_until_ms": -1, "exit_s_m": np.inf,
+    "dwell_until_ms": -1, "exit_s_m": np.inf, "trip_start_ms": -1,
 }
 
 

@@ -73,6 +73,8 @@ class RouteGeometry:
             lim_v += list(limits)
             base += s[-1] + 1.0  # a 1 m gap keeps routes apart in the global arc coordinate
         self._offset = np.array(offsets)
+        #: Start of each route in the global arc coordinate (routes laid end to end, 1 m apart).
+        self.offset_m = self._offset
         self._x = np.concatenate(xs)
         self._y = np.concatenate(ys)
         self._s = np.concatenate(ss)

@@ -120,6 +120,15 @@ class SummaryObserver:
                 "missed_exits": st.missed_exits,
                 "emergency_red_passes": safety.emergency_red_passes,
             },
+            # Trips that started (entered at their route's start, or as SUMO demand) and ended
+            # inside the run: what SUMO's tripinfo output counts, for the comparison with SUMO.
+            "traffic": {
+                "trips_started": st.trips_started,
+                "trips_completed": st.trips_completed,
+                "mean_trip_duration_s": round(st.trip_time_s_sum / st.trips_completed, 3)
+                if st.trips_completed else None,
+                "waiting_to_enter": len(mob.waiting_to_enter),
+            },
 
             "collisions": safety.collisions,
             "red_light_violations": safety.red_light_violations,

@@ -454,6 +454,9 @@ def build_world(loaded: LoadedScenario) -> World:
         rsus.xy_m.reshape(-1, 2), signals.xy_m if signals is not None else np.zeros((0, 2))))
     _check_incidents(spec, geometry, source)
     plan = build_fleet_plan(spec, geometry, projection, signals, stop_lines, rng, source)
+    if loaded.spec.network is not None:  # the SUMO demand enters as SUMO inserts: when there is room
+        n_user = len(loaded.spec.vehicles)
+        plan.scripted[n_user:] = [replace(v, wait_for_room=True) for v in plan.scripted[n_user:]]
     mobility = Mobility(geometry, list(spec.routes), spec.fleet, bsm_period_ms, step_ms,
                         rng.generator("traffic"), signals, stop_lines, list(spec.incidents),
                         spec.metrics.near_miss_ttc_s, spec.metrics.hard_braking_mps2,

@@ -13,11 +13,13 @@ within half of b's carriageway width (plus half a vehicle width) of the crossing
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import NDArray
 
+from sim.core.road import Route
 from vehicles.table import VehicleTable
 
 #: Half a car width: a vehicle's body reaches this far into the crossing carriageway.
@@ -71,6 +73,26 @@ def _segment_hits(p: NDArray[np.float64], q: NDArray[np.float64]
     return [(int(i), float(t[i, j]), int(j), float(u[i, j])) for i, j in zip(*np.nonzero(ok))]
 
 
+#: How far around a conflict point two routes are compared for a shared piece of road.
+_SHARED_PIECE_PROBE_M = 3.0
+
+
+def _merge_or_diverge(ra: Route, s_a: float, rb: Route, s_b: float) -> bool:
+    """On a SUMO network (directed, uniquely named pieces): True where the two routes meet
+    because they join onto, or come from, the same piece of road; that is a merge or a diverge
+    (car following handles it), not a crossing."""
+    if set(ra.sources) != {"sumo"} or set(rb.sources) != {"sumo"}:
+        return False
+    for d in (-_SHARED_PIECE_PROBE_M, _SHARED_PIECE_PROBE_M):
+        if _piece_name(ra, s_a + d) == _piece_name(rb, s_b + d):
+            return True
+    return False
+
+
+def _piece_name(route: Route, s_m: float) -> str:
+    return route.road_names[min(bisect_right(route.junctions_s_m, s_m), len(route.road_names) - 1)]
+
+
 def find_crossings(geometry) -> Crossings:  # type: ignore[no-untyped-def]
     """Every point where the carriageway centre paths of two routes cross at an angle (merges,
     diverges and shared stretches are not crossings). Build-time only."""
@@ -87,6 +109,8 @@ def find_crossings(geometry) -> Crossings:  # type: ignore[no-untyped-def]
                     continue
                 s_a = sa[i] + ta * (sa[i + 1] - sa[i])
                 s_b = sb[j] + tb * (sb[j + 1] - sb[j])
+                if _merge_or_diverge(geometry.routes[a], s_a, geometry.routes[b], s_b):
+                    continue
                 half_a = geometry.lanes[b] * geometry.lane_width_m[b] / 2 + HALF_VEHICLE_WIDTH_M
                 half_b = geometry.lanes[a] * geometry.lane_width_m[a] / 2 + HALF_VEHICLE_WIDTH_M
                 rows.append((a, b, s_a, s_b, half_a, half_b))
@@ -116,47 +140,93 @@ class CrossingStats:
     min_pet_s: float = float("inf")
 
 
+def zone_occupants(table: VehicleTable, route: NDArray[np.int64], s_m: NDArray[np.float64],
+                   half_m: NDArray[np.float64]) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """(zone index, vehicle row) of every vehicle whose body [s - length, s] overlaps a zone
+    [s_m - half, s_m + half] on its route. One searchsorted over the zones sorted by (route,
+    start) finds each vehicle's candidates: zones whose start lies at most the longest zone plus
+    the vehicle's length behind its front; the exact overlap test then filters them."""
+    n = len(table)
+    if n == 0 or len(route) == 0:
+        return np.empty(0, np.int64), np.empty(0, np.int64)
+    lo_z = s_m - half_m
+    span = float((2.0 * half_m).max())
+    order = np.lexsort((lo_z, route))
+    z_route, z_lo = route[order], lo_z[order]
+    v_route, v_s, v_len = table["route"], table["s_m"], table["length_m"]
+    # Candidate range per vehicle in the (route, zone start) order.
+    first = _searchsorted2(z_route, z_lo, v_route, v_s - v_len - span, "left")
+    last = _searchsorted2(z_route, z_lo, v_route, v_s, "right")
+    count = np.maximum(last - first, 0)
+    rows = np.repeat(np.arange(n), count)
+    idx = np.repeat(first, count) + (np.arange(count.sum()) - np.repeat(np.cumsum(count) - count, count))
+    zone = order[idx]
+    inside = (v_s[rows] >= s_m[zone] - half_m[zone]) & (v_s[rows] - v_len[rows] <= s_m[zone] + half_m[zone])
+    return zone[inside], rows[inside]
+
+
+#: Spacing of routes in the combined (route, arc position) key: longer than any route, and the
+#: arc positions searched (front minus length and zone span) never reach below -_ROUTE_KEY_M / 2.
+_ROUTE_KEY_M = float(2**21)
+
+
+def _searchsorted2(key_a: NDArray[np.int64], key_b: NDArray[np.float64], q_a: NDArray[np.int64],
+                   q_b: NDArray[np.float64], side: str) -> NDArray[np.int64]:
+    """searchsorted over rows sorted by (key_a, key_b), for queries (q_a, q_b): one search on the
+    combined key route * _ROUTE_KEY_M + s (exact in float64 for routes < 1,000 km)."""
+    keys = key_a * _ROUTE_KEY_M + key_b
+    return np.searchsorted(keys, q_a * _ROUTE_KEY_M + q_b, side=side)  # type: ignore[call-overload]
+
+
 @dataclass
 class CrossingMonitor:
     crossings: Crossings
     pet_near_miss_s: float = 1.5
     stats: CrossingStats = field(default_factory=CrossingStats)
-    #: (crossing, side) -> ids inside the zone, and the last time that side was occupied.
-    _inside: dict[tuple[int, int], set[int]] = field(default_factory=dict)
-    _last_ms: dict[tuple[int, int], int] = field(default_factory=dict)
+    #: Occupancy of the previous step as sorted codes (zone side * id span + vehicle id), and the
+    #: last time each side (2k: crossing k on its lower route, 2k+1: the other) was occupied.
+    _prev_codes: NDArray[np.int64] = field(default_factory=lambda: np.empty(0, np.int64))
+    _last_ms: NDArray[np.int64] | None = None
     _colliding: set[tuple[int, int, int]] = field(default_factory=set)
 
     def on_step(self, table: VehicleTable, now_ms: int) -> None:
         """Counts collisions and PET near misses on the state at `now_ms` (once per step)."""
         c = self.crossings
+        lower = np.flatnonzero(c.route < c.other)  # each crossing once, from its lower route
+        n_sides = 2 * len(lower)
+        if self._last_ms is None:
+            self._last_ms = np.full(n_sides, -1, dtype=np.int64)
+        # Side 2j: route[k] at s_m[k]; side 2j+1: other[k] at other_s_m[k] (k = lower[j]).
+        side_route = np.column_stack([c.route[lower], c.other[lower]]).reshape(-1)
+        side_s = np.column_stack([c.s_m[lower], c.other_s_m[lower]]).reshape(-1)
+        side_h = np.column_stack([c.half_m[lower], c.other_half_m[lower]]).reshape(-1)
+        side, row = zone_occupants(table, side_route, side_s, side_h)
         ids = table["id"]
+        span = np.int64(1 << 32)  # vehicle ids stay below it
+        codes = np.unique(side * span + ids[row])
+        occupied = np.zeros(n_sides, dtype=bool)
+        occupied[codes // span] = True
+        entered = np.zeros(n_sides, dtype=bool)
+        new = codes[~np.isin(codes, self._prev_codes, assume_unique=True)]
+        entered[new // span] = True
+        partner = np.arange(n_sides) ^ 1
+        pet = entered & ~occupied[partner] & (self._last_ms[partner] >= 0)
+        if pet.any():
+            pet_s = (now_ms - self._last_ms[partner][pet]) / 1000.0
+            self.stats.min_pet_s = min(self.stats.min_pet_s, float(pet_s.min()))
+            self.stats.near_misses += int((pet_s < self.pet_near_miss_s).sum())
+        self._last_ms[occupied] = now_ms
+        # Collisions: both sides of a crossing occupied at once (few crossings: a short loop).
         current: set[tuple[int, int, int]] = set()
-        for k in range(len(c)):
-            if c.route[k] > c.other[k]:
-                continue  # each crossing once, from its lower route
-            occ = []
-            for r, s_c, h in ((c.route[k], c.s_m[k], c.half_m[k]),
-                              (c.other[k], c.other_s_m[k], c.other_half_m[k])):
-                on = (table["route"] == r) & (table["s_m"] >= s_c - h) & (
-                    table["s_m"] - table["length_m"] <= s_c + h)
-                occ.append({int(i) for i in ids[on]})
-            for a in occ[0]:
-                for b in occ[1]:
-                    current.add((k, a, b))
-            for side in (0, 1):
-                entered = occ[side] - self._inside.get((k, side), set())
-                other_last = self._last_ms.get((k, 1 - side))
-                if entered and not occ[1 - side] and other_last is not None:
-                    pet_s = (now_ms - other_last) / 1000.0
-                    self.stats.min_pet_s = min(self.stats.min_pet_s, pet_s)
-                    if pet_s < self.pet_near_miss_s:
-                        self.stats.near_misses += 1
-            for side in (0, 1):
-                self._inside[(k, side)] = occ[side]
-                if occ[side]:
-                    self._last_ms[(k, side)] = now_ms
+        both = np.flatnonzero(occupied[0::2] & occupied[1::2])
+        for j in both:
+            a_ids = codes[codes // span == 2 * j] % span
+            b_ids = codes[codes // span == 2 * j + 1] % span
+            k = int(lower[j])
+            current.update((k, int(a), int(b)) for a in a_ids for b in b_ids)
         self.stats.collisions += len(current - self._colliding)
         self._colliding = current
+        self._prev_codes = codes
 
     def summary(self) -> dict[str, object]:
         return {
