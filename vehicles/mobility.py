@@ -437,7 +437,7 @@ class Mobility:
         return float(gaps[k]), int(rows[k])
 
     # ---------------------------------------------------------------- motion
-    def leaders(self) -> tuple[NDArray[np.int64], NDArray[np.float64], NDArray[np.float64],
+    def leaders(self, now_ms: int = 0) -> tuple[NDArray[np.int64], NDArray[np.float64], NDArray[np.float64],
                                NDArray[np.bool_]]:
         """Row of each vehicle's leader (-1 if none), bumper gap, closing speed, and whether the
         pair is on one road (False: a virtual leader where routes merge, see SharedRoads)."""
@@ -454,7 +454,8 @@ class Mobility:
         gap = np.where(has, t["s_m"][lr] - t["length_m"][lr] - t["s_m"], np.inf)
         physical = np.ones(n, dtype=bool)
         if self.shared is not None and n > 1:
-            other = self.shared.leaders(t["route"], t["s_m"], t["lane"], t["v_mps"], t["length_m"])
+            other = self.shared.leaders(t["route"], t["s_m"], t["lane"], t["v_mps"], t["length_m"],
+                                        self._red_ahead_m(now_ms))
             closer = (other.leader >= 0) & (other.gap_m < gap)
             leader = np.where(closer, other.leader, leader)
             gap = np.where(closer, other.gap_m, gap)
@@ -463,6 +464,19 @@ class Mobility:
             lr = np.where(has, leader, 0)
         dv = np.where(has, t["v_mps"] - t["v_mps"][lr], 0.0)
         return leader, gap, dv, physical
+
+    def _red_ahead_m(self, now_ms: int) -> NDArray[np.float64] | None:
+        """Distance to the next stop line of each vehicle if it shows red or yellow (inf: green
+        or none)."""
+        if self.signals is None or self.stop_lines is None or not len(self.stop_lines.route):
+            return None
+        t = self.table
+        idx, gap = self.stop_lines.next_ahead(t["route"], t["s_m"])
+        has = idx >= 0
+        sl = self.stop_lines
+        color = np.full(len(t), GREEN)
+        color[has] = self.signals.colors(now_ms, sl.signal[idx[has]], sl.group[idx[has]])
+        return np.where(has & (color != GREEN), gap, np.inf)
 
     @property
     def waiting_to_enter(self) -> list[ScriptedVehicle]:
@@ -490,7 +504,7 @@ class Mobility:
             self.stats.service_stops_skipped += svc.skipped
             forced, hold = self._lane_obligations(now_ms, kerb, svc.keep_right)
             self._change_lanes(now_ms, forced, hold)
-            leader, gap, dv, physical = self.leaders()
+            leader, gap, dv, physical = self.leaders(now_ms)
             if physical.all():
                 self.safety.on_pairs(t["id"], leader, gap, dv, now_ms)
             else:  # virtual pairs at merges are not on one road: no collision, TTC or near miss

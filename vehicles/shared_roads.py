@@ -96,9 +96,12 @@ class SharedRoads:
         p = np.clip(np.searchsorted(self.start_m, g, side="right") - 1, 0, len(self.start_m) - 1)
         return p, s_m - (self.start_m[p] - self.geo.offset_m[route])
 
-    def entries(self, route: IntArray, s_m: FloatArray, lane: IntArray, v_mps: FloatArray
-                 ) -> tuple[IntArray, IntArray, FloatArray]:
-        """(vehicle row, key*_LANE_KEY+lane, position) of every on-piece and approach entry."""
+    def entries(self, route: IntArray, s_m: FloatArray, lane: IntArray, v_mps: FloatArray,
+                hold_m: FloatArray | None = None) -> tuple[IntArray, IntArray, FloatArray]:
+        """(vehicle row, key*_LANE_KEY+lane, position) of every on-piece and approach entry.
+        `hold_m`: distance to a stop line the vehicle must stop at (red or yellow; inf: none);
+        a vehicle is not entered on pieces beyond it, so that a vehicle waiting at a red light is
+        nobody's virtual leader in the merge it will only reach on its green."""
         n = len(route)
         p, s_loc = self.locate(route, s_m)
         rows = [np.arange(n)]
@@ -110,6 +113,8 @@ class SharedRoads:
         for _ in range(_PIECES_AHEAD):
             nxt = nxt + 1
             ok = (nxt < len(self.key)) & (dist < reach)
+            if hold_m is not None:
+                ok &= dist + 0.5 < hold_m
             ok[ok] &= self.route[nxt[ok]] == route[ok]
             if not ok.any():
                 break
@@ -121,13 +126,13 @@ class SharedRoads:
         return np.concatenate(rows), np.concatenate(keys), np.concatenate(pos)
 
     def leaders(self, route: IntArray, s_m: FloatArray, lane: IntArray, v_mps: FloatArray,
-                length_m: FloatArray) -> Leaders:
+                length_m: FloatArray, hold_m: FloatArray | None = None) -> Leaders:
         """The nearest leader of each vehicle over its piece and the next pieces of its route."""
         n = len(route)
         out = Leaders(np.full(n, -1, dtype=np.int64), np.full(n, np.inf), np.zeros(n, bool))
         if n < 2:
             return out
-        row, key, pos = self.entries(route, s_m, lane, v_mps)
+        row, key, pos = self.entries(route, s_m, lane, v_mps, hold_m)
         here = key[:n]  # the first n entries are the on-piece ones, in row order
         o = np.lexsort((row, pos, key))  # ties in position by row: deterministic
         row, key, pos = row[o], key[o], pos[o]

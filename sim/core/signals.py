@@ -36,6 +36,11 @@ class SignalTable:
     phase_yellow_ms: IntArray
     phase_red_ms: IntArray
     phase_end_ms: IntArray
+    #: Per-link programs (SUMO tlLogic): (S, P) bitmasks of the groups green / yellow during each
+    #: phase, every other group red. None: the two-group plans above (`phase_group` is green until
+    #: `phase_yellow_ms`, yellow until `phase_red_ms`, then red).
+    phase_green_mask: IntArray | None = None
+    phase_yellow_mask: IntArray | None = None
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -47,6 +52,12 @@ class SignalTable:
         t = (now_ms - self.offset_ms[signal]) % self.cycle_ms[signal]
         start = self.phase_start_ms[signal]
         inside = (t[:, None] >= start) & (t[:, None] < self.phase_end_ms[signal])
+        if self.phase_green_mask is not None and self.phase_yellow_mask is not None:
+            bit = np.int64(1) << group[:, None]
+            color = np.full(len(signal), RED)
+            color[(inside & ((self.phase_yellow_mask[signal] & bit) != 0)).any(axis=1)] = YELLOW
+            color[(inside & ((self.phase_green_mask[signal] & bit) != 0)).any(axis=1)] = GREEN
+            return color
         serving = inside & (self.phase_group[signal] == group[:, None])
         color = np.full(len(signal), RED)
         green = serving & (t[:, None] < self.phase_yellow_ms[signal])

@@ -450,6 +450,10 @@ def build_world(loaded: LoadedScenario) -> World:
     step_ms = s_to_ms(spec.step_s)
     bsm_period_ms = max(1, s_to_ms(1.0 / spec.messages.bsm.rate_hz))
     signals, stop_lines = _signals(spec, source, projection, geometry)
+    if loaded.spec.network is not None and signals is not None:  # SUMO's per-link programs
+        from sim.sumo.signals import exact_signals
+
+        signals, stop_lines = exact_signals(sumo.net, routes, signals, source)
     rsus = replace(rsus, signal_idx=serving_signal(
         rsus.xy_m.reshape(-1, 2), signals.xy_m if signals is not None else np.zeros((0, 2))))
     _check_incidents(spec, geometry, source)

@@ -14,10 +14,13 @@ that every colour falls at the same simulated time as in SUMO.
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 
-from sim.core.signals import GROUP_AXIS, group_for_heading
+from sim.core.errors import ScenarioError
+from sim.core.road import Route
+from sim.core.signals import GREEN, GROUP_AXIS, RED, YELLOW, SignalTable, StopLines, group_for_heading
 from sim.sumo.net import SumoNet, TlsProgram, heading_rad
 
 
@@ -93,3 +96,104 @@ def signal_plan(net: SumoNet, prog: TlsProgram) -> dict[str, object]:
         "stop_line_offset_m": float(min(np.median(ends) if ends else 10.0, 60.0)),
         "xy_m": (cx, cy),
     }
+
+
+#: SUMO link states that let a vehicle go: G, g (permissive: v2xsim has no yielding to opposing
+#: traffic, so it is a green), O / o (signal off). y / Y are yellow; r, s, u and anything else red.
+_GO = frozenset("GgOo")
+_AMBER = frozenset("yY")
+#: Link groups per traffic light: bits of an int64 mask.
+MAX_LINK_GROUPS = 62
+
+
+def link_groups(prog: TlsProgram, source: str) -> tuple[dict[int, int], list[int], list[int]]:
+    """Per-link signal groups of a SUMO program: links with the same colour in every phase share a
+    group. Returns link index -> group, and per phase the green and yellow group bitmasks."""
+    n_links = max((len(p.state) for p in prog.phases), default=0)
+    colour_of: dict[tuple[int, ...], int] = {}
+    group: dict[int, int] = {}
+    for i in range(n_links):
+        seq = tuple(GREEN if p.state[i:i + 1] in _GO else YELLOW if p.state[i:i + 1] in _AMBER
+                    else RED for p in prog.phases)
+        group[i] = colour_of.setdefault(seq, len(colour_of))
+    if len(colour_of) > MAX_LINK_GROUPS:
+        raise ScenarioError(source, "network.sumo_net",
+                            f"traffic light {prog.id!r} has {len(colour_of)} distinct link "
+                            f"programs; at most {MAX_LINK_GROUPS} are supported")
+    green, yellow = [], []
+    for k in range(len(prog.phases)):
+        g = y = 0
+        for seq, gi in colour_of.items():
+            if seq[k] == GREEN:
+                g |= 1 << gi
+            elif seq[k] == YELLOW:
+                y |= 1 << gi
+        green.append(g)
+        yellow.append(y)
+    return group, green, yellow
+
+
+def exact_signals(net: SumoNet, routes: list[Route], base: SignalTable, source: str
+                  ) -> tuple[SignalTable, StopLines]:
+    """The scenario's signals with SUMO's own per-link programs: every SUMO phase as it is, and a
+    stop line at the end of each edge where a route's connection is controlled, in the group of
+    that connection. Signals that do not come from the net (ids not `tls:<id>`) keep their
+    two-group plan, expressed as masks (green, yellow, all-red per phase)."""
+    rows: list[list[tuple[int, int, int, int]]] = []  # per signal: (start, end, green, yellow)
+    offset = base.offset_ms.copy()
+    cycle = base.cycle_ms.copy()
+    groups: dict[int, dict[int, int]] = {}
+    for i, sid in enumerate(base.ids):
+        prog = net.programs.get(sid[4:]) if sid.startswith("tls:") else None
+        if prog is None:
+            rows.append(_two_group_rows(base, i))
+            continue
+        link, green, yellow = link_groups(prog, source)
+        groups[i] = link
+        t, row = 0, []
+        for k, ph in enumerate(prog.phases):
+            d = max(1, round(ph.duration_s * 1000))
+            row.append((t, t + d, green[k], yellow[k]))
+            t += d
+        rows.append(row)
+        cycle[i] = t
+        offset[i] = round(prog.offset_s * 1000)  # SUMO's phase 0 starts at the offset
+    n_p = max(len(r) for r in rows)
+    shape = (len(rows), n_p)
+    start, end, gmask, ymask = (np.zeros(shape, np.int64) for _ in range(4))
+    for i, row in enumerate(rows):
+        for k, (a, b, g, y) in enumerate(row):
+            start[i, k], end[i, k], gmask[i, k], ymask[i, k] = a, b, g, y
+        start[i, len(row):] = end[i, len(row):] = cycle[i]  # padding: never active
+    table = replace(base, offset_ms=offset, cycle_ms=cycle, phase_start_ms=start,
+                    phase_end_ms=end, phase_green_mask=gmask, phase_yellow_mask=ymask)
+    index = {sid[4:]: i for i, sid in enumerate(base.ids) if i in groups}
+    stops: list[tuple[int, float, int, int]] = []
+    for r, route in enumerate(routes):
+        bounds = (0.0, *route.junctions_s_m, route.length_m)
+        pieces = [(j, n) for j, n in enumerate(route.road_names) if not n.startswith(":")]
+        for (j, e), (_, f) in zip(pieces, pieces[1:]):
+            path = net.paths.get((e, f))
+            if path is None or path.tls not in index or path.link_index < 0:
+                continue
+            sig = index[path.tls]
+            stops.append((r, float(bounds[j + 1]), sig, groups[sig].get(path.link_index, 0)))
+    stops.sort()
+    route_a = np.array([s[0] for s in stops], dtype=np.int64)
+    s_m = np.array([s[1] for s in stops], dtype=np.float64)
+    lines = StopLines(route=route_a, s_m=s_m, signal=np.array([s[2] for s in stops], dtype=np.int64),
+                      group=np.array([s[3] for s in stops], dtype=np.int64),
+                      key_m=route_a * StopLines.ROUTE_KEY_M + s_m)
+    return table, lines
+
+
+def _two_group_rows(base: SignalTable, i: int) -> list[tuple[int, int, int, int]]:
+    row = []
+    for k in range(base.phase_group.shape[1]):
+        a, y, r, e = (int(base.phase_start_ms[i, k]), int(base.phase_yellow_ms[i, k]),
+                      int(base.phase_red_ms[i, k]), int(base.phase_end_ms[i, k]))
+        if e <= a:
+            continue
+        bit = 1 << int(base.phase_group[i, k])
+        row += [(a, y, bit, 0), (y, r, 0, bit), (r, e, 0, 0)]
+    return [x for x in row if x[1] > x[0]]

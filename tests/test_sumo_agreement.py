@@ -1,0 +1,66 @@
+"""Internal mobility against SUMO itself (#16): the same net and demand, trips completed and mean
+trip duration within 15 % of SUMO's tripinfo, on netgenerate grid, spider and random nets."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from sim.cli import main
+from sim.sumo.compare import AGREEMENT_TOLERANCE
+from sim.sumo.tools import run_tool, sumo_home
+
+pytest.importorskip("sumo", reason="the v2xsim[sumo] extra is not installed")
+
+NETS = {
+    "grid": ["--grid", "--grid.number", "3", "--grid.length", "200"],
+    "spider": ["--spider", "--spider.arm-number", "5", "--spider.circle-number", "3",
+               "--spider.space-radius", "100", "--spider.omit-center", "true"],
+    "random": ["--rand", "--rand.iterations", "40", "--seed", "5"],
+}
+
+
+def _net_and_trips(tmp_path: Path, kind: str) -> None:
+    proc = run_tool("netgenerate", [*NETS[kind], "--tls.guess", "true", "-o",
+                                    str(tmp_path / "net.net.xml")])
+    assert proc.returncode == 0, proc.stderr
+    tool = sumo_home() / "tools" / "randomTrips.py"
+    proc2 = subprocess.run(
+        [sys.executable, str(tool), "-n", "net.net.xml", "-o", "trips.rou.xml", "-e", "200",
+         "-p", "4", "--seed", "11", "--validate"],
+        cwd=tmp_path, env=dict(os.environ, SUMO_HOME=str(sumo_home())), capture_output=True,
+        text=True, check=False)
+    assert proc2.returncode == 0, proc2.stderr
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kind", sorted(NETS))
+def test_internal_mobility_agrees_with_sumo(tmp_path: Path, kind: str) -> None:
+    _net_and_trips(tmp_path, kind)
+    scenario = {"name": f"agree-{kind}", "duration_s": 400.0, "seed": 2,
+                "network": {"sumo_net": "net.net.xml"}, "traffic": {"sumo_routes": "trips.rou.xml"},
+                "fleet": {"v2x_penetration": 0.0}}
+    path = tmp_path / "s.yaml"
+    path.write_text(yaml.safe_dump(scenario))
+    out = tmp_path / "out"
+    assert main(["run", str(path), "--out", str(out), "--quiet", "--against-sumo"]) == 0
+    cmp = json.loads((out / "sumo_compare.json").read_text())
+    assert cmp["sumo"]["trips_completed"] >= 40  # a real sample: all 50 trips depart by 200 s
+    assert cmp["relative_difference"]["trips_completed"] <= AGREEMENT_TOLERANCE, cmp
+    assert cmp["relative_difference"]["mean_trip_duration_s"] <= AGREEMENT_TOLERANCE, cmp
+    assert cmp["agree"] is True
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["traffic"]["trips_completed"] == cmp["v2xsim"]["trips_completed"]
+
+
+def test_against_sumo_needs_a_sumo_demand(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["run", "auto-city-loop", "--until", "1", "--out", str(tmp_path / "o"), "--quiet",
+                 "--against-sumo"]) == 2
+    err = capsys.readouterr().err
+    assert "--against-sumo needs network.sumo_net" in err and "Traceback" not in err
