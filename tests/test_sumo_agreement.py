@@ -59,6 +59,34 @@ def test_internal_mobility_agrees_with_sumo(tmp_path: Path, kind: str) -> None:
     assert summary["traffic"]["trips_completed"] == cmp["v2xsim"]["trips_completed"]
 
 
+@pytest.mark.slow
+def test_internal_mobility_agrees_with_sumo_on_a_real_osm_net(tmp_path: Path) -> None:
+    """The OSM-derived Berlin net that ships in the eclipse-sumo wheel (tools/game/DRT: actuated
+    traffic lights, priority junctions, 1-3 lanes), with random trips of at least 500 m."""
+    net = sumo_home() / "tools" / "game" / "DRT" / "osm.net.xml"
+    if not net.is_file():
+        pytest.skip("this eclipse-sumo wheel has no tools/game/DRT/osm.net.xml")
+    tool = sumo_home() / "tools" / "randomTrips.py"
+    proc = subprocess.run(
+        [sys.executable, str(tool), "-n", str(net), "-o", "trips.rou.xml", "-e", "120", "-p", "3",
+         "--seed", "7", "--validate", "--fringe-factor", "5", "--min-distance", "500"],
+        cwd=tmp_path, env=dict(os.environ, SUMO_HOME=str(sumo_home())), capture_output=True,
+        text=True, check=False)
+    assert proc.returncode == 0, proc.stderr
+    scenario = {"name": "agree-osm", "duration_s": 450.0, "seed": 2,
+                "network": {"sumo_net": str(net)}, "traffic": {"sumo_routes": "trips.rou.xml"},
+                "fleet": {"v2x_penetration": 0.0}}
+    path = tmp_path / "s.yaml"
+    path.write_text(yaml.safe_dump(scenario))
+    out = tmp_path / "out"
+    assert main(["run", str(path), "--out", str(out), "--quiet", "--against-sumo"]) == 0
+    cmp = json.loads((out / "sumo_compare.json").read_text())
+    assert cmp["sumo"]["programs_made_static"] > 0  # its actuated lights ran fixed-time in SUMO
+    assert cmp["sumo"]["trips_completed"] >= 30
+    assert cmp["relative_difference"]["trips_completed"] <= AGREEMENT_TOLERANCE, cmp
+    assert cmp["relative_difference"]["mean_trip_duration_s"] <= AGREEMENT_TOLERANCE, cmp
+
+
 def test_against_sumo_needs_a_sumo_demand(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["run", "auto-city-loop", "--until", "1", "--out", str(tmp_path / "o"), "--quiet",
                  "--against-sumo"]) == 2

@@ -60,3 +60,34 @@ def test_sumo_engine_is_refused_until_cosimulation_exists(tmp_path: Path,
     path = _scenario(tmp_path, mobility={"engine": "sumo"})
     assert main(["run", str(path), "--out", str(tmp_path / "out"), "--quiet"]) == 2
     assert "mobility.engine: sumo" in capsys.readouterr().err
+
+
+def test_rsus_in_net_xy_hear_the_sumo_traffic(tmp_path: Path) -> None:
+    path = _scenario(tmp_path, rsus={"positions_xy_m": [[200.0, 200.0]]})
+    assert main(["run", str(path), "--out", str(tmp_path / "out"), "--quiet"]) == 0
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert summary["rsus"] == 1
+    assert summary["messages"]["rsu_uplink_prr"]["at_100m"] > 0.9  # it hears the grid's centre
+
+
+def test_lonlat_rsus_on_a_net_without_geo_reference_are_refused(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = _scenario(tmp_path, rsus={"positions": [{"lat": 43.85, "lon": 125.23}]})
+    assert main(["run", str(path), "--out", str(tmp_path / "out"), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "rsus.positions" in err and "no geo-reference" in err and "Traceback" not in err
+
+
+def test_xy_rsus_need_a_sumo_net(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["run", "auto-city-loop", "--until", "1", "--out", str(tmp_path / "o"), "--quiet",
+                 "--set", "rsus.positions_xy_m=[[0, 0]]"]) == 2
+    assert "positions_xy_m" in capsys.readouterr().err
+
+
+def test_trips_are_counted_as_sumo_counts_them(tmp_path: Path) -> None:
+    path = _scenario(tmp_path)
+    assert main(["run", str(path), "--out", str(tmp_path / "out"), "--quiet", "--until", "120"]) == 0
+    traffic = json.loads((tmp_path / "out" / "summary.json").read_text())["traffic"]
+    assert traffic["trips_started"] == 6 and traffic["waiting_to_enter"] == 0
+    assert traffic["trips_completed"] == 6  # routes of 200-600 m finish well within 120 s
+    assert 15.0 < traffic["mean_trip_duration_s"] < 90.0

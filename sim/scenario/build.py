@@ -197,6 +197,11 @@ def _rsus(loaded: LoadedScenario, projection: LocalProjection, routes: list[Rout
         keys.append(f"rsus.positions[{i}]")
     ll = np.array(lonlat).reshape(-1, 2)
     xy = projection.to_local(ll[:, 0], ll[:, 1]) if len(ll) else np.zeros((0, 2))
+    if spec.positions_xy_m:  # the SUMO net's own x/y (the builder's local frame on a SUMO net)
+        net_xy = np.array(spec.positions_xy_m, dtype=np.float64).reshape(-1, 2)
+        xy = np.concatenate([xy, net_xy])
+        ll = np.concatenate([ll, projection.to_wgs84(net_xy[:, 0], net_xy[:, 1]).reshape(-1, 2)])
+        keys += [f"rsus.positions_xy_m[{i}]" for i in range(len(net_xy))]
     if len(xy):
         dist = np.min([distance_to_polyline_m(xy, r.xy_m) for r in routes], axis=0)
         far = np.flatnonzero(dist > spec.max_offset_m)
@@ -434,6 +439,13 @@ def build_world(loaded: LoadedScenario) -> World:
         projection: Any = sumo.projection
         routes = sumo.routes
         spec = sumo.spec  # routes, vehicles and signals completed from the SUMO files
+        if (not sumo.net.georeferenced and spec.network is not None and spec.network.origin is None
+                and (spec.rsus.positions or spec.rsus.geojson)):
+            raise ScenarioError(
+                source, "rsus.positions" if spec.rsus.positions else "rsus.geojson",
+                f"the net {Path(spec.network.sumo_net).name} has no geo-reference, so RSUs in "
+                "lon/lat cannot be placed on it: give them in the net's x/y (rsus.positions_xy_m) "
+                "or say where the net lies (network.origin: {lat: ..., lon: ...})")
         if spec.map is not None:
             map_path = loaded.resolve(spec.map.geojson)
             data, hashes[spec.map.geojson] = _load_geojson(map_path, "map.geojson", source)

@@ -387,6 +387,10 @@ class MessagesSpec(Spec):
 class RsuSpec(Spec):
     geojson: str | None = Field(default=None, description="Point features: one RSU per point")
     positions: list[LatLon] = Field(default_factory=list, description="Extra RSU sites")
+    positions_xy_m: list[Annotated[list[Annotated[float, Field(allow_inf_nan=False)]],
+                                   Field(min_length=2, max_length=2)]] = Field(
+        default_factory=list,
+        description="Extra RSU sites in the SUMO net's own x/y metres (with network.sumo_net)")
     height_m: Annotated[float, Field(gt=0.0, le=30.0)] = 5.0
     tx_power_dbm: Annotated[float, Field(ge=-10.0, le=33.0)] = 23.0
     antenna_gain_dbi: Annotated[float, Field(ge=-10.0, le=20.0)] = 8.0
@@ -622,6 +626,9 @@ class ScenarioSpec(Spec):
             raise ValueError("routes: at least one route is needed (or traffic.sumo_routes)")
         if self.traffic.sumo_routes is not None and self.network is None:
             raise ValueError("traffic.sumo_routes needs network.sumo_net (the net it runs on)")
+        if self.rsus.positions_xy_m and self.network is None:
+            raise ValueError("rsus.positions_xy_m are x/y of a SUMO net: they need network.sumo_net "
+                             "(GeoJSON scenarios place RSUs in lon/lat: rsus.positions)")
         if self.mobility.engine == "sumo":
             # refused rather than silently run on the internal model (co-simulation: issue #16)
             raise ValueError("mobility.engine: sumo (libsumo co-simulation) is not available yet; "

@@ -2,7 +2,8 @@
 
 For the same net and demand, SUMO (the wheel's `sumo` binary, its own car-following, lane changing
 and junction model, default parameters) is run for the scenario's duration with
-`--tripinfo-output`; its arrived vehicles are the trips that started and ended inside the run, as
+`--tripinfo-output` (actuated traffic lights run fixed-time there, as in v2xsim; see
+`write_static_programs`); its arrived vehicles are the trips that started and ended inside the run, as
 `summary.json`'s `traffic` section counts ours. The agreement criterion of issue #16 is 15 % on
 both numbers.
 """
@@ -24,6 +25,8 @@ AGREEMENT_TOLERANCE = 0.15
 class TripStats:
     trips_completed: int
     mean_trip_duration_s: float | None
+    #: SUMO only: actuated / delay-based programs run fixed-time, as v2xsim runs them.
+    programs_made_static: int = 0
 
     def relative_difference(self, ref: TripStats) -> tuple[float, float]:
         """(trips, mean duration) relative to `ref`; inf where `ref` has none."""
@@ -41,8 +44,13 @@ def sumo_trip_stats(net: Path, routes: Path, duration_s: float, step_s: float, s
 
     with tempfile.TemporaryDirectory(prefix="v2xsim-sumo-") as tmp:
         out = Path(tmp) / "tripinfo.xml"
+        extra: list[str] = []
+        static = Path(tmp) / "static-tls.add.xml"
+        n_static = write_static_programs(net, static)
+        if n_static:
+            extra = ["-a", str(static)]
         proc = run_tool("sumo", [
-            "-n", str(net), "-r", str(routes), "--begin", "0", "--end", f"{duration_s:g}",
+            "-n", str(net), "-r", str(routes), *extra, "--begin", "0", "--end", f"{duration_s:g}",
             "--step-length", f"{step_s:g}", "--seed", str(seed), "--tripinfo-output", str(out),
             "--no-step-log", "true", "--duration-log.disable", "true", "--no-warnings", "true",
         ])
@@ -50,7 +58,27 @@ def sumo_trip_stats(net: Path, routes: Path, duration_s: float, step_s: float, s
             raise ScenarioError(source, "traffic.sumo_routes", f"sumo failed: {first_error(proc)}")
         durations = [float(t.duration) for t in sumolib.xml.parse(str(out), "tripinfo")]
     mean = sum(durations) / len(durations) if durations else None
-    return TripStats(len(durations), mean)
+    return TripStats(len(durations), mean, n_static)
+
+
+def write_static_programs(net: Path, path: Path) -> int:
+    """Writes fixed-time copies of the net's actuated / delay-based programs (phase durations as
+    given) to an additional file and returns how many. v2xsim runs every tlLogic fixed-time;
+    loaded last, these become SUMO's active programs, so the comparison isolates mobility from
+    signal control that only one side models."""
+    import sumolib
+
+    lines = []
+    for tl in sumolib.xml.parse(str(net), "tlLogic"):
+        if (tl.type or "static") == "static":
+            continue
+        phases = "".join(f'<phase duration="{ph.duration}" state="{ph.state}"/>'
+                         for ph in (tl.phase or []))
+        lines.append(f'<tlLogic id="{tl.id}" type="static" programID="v2xsim-static" '
+                     f'offset="{tl.offset or 0}">{phases}</tlLogic>')
+    if lines:
+        path.write_text("<additional>\n" + "\n".join(lines) + "\n</additional>\n")
+    return len(lines)
 
 
 def run_trip_stats(summary: dict) -> TripStats:  # type: ignore[type-arg]
