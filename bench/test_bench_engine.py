@@ -20,7 +20,7 @@ from sim.core.engine import Engine
 from sim.core.world import World
 from sim.io.trace import TraceWriter
 from sim.scenario.build import build_world
-from sim.scenario.loader import load_scenario
+from sim.scenario.loader import LoadedScenario, load_scenario
 
 pytestmark = pytest.mark.benchmark
 
@@ -30,6 +30,11 @@ DENSITY_FOR = {1_000: 6.5, 10_000: 74.0}
 
 def expressway_world(vehicles: int, *extra: str) -> World:
     """The airport expressway built with ~`vehicles` placed at t = 0 (no RSUs)."""
+    return build_world(expressway_scenario(vehicles, *extra))
+
+
+def expressway_scenario(vehicles: int, *extra: str) -> LoadedScenario:
+    """The scenario of `expressway_world`, loaded (built afresh by each engine benchmark round)."""
     density = DENSITY_FOR[vehicles]
     flow = min(3000.0, density * 100.0)  # ~ density x 100 km/h keeps the count level
     overrides = ["rsus.geojson=null"] + [
@@ -37,7 +42,7 @@ def expressway_world(vehicles: int, *extra: str) -> World:
         for key, value in (("initial_density_veh_km_per_lane", density),
                            ("flow_veh_h_per_lane", flow))
     ]
-    return build_world(load_scenario("airport-expressway", overrides + list(extra)))
+    return load_scenario("airport-expressway", overrides + list(extra))
 
 
 def _mean_s(benchmark: Any) -> float | None:
@@ -88,7 +93,7 @@ def test_engine_ticks(benchmark: Any, label: str, vehicles: int, until_ms: int,
 
     Without equipped vehicles the tick is simpy + mobility + observers' bookkeeping; with 60 %
     equipped it includes the batched radio step, which dominates."""
-    loaded = expressway_world(vehicles, *extra).loaded
+    loaded = expressway_scenario(vehicles, *extra)
     results: list[Any] = []
 
     def setup() -> tuple[tuple[Engine], dict[str, Any]]:

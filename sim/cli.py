@@ -79,6 +79,12 @@ def _losses(shares: dict[str, float | None]) -> str:
     return " / ".join(f"{shares[n]:.3f}" for n in names)
 
 
+def _trips(traffic: dict[str, Any] | None) -> str:
+    if not traffic or not traffic["trips_completed"]:
+        return "0" if traffic else "n/a"
+    return f"{traffic['trips_completed']} ({traffic['mean_trip_duration_s']:.1f} s)"
+
+
 def _summary_table(summary: dict[str, Any], manifest: dict[str, Any]):  # type: ignore[no-untyped-def]
     from rich.table import Table
 
@@ -91,6 +97,7 @@ def _summary_table(summary: dict[str, Any], manifest: dict[str, Any]):  # type: 
         ("simulated time", _fmt(summary["sim_time_s"], " s", 1)),
         ("vehicles simulated", _fmt(v["simulated"])),
         ("vehicles alive (max / mean)", f"{v['alive_max']} / {v['alive_mean']:.0f}"),
+        ("trips completed (mean duration)", _trips(summary.get("traffic"))),
         ("V2X-equipped share", _fmt(v["v2x_equipped_share"], "", 2)),
         ("RSUs", _fmt(summary["rsus"])),
         ("BSMs sent", _fmt(m["bsm_transmitted"])),
