@@ -86,6 +86,10 @@ def run_scenario(
         error = exc
         summary_obs.on_end(world, engine.now_ms, True)
         trace_obs.on_end(world, engine.now_ms, True)
+    finally:
+        close = getattr(world.mobility, "close", None)  # an external simulator (SUMO) to stop
+        if callable(close):
+            close()
     wall_s = time.perf_counter() - t_wall
     sim_s = engine.now_ms / 1000.0
     summary = summary_obs.summary(world)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from sim.runner import run_scenario
 from sim.scenario.loader import load_scenario
 from tests.helpers.platoon import PLATOON
@@ -13,6 +15,7 @@ from tests.helpers.scenarios import tiny_scenario
 QUIET = ["output.trace.states=false", "output.trace.transmissions=false"]
 
 
+@pytest.mark.slow
 def test_fcw_alone_raises_the_minimum_ttc_behind_an_emergency_stop(tmp_path: Path) -> None:
     """The EBW platoon (1.0 s human reaction, 1.4 s gap, an 8 m/s2 stop) with FCW only."""
     path = tiny_scenario(tmp_path, duration_s=12, incidents=[
@@ -28,6 +31,7 @@ def test_fcw_alone_raises_the_minimum_ttc_behind_an_emergency_stop(tmp_path: Pat
     assert on["safety"]["min_ttc_s"] > off["safety"]["min_ttc_s"]
 
 
+@pytest.mark.slow
 def test_icw_reduces_crossing_collisions_at_the_auto_city_left_turn(tmp_path: Path) -> None:
     """auto-city-intersection with and without ICW, shortened: fewer vehicles inside the conflict
     zone together, and the warnings come seconds before the would-be conflict."""
@@ -43,6 +47,7 @@ def test_icw_reduces_crossing_collisions_at_the_auto_city_left_turn(tmp_path: Pa
     assert icw["warnings"] > 0 and icw["lead_time_s"]["mean"] > 2.0
 
 
+@pytest.mark.slow
 def test_with_and_without_v2x_runs_meet_the_same_fleet(tmp_path: Path) -> None:
     """Common random numbers: switching the applications on changes driving, and so when each
     vehicle can enter, but not which vehicles arrive (per-lane arrival and attribute streams)."""

@@ -20,6 +20,7 @@ BRIEF_S = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", builtin_names())
 def test_builtin_scenario_meets_its_expectations(name: str, tmp_path: Path) -> None:
     loaded = load_scenario(name, ["output.trace.states=false"], duration_s=BRIEF_S.get(name, 5.0))

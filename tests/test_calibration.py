@@ -32,6 +32,7 @@ def test_gm2019_simulation_agrees_with_the_analytical_model(beta: float) -> None
     assert np.all(result.loss["below_sensitivity"][far] > result.loss["collision"][far])
 
 
+@pytest.mark.slow
 def test_gm2019_densest_10hz_case_agrees_with_the_analytical_model() -> None:
     """beta = 0.3 veh/m at 10 Hz (CBR ~0.7): still within the paper's 11-of-12 deviation."""
     result = simulate(gm2019_world(0.3, 10.0, 20.0, 4, seed=1), duration_s=6.0)

@@ -390,7 +390,7 @@ def real_summary(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 
 def test_sections_match_a_real_summary(real_summary: dict[str, Any]) -> None:
     # If this fails, summary.json gained or lost a section: update SUMMARY_SECTIONS /
-    # MESSAGES_SECTIONS in sim/metrics/expectations.py (they reject misspelt keys at load time).
+    # MESSAGES_SECTIONS in sim/spec/expect.py (they reject misspelt keys at load time).
     assert set(real_summary) - {"error", "expectations"} == SUMMARY_SECTIONS
     assert set(real_summary["messages"]) == MESSAGES_SECTIONS
 

@@ -62,6 +62,7 @@ def test_incident_errors(tmp_path: Path, incident: dict, key: str, text: str) ->
     assert key in str(exc.value) and text in str(exc.value)
 
 
+@pytest.mark.slow
 def test_hazard_scenario_reports_safety_kpis(tmp_path: Path) -> None:
     from sim.runner import run_scenario
 

@@ -70,6 +70,7 @@ def test_numba_kernel_matches_numpy_path(seed, n_nodes, n_tx, n_sf, pathloss, mo
         assert np.all(fs["distance_m"] > link_range)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kernel_name", ["numba", "numpy"])
 def test_both_paths_match_the_scalar_reference_on_a_dense_world(kernel_name: str) -> None:
     nodes, tx = random_world(7, 40, 160, 4, 3)

@@ -127,6 +127,7 @@ def test_uu_path_reports_its_hops(tmp_path: Any) -> None:
     assert e2e["samples"] > 0 and e2e["p50_ms"] >= 20.0  # at least up + down
 
 
+@pytest.mark.slow
 def test_same_seed_gives_byte_identical_roadside_outputs(tmp_path: Any) -> None:
     from sim.runner import run_scenario
     outs = []

@@ -55,13 +55,6 @@ def test_unknown_edge_in_routes_is_a_clear_error(tmp_path: Path, capsys: pytest.
     assert "routes[0].roads[1]" in err and "'nope'" in err and "Traceback" not in err
 
 
-def test_sumo_engine_is_refused_until_cosimulation_exists(tmp_path: Path,
-                                                          capsys: pytest.CaptureFixture[str]) -> None:
-    path = _scenario(tmp_path, mobility={"engine": "sumo"})
-    assert main(["run", str(path), "--out", str(tmp_path / "out"), "--quiet"]) == 2
-    assert "mobility.engine: sumo" in capsys.readouterr().err
-
-
 def test_rsus_in_net_xy_hear_the_sumo_traffic(tmp_path: Path) -> None:
     path = _scenario(tmp_path, rsus={"positions_xy_m": [[200.0, 200.0]]})
     assert main(["run", str(path), "--out", str(tmp_path / "out"), "--quiet"]) == 0

@@ -473,11 +473,23 @@ def build_world(loaded: LoadedScenario) -> World:
     if loaded.spec.network is not None:  # the SUMO demand enters as SUMO inserts: when there is room
         n_user = len(loaded.spec.vehicles)
         plan.scripted[n_user:] = [replace(v, wait_for_room=True) for v in plan.scripted[n_user:]]
-    mobility = Mobility(geometry, list(spec.routes), spec.fleet, bsm_period_ms, step_ms,
-                        rng.generator("traffic"), signals, stop_lines, list(spec.incidents),
-                        spec.metrics.near_miss_ttc_s, spec.metrics.hard_braking_mps2,
-                        _mobil(spec), s_to_ms(spec.metrics.warmup_s),
-                        spec.applications.ebw.decel_mps2, plan)
+    mobility_args = (geometry, list(spec.routes), spec.fleet, bsm_period_ms, step_ms,
+                     rng.generator("traffic"), signals, stop_lines, list(spec.incidents),
+                     spec.metrics.near_miss_ttc_s, spec.metrics.hard_braking_mps2,
+                     _mobil(spec), s_to_ms(spec.metrics.warmup_s),
+                     spec.applications.ebw.decel_mps2, plan)
+    mobility: Mobility
+    if spec.mobility.engine == "sumo":  # SUMO moves the vehicles (libsumo, lock-step)
+        from sim.sumo.cosim import SumoMobility
+
+        assert spec.network is not None and spec.traffic.sumo_routes is not None
+        mobility = SumoMobility(
+            *mobility_args, net_path=loaded.resolve(spec.network.sumo_net),
+            routes_path=loaded.resolve(spec.traffic.sumo_routes),
+            sumo_seed=int(rng.generator("sumo-engine").integers(1, 2**31 - 1)),
+            trip_ids=[tr.id for tr in sumo.trips], source=source)
+    else:
+        mobility = Mobility(*mobility_args)
     r = spec.radio
     medium = SidelinkMedium(
         cfg,

@@ -52,7 +52,7 @@ ALLOWED_FORMS = (
 # with a real summary, so a new section only needs adding here.
 SUMMARY_SECTIONS: frozenset[str] = frozenset({
     "scenario", "seed", "interrupted", "sim_time_s", "vehicles", "collisions",
-    "red_light_violations", "safety", "applications", "rsus", "signals", "messages",
+    "red_light_violations", "safety", "applications", "rsus", "signals", "traffic", "messages",
     "edge", "roadside",  # roadside/edge network (roadside/network.py), when the scenario has one
 })
 MESSAGES_SECTIONS: frozenset[str] = frozenset({

@@ -626,13 +626,15 @@ class ScenarioSpec(Spec):
             raise ValueError("routes: at least one route is needed (or traffic.sumo_routes)")
         if self.traffic.sumo_routes is not None and self.network is None:
             raise ValueError("traffic.sumo_routes needs network.sumo_net (the net it runs on)")
+        if self.applications.icw.enabled and self.network is not None:
+            raise ValueError("applications.icw is not available on SUMO networks yet (its conflict "
+                             "points are per route; on a SUMO net they are per junction lane)")
         if self.rsus.positions_xy_m and self.network is None:
             raise ValueError("rsus.positions_xy_m are x/y of a SUMO net: they need network.sumo_net "
                              "(GeoJSON scenarios place RSUs in lon/lat: rsus.positions)")
-        if self.mobility.engine == "sumo":
-            # refused rather than silently run on the internal model (co-simulation: issue #16)
-            raise ValueError("mobility.engine: sumo (libsumo co-simulation) is not available yet; "
-                             "use internal (v2xsim's IDM/MOBIL on the imported routes)")
+        if self.mobility.engine == "sumo" and (self.network is None or self.traffic.sumo_routes is None):
+            raise ValueError("mobility.engine: sumo needs network.sumo_net and traffic.sumo_routes "
+                             "(SUMO moves the vehicles of that demand on that net)")
         ids = [r.id for r in self.routes]
         dupes = sorted({i for i in ids if ids.count(i) > 1})
         if dupes:

@@ -13,13 +13,12 @@ within half of b's carriageway width (plus half a vehicle width) of the crossing
 
 from __future__ import annotations
 
-from bisect import bisect_right
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import NDArray
 
-from sim.core.road import Route
 from vehicles.table import VehicleTable
 
 #: Half a car width: a vehicle's body reaches this far into the crossing carriageway.
@@ -73,26 +72,6 @@ def _segment_hits(p: NDArray[np.float64], q: NDArray[np.float64]
     return [(int(i), float(t[i, j]), int(j), float(u[i, j])) for i, j in zip(*np.nonzero(ok))]
 
 
-#: How far around a conflict point two routes are compared for a shared piece of road.
-_SHARED_PIECE_PROBE_M = 3.0
-
-
-def _merge_or_diverge(ra: Route, s_a: float, rb: Route, s_b: float) -> bool:
-    """On a SUMO network (directed, uniquely named pieces): True where the two routes meet
-    because they join onto, or come from, the same piece of road; that is a merge or a diverge
-    (car following handles it), not a crossing."""
-    if set(ra.sources) != {"sumo"} or set(rb.sources) != {"sumo"}:
-        return False
-    for d in (-_SHARED_PIECE_PROBE_M, _SHARED_PIECE_PROBE_M):
-        if _piece_name(ra, s_a + d) == _piece_name(rb, s_b + d):
-            return True
-    return False
-
-
-def _piece_name(route: Route, s_m: float) -> str:
-    return route.road_names[min(bisect_right(route.junctions_s_m, s_m), len(route.road_names) - 1)]
-
-
 def find_crossings(geometry) -> Crossings:  # type: ignore[no-untyped-def]
     """Every point where the carriageway centre paths of two routes cross at an angle (merges,
     diverges and shared stretches are not crossings). Build-time only."""
@@ -109,8 +88,6 @@ def find_crossings(geometry) -> Crossings:  # type: ignore[no-untyped-def]
                     continue
                 s_a = sa[i] + ta * (sa[i + 1] - sa[i])
                 s_b = sb[j] + tb * (sb[j + 1] - sb[j])
-                if _merge_or_diverge(geometry.routes[a], s_a, geometry.routes[b], s_b):
-                    continue
                 half_a = geometry.lanes[b] * geometry.lane_width_m[b] / 2 + HALF_VEHICLE_WIDTH_M
                 half_b = geometry.lanes[a] * geometry.lane_width_m[a] / 2 + HALF_VEHICLE_WIDTH_M
                 rows.append((a, b, s_a, s_b, half_a, half_b))
@@ -141,7 +118,9 @@ class CrossingStats:
 
 
 def zone_occupants(table: VehicleTable, route: NDArray[np.int64], s_m: NDArray[np.float64],
-                   half_m: NDArray[np.float64]) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+                   half_m: NDArray[np.float64],
+                   frame: tuple[NDArray[np.int64], NDArray[np.float64]] | None = None
+                   ) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
     """(zone index, vehicle row) of every vehicle whose body [s - length, s] overlaps a zone
     [s_m - half, s_m + half] on its route. One searchsorted over the zones sorted by (route,
     start) finds each vehicle's candidates: zones whose start lies at most the longest zone plus
@@ -153,7 +132,8 @@ def zone_occupants(table: VehicleTable, route: NDArray[np.int64], s_m: NDArray[n
     span = float((2.0 * half_m).max())
     order = np.lexsort((lo_z, route))
     z_route, z_lo = route[order], lo_z[order]
-    v_route, v_s, v_len = table["route"], table["s_m"], table["length_m"]
+    v_route, v_s = frame if frame is not None else (table["route"], table["s_m"])
+    v_len = table["length_m"]
     # Candidate range per vehicle in the (route, zone start) order.
     first = _searchsorted2(z_route, z_lo, v_route, v_s - v_len - span, "left")
     last = _searchsorted2(z_route, z_lo, v_route, v_s, "right")
@@ -188,6 +168,9 @@ class CrossingMonitor:
     _prev_codes: NDArray[np.int64] = field(default_factory=lambda: np.empty(0, np.int64))
     _last_ms: NDArray[np.int64] | None = None
     _colliding: set[tuple[int, int, int]] = field(default_factory=set)
+    #: (route, s) of the vehicles in the crossings' frame; None: the vehicle table's own. On a
+    #: SUMO network crossings are between pieces of road (SharedRoads.lane_change_frame).
+    frame: Callable[[VehicleTable], tuple[NDArray[np.int64], NDArray[np.float64]]] | None = None
 
     def on_step(self, table: VehicleTable, now_ms: int) -> None:
         """Counts collisions and PET near misses on the state at `now_ms` (once per step)."""
@@ -200,7 +183,8 @@ class CrossingMonitor:
         side_route = np.column_stack([c.route[lower], c.other[lower]]).reshape(-1)
         side_s = np.column_stack([c.s_m[lower], c.other_s_m[lower]]).reshape(-1)
         side_h = np.column_stack([c.half_m[lower], c.other_half_m[lower]]).reshape(-1)
-        side, row = zone_occupants(table, side_route, side_s, side_h)
+        frame = self.frame(table) if self.frame is not None and len(table) else None
+        side, row = zone_occupants(table, side_route, side_s, side_h, frame)
         ids = table["id"]
         span = np.int64(1 << 32)  # vehicle ids stay below it
         codes = np.unique(side * span + ids[row])
@@ -236,3 +220,59 @@ class CrossingMonitor:
             "min_pet_s": None if self.stats.min_pet_s == float("inf")
             else round(self.stats.min_pet_s, 3),
         }
+
+
+def find_piece_crossings(geometry, shared) -> Crossings:  # type: ignore[no-untyped-def]
+    """Crossings between pieces of road of a SUMO network (edges, junction lanes), in the piece
+    frame of `shared` (a `vehicles.shared_roads.SharedRoads`): each crossing once per piece pair,
+    however many routes use the pieces, so the cost follows the net, not the demand. Pieces that
+    follow each other, merge into the same piece or leave the same piece are not crossings.
+    Candidate pairs are those whose bounding boxes overlap (one vectorized test)."""
+    first: dict[int, int] = {}
+    for p, k in enumerate(shared.key):
+        first.setdefault(int(k), p)
+    keys = sorted(first)
+    nxt: dict[int, set[int]] = {k: set() for k in keys}
+    prv: dict[int, set[int]] = {k: set() for k in keys}
+    for p in range(len(shared.key) - 1):
+        if shared.route[p] == shared.route[p + 1]:
+            a, b = int(shared.key[p]), int(shared.key[p + 1])
+            nxt[a].add(b)
+            prv[b].add(a)
+    paths, lo, hi = [], [], []
+    for k in keys:
+        p = first[k]
+        r = int(shared.route[p])
+        s0 = shared.start_m[p] - geometry.offset_m[r]
+        s = np.linspace(s0, s0 + shared.length_m[p], max(2, int(shared.length_m[p] // 5.0) + 2))
+        mid = np.full(len(s), geometry.lanes[r] / 2.0 - 0.5)
+        x, y, _ = geometry.positions(np.full(len(s), r), s, mid)
+        xy = np.column_stack([x, y])
+        paths.append((xy, s - s0))
+        lo.append(xy.min(axis=0))
+        hi.append(xy.max(axis=0))
+    lo_a, hi_a = np.array(lo).reshape(-1, 2), np.array(hi).reshape(-1, 2)
+    overlap = ((lo_a[:, None, 0] <= hi_a[None, :, 0]) & (lo_a[None, :, 0] <= hi_a[:, None, 0])
+               & (lo_a[:, None, 1] <= hi_a[None, :, 1]) & (lo_a[None, :, 1] <= hi_a[:, None, 1]))
+    width = float(np.median(geometry.lane_width_m)) if len(geometry.lane_width_m) else 3.2
+    half = shared.lanes_of_key * width / 2.0 + HALF_VEHICLE_WIDTH_M
+    rows: list[tuple[int, int, float, float, float, float]] = []
+    for i, j in zip(*np.nonzero(np.triu(overlap, 1))):
+        a, b = keys[i], keys[j]
+        if b in nxt[a] or a in nxt[b] or nxt[a] & nxt[b] or prv[a] & prv[b]:
+            continue
+        (pa, sa), (pb, sb) = paths[i], paths[j]
+        for si, ta, sj, tb in _segment_hits(pa, pb):
+            da, db = pa[si + 1] - pa[si], pb[sj + 1] - pb[sj]
+            cos = abs(float(da @ db)) / float(np.linalg.norm(da) * np.linalg.norm(db))
+            if np.arccos(min(cos, 1.0)) < MIN_CROSSING_ANGLE_RAD:
+                continue
+            s_a = sa[si] + ta * (sa[si + 1] - sa[si])
+            s_b = sb[sj] + tb * (sb[sj + 1] - sb[sj])
+            rows.append((a, b, s_a, s_b, float(half[b]), float(half[a])))
+            rows.append((b, a, s_b, s_a, float(half[a]), float(half[b])))
+    if not rows:
+        return Crossings.empty()
+    c = np.array(rows, dtype=np.float64)
+    return Crossings(c[:, 0].astype(np.int64), c[:, 1].astype(np.int64), c[:, 2], c[:, 3],
+                     c[:, 4], c[:, 5])

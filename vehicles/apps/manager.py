@@ -17,7 +17,7 @@ import numpy as np
 from sim.core.world import Participant, World
 from sim.radio.medium import RadioBatch
 from vehicles.apps.base import AppContext, AppStats, Receptions
-from vehicles.apps.crossings import CrossingMonitor, find_crossings
+from vehicles.apps.crossings import CrossingMonitor, find_crossings, find_piece_crossings
 from vehicles.apps.ebw import EmergencyBrakeWarning
 from vehicles.apps.evw import EmergencyVehicleWarning
 from vehicles.apps.fcw import ForwardCollisionWarning
@@ -29,6 +29,7 @@ from vehicles.apps.tjw import TrafficJamWarning
 from vehicles.apps.vrucw import VruCollisionWarning
 from vehicles.classes import VEHICLE_CLASSES
 from vehicles.pedestrians import pedestrians_of
+from vehicles.shared_roads import SharedRoads
 from vehicles.table import vehicles_of
 
 if TYPE_CHECKING:
@@ -47,7 +48,15 @@ class Application(Protocol):
 
 def build_apps(spec: ApplicationsSpec, step_ms: int, geometry: Any) -> AppManager:
     """The enabled applications of a scenario, each with its spec."""
-    crossings = find_crossings(geometry)
+    shared = SharedRoads.of(geometry)
+    if shared is None:
+        crossings = find_crossings(geometry)
+        frame = None
+    else:  # a SUMO network: conflict points between pieces of road, not between routes
+        crossings = find_piece_crossings(geometry, shared)
+
+        def frame(t: Any) -> tuple[Any, Any]:
+            return shared.lane_change_frame(t["route"], t["s_m"])
     emergency_code = VEHICLE_CLASSES["emergency"].code if "emergency" in VEHICLE_CLASSES else -1
     # name -> constructor of the app from its spec; the extra arguments are what each app needs
     # besides its spec and the step (the crossing list, the emergency class code).
@@ -64,7 +73,7 @@ def build_apps(spec: ApplicationsSpec, step_ms: int, geometry: Any) -> AppManage
     }
     apps = {name: make(getattr(spec, name)) for name, make in makers.items()
             if getattr(spec, name).enabled}
-    return AppManager(apps, step_ms, CrossingMonitor(crossings, spec.pet_near_miss_s))
+    return AppManager(apps, step_ms, CrossingMonitor(crossings, spec.pet_near_miss_s, frame=frame))
 
 
 class AppManager(Participant):
