@@ -118,7 +118,9 @@ def run_scenario(
     write_json(out_dir / "summary.json", summary)
     # The fully resolved scenario (bases merged, overrides applied, defaults filled in, data files
     # as absolute paths): `v2xsim run RUN_DIR/scenario.resolved.yaml` repeats the run.
-    resolved = spec.model_dump(mode="json", exclude={"base"})
+    # The scenario as the user wrote it (on a SUMO net the world's spec also lists what the SUMO
+    # files added: routes, vehicles, signals; written here they would be added twice on re-run).
+    resolved = loaded.spec.model_dump(mode="json", exclude={"base"})
     for section in ("map", "network"):  # absent, not null: `map: null` is refused on load
         if resolved.get(section) is None:
             resolved.pop(section, None)

@@ -84,3 +84,14 @@ def test_trips_are_counted_as_sumo_counts_them(tmp_path: Path) -> None:
     assert traffic["trips_started"] == 6 and traffic["waiting_to_enter"] == 0
     assert traffic["trips_completed"] == 6  # routes of 200-600 m finish well within 120 s
     assert 15.0 < traffic["mean_trip_duration_s"] < 90.0
+
+
+def test_the_resolved_scenario_of_a_sumo_run_repeats_it(tmp_path: Path) -> None:
+    path = _scenario(tmp_path)
+    assert main(["run", str(path), "--out", str(tmp_path / "a"), "--quiet", "--until", "20"]) == 0
+    resolved = yaml.safe_load((tmp_path / "a" / "scenario.resolved.yaml").read_text())
+    assert resolved["vehicles"] == [] and resolved["routes"] == []  # SUMO's own, not copied in
+    assert main(["run", str(tmp_path / "a" / "scenario.resolved.yaml"), "--out",
+                 str(tmp_path / "b"), "--quiet"]) == 0
+    assert ((tmp_path / "a" / "summary.json").read_bytes()
+            == (tmp_path / "b" / "summary.json").read_bytes())
