@@ -43,6 +43,10 @@ def _parser() -> argparse.ArgumentParser:
     add_sweep_parsers(sub)  # `sweep` and `bench latency`
     add_view_parser(sub)
     sub.add_parser("schema", help="print the JSON Schema of scenario files")
+    exp = sub.add_parser("export", help="write a run's trace in another tool's format")
+    exp.add_argument("format", choices=["fcd"], help="fcd: SUMO floating car data (XML + CSV)")
+    exp.add_argument("run_dir", type=Path, help="a run directory (with trace.msgpack)")
+    exp.add_argument("--out", type=Path, help="XML file (default: RUN_DIR/fcd.xml; CSV beside it)")
     return p
 
 
@@ -238,6 +242,26 @@ def _compare_with_sumo(loaded: Any, summary: dict[str, Any], out: Path) -> None:
         "tolerance": AGREEMENT_TOLERANCE, "agree": agree})
 
 
+def _cmd_export(args: argparse.Namespace) -> int:
+    from sim.io.fcd import export_fcd
+    from sim.io.trace import TraceFormatError
+
+    trace = args.run_dir / "trace.msgpack"
+    if not trace.is_file():
+        return _bad_input(f"{args.run_dir}: no trace.msgpack (not a run directory?)")
+    xml = args.out or args.run_dir / "fcd.xml"
+    try:
+        n = export_fcd(trace, xml, xml.with_suffix(".csv"))
+    except TraceFormatError as exc:
+        return _bad_input(f"{trace}: {exc}")
+    except OSError as exc:
+        return _bad_input(f"{xml}: cannot write ({exc.strerror})")
+    if n == 0:
+        return _bad_input(f"{trace}: no vehicle states in the trace (was output.trace.states off?)")
+    print(f"{n} vehicle records -> {xml} and {xml.with_suffix('.csv')}")
+    return EXIT_OK
+
+
 def _cmd_validate(args: argparse.Namespace) -> int:
     from sim.core.errors import V2xSimError
     from sim.scenario.build import build_world
@@ -283,6 +307,8 @@ def main(argv: list[str] | None = None) -> int:
         return _cmd_run(args)
     if args.command == "validate":
         return _cmd_validate(args)
+    if args.command == "export":
+        return _cmd_export(args)
     if args.command == "view":
         from sim.viz.cli import cmd_view
 

@@ -95,3 +95,23 @@ def test_the_resolved_scenario_of_a_sumo_run_repeats_it(tmp_path: Path) -> None:
                  str(tmp_path / "b"), "--quiet"]) == 0
     assert ((tmp_path / "a" / "summary.json").read_bytes()
             == (tmp_path / "b" / "summary.json").read_bytes())
+
+
+def test_a_run_exports_as_sumo_fcd_that_sumolib_reads(tmp_path: Path,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    import sumolib
+
+    path = _scenario(tmp_path)
+    out = tmp_path / "out"
+    assert main(["run", str(path), "--out", str(out), "--quiet", "--until", "10"]) == 0
+    assert main(["export", "fcd", str(out)]) == 0
+    steps = list(sumolib.xml.parse(str(out / "fcd.xml"), "timestep"))
+    assert len(steps) >= 9  # state frames (output.trace.state_period_s, 1 s by default)
+    vehicles = [v for st in steps for v in (st.vehicle or [])]
+    assert vehicles and all(0.0 <= float(v.angle) < 360.0 for v in vehicles)
+    assert {v.type for v in vehicles} <= {"car", "bus"}
+    csv_lines = (out / "fcd.csv").read_text().splitlines()
+    assert csv_lines[0].startswith("time_s,id,x_m,y_m") and len(csv_lines) == len(vehicles) + 1
+    capsys.readouterr()
+    assert main(["export", "fcd", str(tmp_path)]) == 2  # not a run directory
+    assert "no trace.msgpack" in capsys.readouterr().err
