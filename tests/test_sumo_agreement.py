@@ -30,26 +30,36 @@ def _net_and_trips(tmp_path: Path, kind: str) -> None:
     proc = run_tool("netgenerate", [*NETS[kind], "--tls.guess", "true", "-o",
                                     str(tmp_path / "net.net.xml")])
     assert proc.returncode == 0, proc.stderr
+    _random_trips(tmp_path, "net.net.xml", "-e", "200", "-p", "4", "--seed", "11")
+
+
+def _random_trips(tmp_path: Path, net: str, *args: str) -> None:
+    """trips.rou.xml in tmp_path from SUMO's randomTrips.py (validated: every trip routable)."""
     tool = sumo_home() / "tools" / "randomTrips.py"
-    proc2 = subprocess.run(
-        [sys.executable, str(tool), "-n", "net.net.xml", "-o", "trips.rou.xml", "-e", "200",
-         "-p", "4", "--seed", "11", "--validate"],
+    proc = subprocess.run(
+        [sys.executable, str(tool), "-n", net, "-o", "trips.rou.xml", *args, "--validate"],
         cwd=tmp_path, env=dict(os.environ, SUMO_HOME=str(sumo_home())), capture_output=True,
         text=True, check=False)
-    assert proc2.returncode == 0, proc2.stderr
+    assert proc.returncode == 0, proc.stderr
+
+
+def _run_against_sumo(tmp_path: Path, name: str, net: str, duration_s: float) -> Path:
+    """Runs the net + trips.rou.xml with radio off and --against-sumo; the run directory."""
+    scenario = {"name": name, "duration_s": duration_s, "seed": 2,
+                "network": {"sumo_net": net}, "traffic": {"sumo_routes": "trips.rou.xml"},
+                "fleet": {"v2x_penetration": 0.0}}
+    path = tmp_path / "s.yaml"
+    path.write_text(yaml.safe_dump(scenario))
+    out = tmp_path / "out"
+    assert main(["run", str(path), "--out", str(out), "--quiet", "--against-sumo"]) == 0
+    return out
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("kind", sorted(NETS))
 def test_internal_mobility_agrees_with_sumo(tmp_path: Path, kind: str) -> None:
     _net_and_trips(tmp_path, kind)
-    scenario = {"name": f"agree-{kind}", "duration_s": 400.0, "seed": 2,
-                "network": {"sumo_net": "net.net.xml"}, "traffic": {"sumo_routes": "trips.rou.xml"},
-                "fleet": {"v2x_penetration": 0.0}}
-    path = tmp_path / "s.yaml"
-    path.write_text(yaml.safe_dump(scenario))
-    out = tmp_path / "out"
-    assert main(["run", str(path), "--out", str(out), "--quiet", "--against-sumo"]) == 0
+    out = _run_against_sumo(tmp_path, f"agree-{kind}", "net.net.xml", 400.0)
     cmp = json.loads((out / "sumo_compare.json").read_text())
     assert cmp["sumo"]["trips_completed"] >= 40  # a real sample: all 50 trips depart by 200 s
     assert cmp["relative_difference"]["trips_completed"] <= AGREEMENT_TOLERANCE, cmp
@@ -66,20 +76,9 @@ def test_internal_mobility_agrees_with_sumo_on_a_real_osm_net(tmp_path: Path) ->
     net = sumo_home() / "tools" / "game" / "DRT" / "osm.net.xml"
     if not net.is_file():
         pytest.skip("this eclipse-sumo wheel has no tools/game/DRT/osm.net.xml")
-    tool = sumo_home() / "tools" / "randomTrips.py"
-    proc = subprocess.run(
-        [sys.executable, str(tool), "-n", str(net), "-o", "trips.rou.xml", "-e", "120", "-p", "3",
-         "--seed", "7", "--validate", "--fringe-factor", "5", "--min-distance", "500"],
-        cwd=tmp_path, env=dict(os.environ, SUMO_HOME=str(sumo_home())), capture_output=True,
-        text=True, check=False)
-    assert proc.returncode == 0, proc.stderr
-    scenario = {"name": "agree-osm", "duration_s": 450.0, "seed": 2,
-                "network": {"sumo_net": str(net)}, "traffic": {"sumo_routes": "trips.rou.xml"},
-                "fleet": {"v2x_penetration": 0.0}}
-    path = tmp_path / "s.yaml"
-    path.write_text(yaml.safe_dump(scenario))
-    out = tmp_path / "out"
-    assert main(["run", str(path), "--out", str(out), "--quiet", "--against-sumo"]) == 0
+    _random_trips(tmp_path, str(net), "-e", "120", "-p", "3", "--seed", "7", "--fringe-factor", "5",
+                  "--min-distance", "500")
+    out = _run_against_sumo(tmp_path, "agree-osm", str(net), 450.0)
     cmp = json.loads((out / "sumo_compare.json").read_text())
     assert cmp["sumo"]["programs_made_static"] > 0  # its actuated lights ran fixed-time in SUMO
     assert cmp["sumo"]["trips_completed"] >= 30

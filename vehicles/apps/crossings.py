@@ -72,6 +72,22 @@ def _segment_hits(p: NDArray[np.float64], q: NDArray[np.float64]
     return [(int(i), float(t[i, j]), int(j), float(u[i, j])) for i, j in zip(*np.nonzero(ok))]
 
 
+def _crossing_points(a: tuple[NDArray[np.float64], NDArray[np.float64]],
+                     b: tuple[NDArray[np.float64], NDArray[np.float64]]
+                     ) -> list[tuple[float, float]]:
+    """Arc positions (on a, on b) where two (polyline, arc length) paths cross at an angle of at
+    least MIN_CROSSING_ANGLE_RAD (shallower meetings are merges or diverges)."""
+    (pa, sa), (pb, sb) = a, b
+    out = []
+    for i, ta, j, tb in _segment_hits(pa, pb):
+        da, db = pa[i + 1] - pa[i], pb[j + 1] - pb[j]
+        cos = abs(float(da @ db)) / float(np.linalg.norm(da) * np.linalg.norm(db))
+        if np.arccos(min(cos, 1.0)) < MIN_CROSSING_ANGLE_RAD:
+            continue
+        out.append((float(sa[i] + ta * (sa[i + 1] - sa[i])), float(sb[j] + tb * (sb[j + 1] - sb[j]))))
+    return out
+
+
 def find_crossings(geometry) -> Crossings:  # type: ignore[no-untyped-def]
     """Every point where the carriageway centre paths of two routes cross at an angle (merges,
     diverges and shared stretches are not crossings). Build-time only."""
@@ -80,14 +96,7 @@ def find_crossings(geometry) -> Crossings:  # type: ignore[no-untyped-def]
     rows: list[tuple[int, int, float, float, float, float]] = []
     for a in range(n):
         for b in range(a + 1, n):
-            (pa, sa), (pb, sb) = paths[a], paths[b]
-            for i, ta, j, tb in _segment_hits(pa, pb):
-                da, db = pa[i + 1] - pa[i], pb[j + 1] - pb[j]
-                cos = abs(float(da @ db)) / float(np.linalg.norm(da) * np.linalg.norm(db))
-                if np.arccos(min(cos, 1.0)) < MIN_CROSSING_ANGLE_RAD:
-                    continue
-                s_a = sa[i] + ta * (sa[i + 1] - sa[i])
-                s_b = sb[j] + tb * (sb[j + 1] - sb[j])
+            for s_a, s_b in _crossing_points(paths[a], paths[b]):
                 half_a = geometry.lanes[b] * geometry.lane_width_m[b] / 2 + HALF_VEHICLE_WIDTH_M
                 half_b = geometry.lanes[a] * geometry.lane_width_m[a] / 2 + HALF_VEHICLE_WIDTH_M
                 rows.append((a, b, s_a, s_b, half_a, half_b))
@@ -261,14 +270,7 @@ def find_piece_crossings(geometry, shared) -> Crossings:  # type: ignore[no-unty
         a, b = keys[i], keys[j]
         if b in nxt[a] or a in nxt[b] or nxt[a] & nxt[b] or prv[a] & prv[b]:
             continue
-        (pa, sa), (pb, sb) = paths[i], paths[j]
-        for si, ta, sj, tb in _segment_hits(pa, pb):
-            da, db = pa[si + 1] - pa[si], pb[sj + 1] - pb[sj]
-            cos = abs(float(da @ db)) / float(np.linalg.norm(da) * np.linalg.norm(db))
-            if np.arccos(min(cos, 1.0)) < MIN_CROSSING_ANGLE_RAD:
-                continue
-            s_a = sa[si] + ta * (sa[si + 1] - sa[si])
-            s_b = sb[sj] + tb * (sb[sj + 1] - sb[sj])
+        for s_a, s_b in _crossing_points(paths[i], paths[j]):
             rows.append((a, b, s_a, s_b, float(half[b]), float(half[a])))
             rows.append((b, a, s_b, s_a, float(half[a]), float(half[b])))
     if not rows:
