@@ -43,10 +43,16 @@ def _parser() -> argparse.ArgumentParser:
     add_sweep_parsers(sub)  # `sweep` and `bench latency`
     add_view_parser(sub)
     sub.add_parser("schema", help="print the JSON Schema of scenario files")
-    exp = sub.add_parser("export", help="write a run's trace in another tool's format")
-    exp.add_argument("format", choices=["fcd"], help="fcd: SUMO floating car data (XML + CSV)")
-    exp.add_argument("run_dir", type=Path, help="a run directory (with trace.msgpack)")
-    exp.add_argument("--out", type=Path, help="XML file (default: RUN_DIR/fcd.xml; CSV beside it)")
+    exp = sub.add_parser("export", help="write a run or a scenario's roads in SUMO's formats")
+    exp.add_argument("format", choices=["fcd", "net"],
+                     help="fcd: a run's trace as SUMO floating car data (XML + CSV); "
+                          "net: a GeoJSON scenario's roads as a SUMO .net.xml (netconvert)")
+    exp.add_argument("source", help="fcd: a run directory (with trace.msgpack); "
+                                    "net: a scenario file or built-in name")
+    exp.add_argument("--out", type=Path, help="fcd: XML file (default: RUN_DIR/fcd.xml; CSV beside "
+                                              "it); net: .net.xml file (default: NAME.net.xml)")
+    exp.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                     help="net: override a scenario key, as for run")
     return p
 
 
@@ -243,13 +249,16 @@ def _compare_with_sumo(loaded: Any, summary: dict[str, Any], out: Path) -> None:
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
+    if args.format == "net":
+        return _cmd_export_net(args)
     from sim.io.fcd import export_fcd
     from sim.io.trace import TraceFormatError
 
-    trace = args.run_dir / "trace.msgpack"
+    run_dir = Path(args.source)
+    trace = run_dir / "trace.msgpack"
     if not trace.is_file():
-        return _bad_input(f"{args.run_dir}: no trace.msgpack (not a run directory?)")
-    xml = args.out or args.run_dir / "fcd.xml"
+        return _bad_input(f"{run_dir}: no trace.msgpack (not a run directory?)")
+    xml = args.out or run_dir / "fcd.xml"
     try:
         n = export_fcd(trace, xml, xml.with_suffix(".csv"))
     except TraceFormatError as exc:
@@ -259,6 +268,27 @@ def _cmd_export(args: argparse.Namespace) -> int:
     if n == 0:
         return _bad_input(f"{trace}: no vehicle states in the trace (was output.trace.states off?)")
     print(f"{n} vehicle records -> {xml} and {xml.with_suffix('.csv')}")
+    return EXIT_OK
+
+
+def _cmd_export_net(args: argparse.Namespace) -> int:
+    from sim.core.errors import V2xSimError
+    from sim.scenario.loader import load_scenario
+    from sim.scenario.net_export import export_net
+    from sim.sumo.tools import SumoUnavailable
+
+    try:
+        loaded = load_scenario(args.source, args.set)
+        out = args.out or Path(f"{loaded.spec.name}.net.xml")
+        result = export_net(loaded, out)
+    except V2xSimError as exc:
+        return _bad_input(str(exc))
+    except SumoUnavailable as exc:
+        return _bad_input(f"{args.source}: {exc}")
+    except OSError as exc:
+        return _bad_input(f"{args.out}: cannot write ({exc.strerror})")
+    print(f"{result.nodes} nodes, {result.edges} edges, {result.traffic_lights} traffic lights "
+          f"-> {out} (open it with sumo-gui or netedit)")
     return EXIT_OK
 
 

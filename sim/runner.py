@@ -87,9 +87,7 @@ def run_scenario(
         summary_obs.on_end(world, engine.now_ms, True)
         trace_obs.on_end(world, engine.now_ms, True)
     finally:
-        close = getattr(world.mobility, "close", None)  # an external simulator (SUMO) to stop
-        if callable(close):
-            close()
+        world.mobility.close()  # an external simulator (SUMO) stops here
     wall_s = time.perf_counter() - t_wall
     sim_s = engine.now_ms / 1000.0
     summary = summary_obs.summary(world)

@@ -4,9 +4,6 @@ trip duration within 15 % of SUMO's tripinfo, on netgenerate grid, spider and ra
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -14,7 +11,7 @@ import yaml
 
 from sim.cli import main
 from sim.sumo.compare import AGREEMENT_TOLERANCE
-from sim.sumo.tools import run_tool, sumo_home
+from sim.sumo.tools import run_script, run_tool, sumo_home
 
 pytest.importorskip("sumo", reason="the v2xsim[sumo] extra is not installed")
 
@@ -35,11 +32,8 @@ def _net_and_trips(tmp_path: Path, kind: str) -> None:
 
 def _random_trips(tmp_path: Path, net: str, *args: str) -> None:
     """trips.rou.xml in tmp_path from SUMO's randomTrips.py (validated: every trip routable)."""
-    tool = sumo_home() / "tools" / "randomTrips.py"
-    proc = subprocess.run(
-        [sys.executable, str(tool), "-n", net, "-o", "trips.rou.xml", *args, "--validate"],
-        cwd=tmp_path, env=dict(os.environ, SUMO_HOME=str(sumo_home())), capture_output=True,
-        text=True, check=False)
+    proc = run_script("randomTrips.py", ["-n", net, "-o", "trips.rou.xml", *args, "--validate"],
+                      cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
 
 

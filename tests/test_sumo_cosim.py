@@ -80,3 +80,37 @@ def test_sumo_engine_needs_a_sumo_demand(tmp_path: Path, capsys: pytest.CaptureF
                  "--set", "mobility.engine=sumo"]) == 2
     err = capsys.readouterr().err
     assert "mobility.engine: sumo needs network.sumo_net" in err and "Traceback" not in err
+
+
+def test_sumo_dying_mid_run_keeps_what_was_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    """SUMO exiting mid-run (here: its step raising at t = 5 s, as libsumo does when SUMO hits a
+    fatal error): one line, exit 2, and the outputs up to then are on disk, marked interrupted."""
+    import libsumo
+
+    from sim.io.trace import read_trace
+
+    real_step = libsumo.simulationStep
+    calls = {"n": 0}
+
+    def dying_step(t: float = 0.0) -> None:
+        calls["n"] += 1
+        if calls["n"] > 50:
+            raise libsumo.TraCIException("connection closed by SUMO")
+        real_step(t)
+
+    monkeypatch.setattr(libsumo, "simulationStep", dying_step)
+    out = tmp_path / "run"
+    code = main(["run", str(_scenario(tmp_path)), "--out", str(out), "--quiet"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert "SUMO stopped at t = 5.1 s" in err
+    manifest = json.loads((out / "manifest.json").read_text())
+    summary = json.loads((out / "summary.json").read_text())
+    assert manifest["interrupted"] is True and manifest["sim_time_s"] == pytest.approx(5.0, abs=0.1)
+    assert "SUMO stopped" in summary["error"]
+    _, reader = read_trace(out / "trace.msgpack")
+    states = [fr for fr in reader if fr.kind == "state"]
+    assert len(states) >= 40  # every step up to SUMO's end
+    assert not libsumo.isLoaded()  # closed: the next run can start SUMO again

@@ -488,6 +488,9 @@ class Mobility:
         """The VRUs' table, None when the scenario has none."""
         return None if self.plan.vru is None else self.plan.vru.table
 
+    def close(self) -> None:
+        """Nothing outside Python to release (SUMO co-simulation overrides this)."""
+
     def step(self, now_ms: int) -> None:
         """Advances all vehicles by one step ending at now_ms, then removes and adds vehicles."""
         self._apply_incidents(now_ms)

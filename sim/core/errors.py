@@ -14,5 +14,10 @@ class ScenarioError(V2xSimError):
         self.source = source
         self.key_path = key_path
         self.message = message
-        where = f"{source}: {key_path}" if key_path else source
-        super().__init__(f"{where}: {message}")
+        # args are the constructor's, so the error can be re-created from them (simpy re-raises
+        # a failed process's exception as type(exc)(*exc.args); pickling for Dask does too).
+        super().__init__(source, key_path, message)
+
+    def __str__(self) -> str:
+        where = f"{self.source}: {self.key_path}" if self.key_path else self.source
+        return f"{where}: {self.message}"

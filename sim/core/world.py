@@ -51,6 +51,10 @@ class MobilityModel(Protocol):
 
     def step(self, now_ms: int) -> None: ...
 
+    def close(self) -> None:
+        """Releases what the model holds outside Python (an external simulator); called once
+        after the run, also after a crash or an interrupt."""
+
 
 class Medium(Protocol):
     """Evaluates radio batches [t0, t0 + n) with the fleet's positions taken at `state_ms`."""

@@ -228,24 +228,25 @@ def _signals(
                              np.array([g.position.lat for g in specs]))
     axis = np.zeros(len(specs))
     stops: list[tuple[int, float, int, float]] = []  # route, s, signal, heading
+    # One projection per route of every signal (thousands of SUMO routes: S x R calls took
+    # seconds); the per-point arithmetic is the same as one call per signal and route.
+    n_routes = len(geometry.routes)
+    dist = np.empty((len(specs), n_routes))
+    arc = np.empty((len(specs), n_routes))
+    for r, route in enumerate(geometry.routes):
+        dist[:, r], arc[:, r] = project_to_polyline(xy, route.xy_m)
     for i, g in enumerate(specs):
-        found = []
-        nearest = np.inf
-        for r, route in enumerate(geometry.routes):
-            d, s = project_to_polyline(xy[i : i + 1], route.xy_m)
-            nearest = min(nearest, float(d[0]))
-            if d[0] <= g.radius_m:
-                stop_s = float(s[0]) - g.stop_line_offset_m
-                _, _, heading = geometry.positions(
-                    np.array([r]), np.array([max(stop_s, 0.0)]), np.array([0])
-                )
-                found.append((r, stop_s, i, float(heading[0])))
-        if not found:
+        hits = np.flatnonzero(dist[i] <= g.radius_m)
+        if not len(hits):
             raise ScenarioError(
                 source, f"signals[{i}].position",
                 f"no route passes within {g.radius_m:.0f} m of signal {g.id!r} (nearest "
-                f"{nearest:.0f} m); a signal must stand on a road that a route uses",
+                f"{float(dist[i].min()):.0f} m); a signal must stand on a road that a route uses",
             )
+        stop_s = arc[i, hits] - g.stop_line_offset_m
+        _, _, heading = geometry.positions(hits, np.maximum(stop_s, 0.0),
+                                           np.zeros(len(hits), np.int64))
+        found = [(int(r), float(s), i, float(h)) for r, s, h in zip(hits, stop_s, heading)]
         axis[i] = found[0][3] if g.axis_deg is None else np.pi / 2 - np.radians(g.axis_deg)
         stops += [f for f in found if f[1] >= 0.0]
     n_p = max(len(g.phases) for g in specs)
@@ -416,6 +417,12 @@ def _geojson_routes(loaded: LoadedScenario, hashes: dict[str, str],
             junctions_s_m=tuple(junctions), road_limits_mps=road_limits,
         ))
     return projection, routes, data, map_path
+
+
+def geojson_routes(loaded: LoadedScenario) -> tuple[LocalProjection, list[Route]]:
+    """The routes of a GeoJSON scenario and its projection, as the world is built with them."""
+    projection, routes, _, _ = _geojson_routes(loaded, {})
+    return projection, routes
 
 
 def _file_sha256(path: Path) -> str:

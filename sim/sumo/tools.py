@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -38,6 +39,18 @@ def run_tool(name: str, args: Sequence[str], cwd: Path | None = None,
     env = dict(os.environ, SUMO_HOME=str(sumo_home()))
     return subprocess.run([str(binary(name)), *args], cwd=cwd, env=env, capture_output=True,
                           text=True, timeout=timeout_s, check=False)
+
+
+def run_script(name: str, args: Sequence[str], cwd: Path | None = None,
+               timeout_s: float = 600.0) -> subprocess.CompletedProcess[str]:
+    """Runs one of SUMO's Python tools (`tools/<name>`, e.g. randomTrips.py) with this interpreter
+    (sumolib is installed in it); returns the completed process."""
+    tool = sumo_home() / "tools" / name
+    if not tool.is_file():
+        raise SumoUnavailable(f"the eclipse-sumo wheel has no tools/{name} ({tool})")
+    env = dict(os.environ, SUMO_HOME=str(sumo_home()))
+    return subprocess.run([sys.executable, str(tool), *args], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=timeout_s, check=False)
 
 
 def first_error(proc: subprocess.CompletedProcess[str]) -> str:

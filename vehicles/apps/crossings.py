@@ -72,7 +72,7 @@ def _segment_hits(p: NDArray[np.float64], q: NDArray[np.float64]
     return [(int(i), float(t[i, j]), int(j), float(u[i, j])) for i, j in zip(*np.nonzero(ok))]
 
 
-def _crossing_points(a: tuple[NDArray[np.float64], NDArray[np.float64]],
+def crossing_points(a: tuple[NDArray[np.float64], NDArray[np.float64]],
                      b: tuple[NDArray[np.float64], NDArray[np.float64]]
                      ) -> list[tuple[float, float]]:
     """Arc positions (on a, on b) where two (polyline, arc length) paths cross at an angle of at
@@ -96,7 +96,7 @@ def find_crossings(geometry) -> Crossings:  # type: ignore[no-untyped-def]
     rows: list[tuple[int, int, float, float, float, float]] = []
     for a in range(n):
         for b in range(a + 1, n):
-            for s_a, s_b in _crossing_points(paths[a], paths[b]):
+            for s_a, s_b in crossing_points(paths[a], paths[b]):
                 half_a = geometry.lanes[b] * geometry.lane_width_m[b] / 2 + HALF_VEHICLE_WIDTH_M
                 half_b = geometry.lanes[a] * geometry.lane_width_m[a] / 2 + HALF_VEHICLE_WIDTH_M
                 rows.append((a, b, s_a, s_b, half_a, half_b))
@@ -270,7 +270,7 @@ def find_piece_crossings(geometry, shared) -> Crossings:  # type: ignore[no-unty
         a, b = keys[i], keys[j]
         if b in nxt[a] or a in nxt[b] or nxt[a] & nxt[b] or prv[a] & prv[b]:
             continue
-        for s_a, s_b in _crossing_points(paths[i], paths[j]):
+        for s_a, s_b in crossing_points(paths[i], paths[j]):
             rows.append((a, b, s_a, s_b, float(half[b]), float(half[a])))
             rows.append((b, a, s_b, s_a, float(half[a]), float(half[b])))
     if not rows:
