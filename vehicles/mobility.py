@@ -28,6 +28,7 @@ from sim.spec.schema import FleetSpec, IncidentSpec, RouteSpec
 from vehicles.classes import AUTOMATED_FROM_LEVEL, AUTOMATION_LEVELS, VEHICLE_CLASSES, class_table
 from vehicles.fleetplan import FleetPlan, ScriptedVehicle
 from vehicles.idm import ballistic_update, equilibrium_speed_mps, idm_acceleration
+from vehicles.junction_yield import JunctionYields
 from vehicles.lanechange import (
     LEFT,
     RIGHT,
@@ -115,6 +116,8 @@ class Mobility:
         self.geo = geometry
         #: Cross-route leaders, merges and entry room on a SUMO network (None for GeoJSON routes).
         self.shared = SharedRoads.of(geometry)
+        #: Right of way inside junctions (SUMO nets; set by the world builder), None: no rule.
+        self.junction_yields: JunctionYields | None = None
         self.signals = signals
         self.stop_lines = stop_lines
         self.route_specs = route_specs
@@ -530,6 +533,8 @@ class Mobility:
             cmd = np.minimum(cmd, svc.a_cap_mps2)
             cmd = np.minimum(cmd, self._accel_lane_end())
             cmd = np.minimum(cmd, self._yield_to_vrus(now_ms))
+            if self.junction_yields is not None:
+                cmd = np.minimum(cmd, self.junction_yields.accel_cap(t))
             open_ = t.warned(now_ms)
             warned = open_ & (t["v_mps"] > 0.5)
             if warned.any():

@@ -73,6 +73,8 @@ class SharedRoads:
                 key.append(key_of.setdefault(name, len(key_of)))
                 route.append(r)
         self.n_keys = len(key_of)
+        #: Piece name (SUMO edge or junction lane id) of each key.
+        self.names = sorted(key_of, key=key_of.__getitem__)
         #: Global arc coordinate of each piece start (sorted: routes are laid out in order).
         self.start_m = np.array(start)
         self.length_m = np.array(length)

@@ -45,8 +45,26 @@ class SignalTable:
     def __len__(self) -> int:
         return len(self.ids)
 
-    def colors(self, now_ms: int, signal: IntArray, group: IntArray) -> IntArray:
-        """Colour seen by approaches of `group` at `signal` at time `now_ms` (vectorized)."""
+    def green_phases(self, signal: IntArray, group: IntArray
+                     ) -> tuple[IntArray, IntArray, NDArray[np.bool_]]:
+        """Per entry and phase: start and end of the green that begins there, and whether one
+        does. On per-link programs consecutive phases green for the group are one green."""
+        start = self.phase_start_ms[signal]
+        if self.phase_green_mask is None:
+            yellow = self.phase_yellow_ms[signal]
+            return start, yellow, (self.phase_group[signal] == group[:, None]) & (yellow > start)
+        end = self.phase_end_ms[signal]
+        green = ((self.phase_green_mask[signal] & (np.int64(1) << group[:, None])) != 0) & (end > start)
+        until = end.copy()
+        for k in range(green.shape[1] - 2, -1, -1):  # phases, not vehicles: a run's end
+            until[:, k] = np.where(green[:, k] & green[:, k + 1], until[:, k + 1], end[:, k])
+        begins = green & ~np.roll(green, 1, axis=1)
+        begins[:, 0] = green[:, 0]
+        return start, until, begins
+
+    def colors(self, now_ms: int | NDArray[np.float64], signal: IntArray, group: IntArray) -> IntArray:
+        """Colour seen by approaches of `group` at `signal` at time `now_ms` (one time, or one per
+        entry; vectorized)."""
         if len(signal) == 0:
             return np.empty(0, np.int64)
         t = (now_ms - self.offset_ms[signal]) % self.cycle_ms[signal]

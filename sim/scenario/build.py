@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -52,12 +53,15 @@ from sim.scenario.fleet_build import (
     road_speed_limits_mps,
 )
 from sim.scenario.loader import LoadedScenario
-from sim.spec.schema import MessagePrioritySpec, ScenarioSpec
+from sim.spec.schema import MessagePrioritySpec, ScenarioSpec, SignalSpec
 from sim.spec.units import s_to_ms
+from vehicles.apps.crossings import find_piece_crossings
 from vehicles.apps.manager import build_apps
+from vehicles.junction_yield import JunctionYields
 from vehicles.lanechange import MobilParams
 from vehicles.mobility import Mobility
 from vehicles.obu import ObuFleet
+from vehicles.shared_roads import SharedRoads
 
 #: Consecutive roads of a route must meet within this distance (OSM simplification is ~10 m).
 MAX_JOIN_GAP_M = 50.0
@@ -181,7 +185,7 @@ def _chain(lines: list[np.ndarray], names: list[str], r_index: int, source: str,
 
 
 def _rsus(loaded: LoadedScenario, projection: LocalProjection, routes: list[Route],
-          hashes: dict[str, str]) -> RsuTable:
+          hashes: dict[str, str], signals: Sequence[SignalSpec]) -> RsuTable:
     spec = loaded.spec.rsus
     lonlat: list[np.ndarray] = []
     keys: list[str] = []
@@ -195,6 +199,10 @@ def _rsus(loaded: LoadedScenario, projection: LocalProjection, routes: list[Rout
     for i, p in enumerate(spec.positions):
         lonlat.append(np.array([p.lon, p.lat]))
         keys.append(f"rsus.positions[{i}]")
+    if spec.at_signals:
+        for g in signals:
+            lonlat.append(np.array([g.position.lon, g.position.lat]))
+            keys.append(f"rsus.at_signals (signal {g.id})")
     ll = np.array(lonlat).reshape(-1, 2)
     xy = projection.to_local(ll[:, 0], ll[:, 1]) if len(ll) else np.zeros((0, 2))
     if spec.positions_xy_m:  # the SUMO net's own x/y (the builder's local frame on a SUMO net)
@@ -419,6 +427,16 @@ def _geojson_routes(loaded: LoadedScenario, hashes: dict[str, str],
     return projection, routes, data, map_path
 
 
+def _junction_yields(net: Any, geometry: RouteGeometry, shared: SharedRoads) -> JunctionYields:
+    """Where junction lanes of a SUMO net cross and SUMO's request table says who gives way."""
+    c = find_piece_crossings(geometry, shared)
+    names = shared.names
+    minor = np.array([(names[int(a)], names[int(b)]) in net.yields
+                      for a, b in zip(c.route, c.other)], dtype=bool)
+    return JunctionYields(geometry, shared, c.route[minor], c.s_m[minor], c.half_m[minor],
+                          c.other[minor], c.other_s_m[minor], c.other_half_m[minor])
+
+
 def geojson_routes(loaded: LoadedScenario) -> tuple[LocalProjection, list[Route]]:
     """The routes of a GeoJSON scenario and its projection, as the world is built with them."""
     projection, routes, _, _ = _geojson_routes(loaded, {})
@@ -461,7 +479,7 @@ def build_world(loaded: LoadedScenario) -> World:
         projection, routes, data, map_path = _geojson_routes(loaded, hashes)
     geometry = RouteGeometry(routes)
     rng = RngTree(spec.seed)
-    rsus = _rsus(loaded, projection, routes, hashes)
+    rsus = _rsus(loaded, projection, routes, hashes, spec.signals)
     cfg, l_sub = _radio(spec, rng, source)
     buildings = (None if data is None or map_path is None else
                  buildings_from_map(spec, data, map_path, projection, rng, source))
@@ -497,6 +515,8 @@ def build_world(loaded: LoadedScenario) -> World:
             trip_ids=[tr.id for tr in sumo.trips], source=source)
     else:
         mobility = Mobility(*mobility_args)
+        if loaded.spec.network is not None and mobility.shared is not None:
+            mobility.junction_yields = _junction_yields(sumo.net, geometry, mobility.shared)
     r = spec.radio
     medium = SidelinkMedium(
         cfg,

@@ -391,6 +391,9 @@ class RsuSpec(Spec):
                                    Field(min_length=2, max_length=2)]] = Field(
         default_factory=list,
         description="Extra RSU sites in the SUMO net's own x/y metres (with network.sumo_net)")
+    at_signals: bool = Field(
+        default=False, description="One RSU at every signalised junction (urban practice: an "
+        "RSU per intersection, sending that signal's SPaT and MAP), besides the sites listed")
     height_m: Annotated[float, Field(gt=0.0, le=30.0)] = 5.0
     tx_power_dbm: Annotated[float, Field(ge=-10.0, le=33.0)] = 23.0
     antenna_gain_dbi: Annotated[float, Field(ge=-10.0, le=20.0)] = 8.0

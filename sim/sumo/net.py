@@ -86,6 +86,9 @@ class SumoNet:
     proj_parameter: str  # "!" when the net has no geo-reference
     conv_boundary: tuple[float, float, float, float]
     node_xy_m: dict[str, tuple[float, float]] = field(default_factory=dict)
+    #: Right of way inside junctions: (internal lane a, internal lane b) where a vehicle on a
+    #: must let one on b pass (SUMO's `request` response bits: minor roads, permissive turns).
+    yields: frozenset[tuple[str, str]] = frozenset()
 
     @property
     def georeferenced(self) -> bool:
@@ -196,7 +199,39 @@ def read_net(path: Path, source: str, key: str = "network.sumo_net") -> SumoNet:
     return SumoNet(path=path, edges=edges, paths=paths, programs=programs,
                    net_offset=(off[0], off[1]), proj_parameter=str(loc.get("projParameter", "!")),
                    conv_boundary=(conv[0], conv[1], conv[2], conv[3]),
-                   node_xy_m=nodes_xy)  # type: ignore[arg-type]
+                   node_xy_m=nodes_xy, yields=_yields(net))  # type: ignore[arg-type]
+
+
+def _yields(net: Any) -> frozenset[tuple[str, str]]:
+    """(via lane a, via lane b) pairs where the connection through a gives way to the one
+    through b, from each junction's request table (sumolib keeps its `prohibits` strings: bit j
+    of row i, counted from the right, says link j has priority over link i)."""
+    out: set[tuple[str, str]] = set()
+    for node in net.getNodes():
+        prohibits = getattr(node, "_prohibits", None) or {}
+        if not prohibits:
+            continue
+        via: dict[int, str] = {}
+        index = 0
+        for lane_id in node._incLanes:  # the order of the junction's link indices
+            edge_id, _, k = lane_id.rpartition("_")
+            edge = next((e for e in node.getIncoming() if e.getID() == edge_id), None)
+            if edge is None or not k.isdigit():
+                continue
+            for conn in edge.getLane(int(k)).getOutgoing():
+                to_fn = conn.getToLane().getEdge().getFunction()
+                from_fn = conn.getFromLane().getEdge().getFunction()
+                if to_fn == "walkingarea" or (from_fn == "walkingarea" and to_fn != "crossing"):
+                    continue
+                if conn.getViaLaneID():
+                    via[index] = conn.getViaLaneID()
+                index += 1
+        for i, lane_i in via.items():
+            bits = str(prohibits.get(i, ""))
+            for j, lane_j in via.items():
+                if j != i and j < len(bits) and bits[-(j + 1)] == "1":
+                    out.add((lane_i, lane_j))
+    return frozenset(out)
 
 
 def _allowed(lane: Any) -> list[str]:

@@ -165,8 +165,11 @@ def exact_signals(net: SumoNet, routes: list[Route], base: SignalTable, source: 
         for k, (a, b, g, y) in enumerate(row):
             start[i, k], end[i, k], gmask[i, k], ymask[i, k] = a, b, g, y
         start[i, len(row):] = end[i, len(row):] = cycle[i]  # padding: never active
+    # The two-group columns get the same shape (unused once the masks are set).
     table = replace(base, offset_ms=offset, cycle_ms=cycle, phase_start_ms=start,
-                    phase_end_ms=end, phase_green_mask=gmask, phase_yellow_mask=ymask)
+                    phase_end_ms=end, phase_green_mask=gmask, phase_yellow_mask=ymask,
+                    phase_group=np.zeros(shape, np.int64), phase_yellow_ms=end.copy(),
+                    phase_red_ms=end.copy())
     index = {sid[4:]: i for i, sid in enumerate(base.ids) if i in groups}
     stops: list[tuple[int, float, int, int]] = []
     for r, route in enumerate(routes):

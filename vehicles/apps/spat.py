@@ -6,22 +6,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.core.signals import GREEN, RED, YELLOW, SignalTable
+from sim.core.signals import SignalTable
 from sim.radio.messages import MsgType
 from vehicles.apps.base import AppContext, FloatArray, IntArray, Receptions
 
 
 def colors_at(signals: SignalTable, t_ms: FloatArray, sig: IntArray, group: IntArray) -> IntArray:
     """Colour of approach `group` at `sig` at per-entry times `t_ms` (vectorized)."""
-    t = np.mod(np.asarray(t_ms, np.float64) - signals.offset_ms[sig], signals.cycle_ms[sig])
-    start, yel, red, end = (signals.phase_start_ms[sig], signals.phase_yellow_ms[sig],
-                            signals.phase_red_ms[sig], signals.phase_end_ms[sig])
-    serving = ((signals.phase_group[sig] == group[:, None]) & (t[:, None] >= start)
-               & (t[:, None] < end))
-    color = np.full(len(sig), RED)
-    color[(serving & (t[:, None] < yel)).any(axis=1)] = GREEN
-    color[(serving & (t[:, None] >= yel) & (t[:, None] < red)).any(axis=1)] = YELLOW
-    return color
+    return signals.colors(np.asarray(t_ms, np.float64), sig, group)
 
 
 def green_window_ms(signals: SignalTable, t_ms: FloatArray, sig: IntArray, group: IntArray
@@ -30,9 +22,8 @@ def green_window_ms(signals: SignalTable, t_ms: FloatArray, sig: IntArray, group
     and until that green ends."""
     cyc = signals.cycle_ms[sig].astype(np.float64)
     t = np.mod(np.asarray(t_ms, np.float64) - signals.offset_ms[sig], cyc)
-    g0 = signals.phase_start_ms[sig].astype(np.float64)
-    g1 = signals.phase_yellow_ms[sig].astype(np.float64)
-    mine = (signals.phase_group[sig] == group[:, None]) & (g1 > g0)
+    start, until, mine = signals.green_phases(sig, group)
+    g0, g1 = start.astype(np.float64), until.astype(np.float64)
     # Green intervals of this cycle and the next, relative to t.
     s = np.concatenate([g0, g0 + cyc[:, None]], axis=1) - t[:, None]
     e = np.concatenate([g1, g1 + cyc[:, None]], axis=1) - t[:, None]

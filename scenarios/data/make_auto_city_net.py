@@ -1,0 +1,218 @@
+"""Generates the Auto City street network and its demand (run from the repo root:
+`python scenarios/data/make_auto_city_net.py`). Deterministic: the same input gives the same
+bytes; the outputs are committed and `tests/test_auto_city_grid.py` checks that they regenerate.
+
+Input: `auto_city_roads.geojson` (© OpenStreetMap contributors, ODbL 1.0; see README.md), the
+lines inside the core of the Auto City district, AREA below (~4.0 x 3.9 km around the FAW plants:
+东风大街, 开运街, 飞跃路, 创业大街, 长沈路 and the streets between them), clipped to it.
+Outputs:
+- `auto_city_grid.net.xml`: netconvert (from the eclipse-sumo wheel) on plain nodes/edges made by
+  `sim.sumo.from_lines` (noding, dual carriageways, lanes/speeds by class, traffic lights);
+- `auto_city_grid.rou.xml` (off-peak) and `auto_city_grid_peak.rou.xml` (peak hour): SUMO flows,
+  routed by duarouter when a scenario loads them.
+
+Everything below marked ASSUMED is an engineering assumption, not data.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent.parent))
+
+from sim.core.geo import LocalProjection  # noqa: E402
+from sim.sumo.from_lines import ClassRule, RoadLine, lines_to_plain  # noqa: E402
+from sim.sumo.plain import netconvert_plain  # noqa: E402
+
+#: The core of the district (lon_min, lat_min, lon_max, lat_max).
+AREA = (125.205, 43.835, 125.255, 43.870)
+
+#: ASSUMED per road class (the source has no lanes, speed or one-way tags): lanes per direction
+#: and speed limits after CJJ 37-2012 urban road classes (trunk ~ 快速路/主干路 60-80 km/h,
+#: primary 主干路 60, secondary 次干路 50, tertiary 支路 40); signals where arterials meet.
+RULES = {
+    "trunk": ClassRule(lanes=3, speed_kmh=70.0, priority=12, signalised=True),
+    "primary": ClassRule(lanes=3, speed_kmh=60.0, priority=10, signalised=True),
+    "secondary": ClassRule(lanes=2, speed_kmh=50.0, priority=8, signalised=True),
+    "tertiary": ClassRule(lanes=1, speed_kmh=40.0, priority=6, signalised=False),
+}
+
+#: ASSUMED fixed-time plans: netconvert's programs (2-4 green phases with left-turn phases where
+#: the junction has them) at a 120 s cycle, 3 s yellow.
+NETCONVERT = ["--junctions.join", "true", "--junctions.join-dist", "40",
+              "--tls.join", "true", "--tls.join-dist", "40",
+              "--tls.default-type", "static", "--tls.cycle.time", "120", "--tls.yellow.time", "3",
+              "--tls.layout", "opposites", "--keep-edges.components", "1",
+              "--roundabouts.guess", "true", "--ramps.guess", "true", "--precision", "2"]
+
+#: ASSUMED traffic generators inside the area (lon, lat): the district's big attractors.
+GENERATORS = {
+    "faw-plant-gate-north": (125.2245, 43.8560),
+    "faw-plant-gate-south": (125.2330, 43.8445),
+    "faw-hq": (125.2400, 43.8600),
+    "residential-west": (125.2120, 43.8620),
+    "residential-east": (125.2500, 43.8420),
+}
+
+
+def _clip(line: np.ndarray) -> list[np.ndarray]:
+    """The parts of a lon/lat line inside AREA (cut at its border)."""
+    lo, hi = np.array(AREA[:2]), np.array(AREA[2:])
+    inside = np.asarray(((line >= lo) & (line <= hi)).all(axis=1), dtype=bool)
+    parts: list[list[np.ndarray]] = []
+    cur: list[np.ndarray] = []
+    for k in range(len(line)):
+        if inside[k]:
+            if not cur and k > 0:
+                cur.append(_border(line[k - 1], line[k], lo, hi))
+            cur.append(line[k])
+        elif cur:
+            cur.append(_border(line[k], line[k - 1], lo, hi))
+            parts.append(cur)
+            cur = []
+    if cur:
+        parts.append(cur)
+    return [np.array(p) for p in parts if len(p) >= 2]
+
+
+def _border(outside: np.ndarray, inside: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """Where the segment from an inside point to an outside point leaves the box."""
+    d = outside - inside
+    t = 1.0
+    for ax in (0, 1):
+        if d[ax] > 0:
+            t = min(t, (hi[ax] - inside[ax]) / d[ax])
+        elif d[ax] < 0:
+            t = min(t, (lo[ax] - inside[ax]) / d[ax])
+    return inside + t * d
+
+
+def roads() -> list[RoadLine]:
+    data = json.loads((HERE / "auto_city_roads.geojson").read_text(encoding="utf-8"))
+    out = []
+    for f in data["features"]:
+        props = f["properties"]
+        for part in _clip(np.array(f["geometry"]["coordinates"], dtype=np.float64)):
+            out.append(RoadLine(props.get("name") or "", props["highway"], part))
+    return out
+
+
+#: ASSUMED demand. Peak hour: each entry lane carries 450 veh/h into the district (a signalised
+#: arterial lane discharges ~1,800 veh/h of green at g/C ~ 0.45, i.e. ~800 veh/h; the AM peak at
+#: ~55 % of that keeps queues short); off-peak at 40 % of peak (off-peak hours carry ~4 % of daily
+#: traffic against ~10 % in the peak hour). Of what enters, 45 % goes to the generators (plant gates
+#: x2 weight, HQ and residential blocks x1), the rest through to the other exits; the generators
+#: send out 25 % of what they attract. Trucks (logistics) are 8 % of the plant-gate trips, an L4
+#: smart bus line enters on 东风大街 and crosses the district every 5 min (and back).
+PEAK_VEH_H_PER_ENTRY_LANE = 450.0
+OFF_PEAK_SHARE = 0.4
+TO_GENERATORS = 0.45
+OUTBOUND_SHARE = 0.25
+TRUCK_SHARE = 0.08
+WEIGHT = {"faw-plant-gate-north": 2.0, "faw-plant-gate-south": 2.0, "faw-hq": 1.0,
+          "residential-west": 1.0, "residential-east": 1.0}
+BUS_PERIOD_S = 300
+HOUR_S = 3600
+
+
+def _demand(net_path: Path, projection: LocalProjection, level: float) -> str:
+    """SUMO flows (from/to edges; duarouter routes them on load) at `level` x the peak."""
+    import sumolib
+
+    net = sumolib.net.readNet(str(net_path))
+    edges = [e for e in net.getEdges() if e.allows("passenger")]
+    entries = sorted((e for e in edges if not e.getFromNode().getIncoming()), key=lambda e: e.getID())
+    exits = sorted((e for e in edges if not e.getToNode().getOutgoing()), key=lambda e: e.getID())
+    gen: dict[str, Any] = {}
+    for name, (lon, lat) in GENERATORS.items():
+        x, y = net.convertLonLat2XY(lon, lat)
+        inner = [e for e in edges if e not in entries and e not in exits and e.getLength() > 60]
+        gen[name] = min(inner, key=lambda e: (_dist(e, x, y), e.getID()))
+
+    def reachable(a: Any, b: Any) -> bool:
+        return net.getShortestPath(a, b)[0] is not None
+
+    rows: list[tuple[str, str, str, str, float]] = []  # id, type, from, to, veh/h
+    total_w = sum(WEIGHT.values())
+    for e in entries:
+        inflow = PEAK_VEH_H_PER_ENTRY_LANE * e.getLaneNumber() * level
+        through = [x for x in exits if x.getToNode() != e.getFromNode() and reachable(e, x)]
+        for x in through:
+            rows.append((f"{e.getID()}-to-{x.getID()}", "car", e.getID(), x.getID(),
+                         inflow * (1 - TO_GENERATORS) / len(through)))
+        for name, g in gen.items():
+            if not reachable(e, g):
+                continue
+            q = inflow * TO_GENERATORS * WEIGHT[name] / total_w
+            truck = TRUCK_SHARE if name.startswith("faw-plant") else 0.0
+            rows.append((f"{e.getID()}-to-{name}", "car", e.getID(), g.getID(), q * (1 - truck)))
+            if truck:
+                rows.append((f"{e.getID()}-to-{name}-truck", "truck", e.getID(), g.getID(), q * truck))
+            back = [x for x in exits if reachable(g, x)]
+            for x in back:
+                rows.append((f"{name}-to-{x.getID()}", "car", g.getID(), x.getID(),
+                             q * OUTBOUND_SHARE / len(back)))
+    merged: dict[tuple[str, str, str, str], float] = {}
+    for fid, vtype, a, b, q in rows:
+        key = (fid, vtype, a, b)
+        merged[key] = merged.get(key, 0.0) + q
+    bus = _bus_line(net, entries, exits)
+    lines = ['<routes>',
+             '    <!-- ASSUMED demand, generated by make_auto_city_net.py (see its docstring) -->',
+             '    <vType id="car" vClass="passenger"/>',
+             '    <vType id="truck" vClass="truck"/>',
+             '    <vType id="bus" vClass="bus"/>']
+    for (fid, vtype, a, b), q in merged.items():
+        if q >= 1.0:
+            lines.append(f'    <flow id="{fid}" type="{vtype}" begin="0" end="{HOUR_S}" '
+                         f'vehsPerHour="{q:.1f}" from="{a}" to="{b}" departLane="best" '
+                         f'departSpeed="max"/>')
+    for k, (a, b) in enumerate(bus):
+        lines.append(f'    <flow id="smart-bus-{k}" type="bus" begin="{k * 60}" end="{HOUR_S}" '
+                     f'period="{BUS_PERIOD_S}" from="{a}" to="{b}" departLane="best" '
+                     f'departSpeed="max"/>')
+    lines.append("</routes>")
+    return "\n".join(lines) + "\n"
+
+
+def _dist(edge: Any, x: float, y: float) -> float:
+    sx, sy = np.array(edge.getShape()).mean(axis=0)
+    return float(np.hypot(sx - x, sy - y))
+
+
+def _bus_line(net: Any, entries: list[Any], exits: list[Any]) -> list[tuple[str, str]]:
+    """The smart bus line: from where 东风大街 enters the area to the exit farthest from it, and
+    back (from the entry next to that exit to the exit next to 东风大街's entry)."""
+    start = next(e for e in entries if e.getName().startswith("东风大街"))
+    lengths = [(net.getShortestPath(start, x)[1], x.getID(), x) for x in exits]
+    far = max((p for p in lengths if p[0] is not None and p[0] < float("inf")), key=lambda p: p[:2])[2]
+
+    def nearest(pool: list[Any], node: Any) -> Any:
+        xy = node.getCoord()
+        return min(pool, key=lambda e: (np.hypot(*np.subtract(e.getFromNode().getCoord(), xy)),
+                                        e.getID()))
+    back_from = nearest([e for e in entries if e is not start], far.getToNode())
+    back_to = nearest(exits, start.getFromNode())
+    return [(start.getID(), far.getID()), (back_from.getID(), back_to.getID())]
+
+
+def main(out_dir: Path = HERE) -> None:
+    projection = LocalProjection((AREA[0] + AREA[2]) / 2, (AREA[1] + AREA[3]) / 2)
+    net = lines_to_plain(roads(), RULES, projection)
+    out = out_dir / "auto_city_grid.net.xml"
+    netconvert_plain(net.nodes, net.edges, out, NETCONVERT)
+    print(f"{len(net.nodes)} nodes, {len(net.edges)} edges ({net.one_way_lines} one-way lines, "
+          f"{net.two_way_lines} two-way) -> {out.name}")
+    for name, level in (("auto_city_grid.rou.xml", OFF_PEAK_SHARE), ("auto_city_grid_peak.rou.xml", 1.0)):
+        (out_dir / name).write_text(_demand(out, projection, level), encoding="utf-8")
+        print(f"demand at {level:.0%} of the peak -> {name}")
+
+
+if __name__ == "__main__":
+    main()
