@@ -21,7 +21,7 @@ from numpy.typing import NDArray
 
 from sim.core.road import RouteGeometry
 from vehicles.idm import idm_acceleration
-from vehicles.shared_roads import SharedRoads
+from vehicles.shared_roads import SharedRoads, expand_ranges
 from vehicles.table import VehicleTable
 
 FloatArray = NDArray[np.float64]
@@ -82,8 +82,7 @@ class JunctionYields:
         lo = np.searchsorted(side.key, v_key - side.half_m.max() - t["length_m"], side="left")
         hi = np.searchsorted(side.key, v_key + HORIZON_M + side.half_m.max(), side="right")
         count = np.maximum(hi - lo, 0)
-        veh = np.repeat(np.arange(len(t)), count)
-        idx = np.repeat(lo, count) + (np.arange(count.sum()) - np.repeat(np.cumsum(count) - count, count))
+        veh, idx = expand_ranges(lo, count)
         same = side.route[idx] == t["route"][veh]
         veh, idx = veh[same], idx[same]
         ahead_m = side.s_m[idx] - side.half_m[idx] - t["s_m"][veh]

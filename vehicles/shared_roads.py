@@ -191,3 +191,13 @@ def lookahead_m(v_mps: FloatArray) -> FloatArray:
     """How far ahead a driver takes the vehicles of merging roads into account: three seconds of
     travel plus a comfortable (2 m/s2) stop, at least 30 m."""
     return np.maximum(30.0, 3.0 * v_mps + v_mps**2 / 4.0)
+
+
+def expand_ranges(first: IntArray, count: IntArray) -> tuple[IntArray, IntArray]:
+    """For query k with candidates first[k] .. first[k] + count[k] - 1 (sorted-array ranges from
+    two searchsorted calls): (query of each candidate, candidate index), without a Python loop."""
+    rows = np.repeat(np.arange(len(first)), count)
+    idx = np.repeat(first, count) + (np.arange(int(count.sum()))
+                                     - np.repeat(np.cumsum(count) - count, count))
+    return rows, idx
+

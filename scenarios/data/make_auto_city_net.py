@@ -130,9 +130,9 @@ def _demand(net_path: Path, projection: LocalProjection, level: float) -> str:
     entries = sorted((e for e in edges if not e.getFromNode().getIncoming()), key=lambda e: e.getID())
     exits = sorted((e for e in edges if not e.getToNode().getOutgoing()), key=lambda e: e.getID())
     gen: dict[str, Any] = {}
+    inner = [e for e in edges if e not in entries and e not in exits and e.getLength() > 60]
     for name, (lon, lat) in GENERATORS.items():
         x, y = net.convertLonLat2XY(lon, lat)
-        inner = [e for e in edges if e not in entries and e not in exits and e.getLength() > 60]
         gen[name] = min(inner, key=lambda e: (_dist(e, x, y), e.getID()))
 
     def reachable(a: Any, b: Any) -> bool:

@@ -55,7 +55,7 @@ from sim.scenario.fleet_build import (
 from sim.scenario.loader import LoadedScenario
 from sim.spec.schema import MessagePrioritySpec, ScenarioSpec, SignalSpec
 from sim.spec.units import s_to_ms
-from vehicles.apps.crossings import find_piece_crossings
+from vehicles.apps.crossings import Crossings, find_piece_crossings
 from vehicles.apps.manager import build_apps
 from vehicles.junction_yield import JunctionYields
 from vehicles.lanechange import MobilParams
@@ -427,9 +427,10 @@ def _geojson_routes(loaded: LoadedScenario, hashes: dict[str, str],
     return projection, routes, data, map_path
 
 
-def _junction_yields(net: Any, geometry: RouteGeometry, shared: SharedRoads) -> JunctionYields:
-    """Where junction lanes of a SUMO net cross and SUMO's request table says who gives way."""
-    c = find_piece_crossings(geometry, shared)
+def _junction_yields(net: Any, geometry: RouteGeometry, shared: SharedRoads,
+                     c: Crossings) -> JunctionYields:
+    """Where junction lanes of a SUMO net cross (`c`) and SUMO's request table says who gives
+    way."""
     names = shared.names
     minor = np.array([(names[int(a)], names[int(b)]) in net.yields
                       for a, b in zip(c.route, c.other)], dtype=bool)
@@ -515,8 +516,11 @@ def build_world(loaded: LoadedScenario) -> World:
             trip_ids=[tr.id for tr in sumo.trips], source=source)
     else:
         mobility = Mobility(*mobility_args)
-        if loaded.spec.network is not None and mobility.shared is not None:
-            mobility.junction_yields = _junction_yields(sumo.net, geometry, mobility.shared)
+    # On a SUMO net: where pieces of road cross, found once for the apps and junction priority.
+    shared = mobility.shared if loaded.spec.network is not None else None
+    piece_crossings = find_piece_crossings(geometry, shared) if shared is not None else None
+    if shared is not None and piece_crossings is not None and spec.mobility.engine != "sumo":
+        mobility.junction_yields = _junction_yields(sumo.net, geometry, shared, piece_crossings)
     r = spec.radio
     medium = SidelinkMedium(
         cfg,
@@ -529,7 +533,7 @@ def build_world(loaded: LoadedScenario) -> World:
     )
     medium.attach(ObuFleet(lambda: mobility.table, spec.messages.bsm.hard_braking_event_mps2),
                   rsus)
-    apps = build_apps(spec.applications, step_ms, geometry)
+    apps = build_apps(spec.applications, step_ms, geometry, piece_crossings)
     roadside = build_roadside(spec, rsus, projection, medium, rng, source,
                               s_to_ms(spec.metrics.warmup_s))
     participants: list[Participant] = [roadside] if roadside is not None else []

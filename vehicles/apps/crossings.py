@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
+from vehicles.shared_roads import expand_ranges
 from vehicles.table import VehicleTable
 
 #: Half a car width: a vehicle's body reaches this far into the crossing carriageway.
@@ -147,8 +148,7 @@ def zone_occupants(table: VehicleTable, route: NDArray[np.int64], s_m: NDArray[n
     first = _searchsorted2(z_route, z_lo, v_route, v_s - v_len - span, "left")
     last = _searchsorted2(z_route, z_lo, v_route, v_s, "right")
     count = np.maximum(last - first, 0)
-    rows = np.repeat(np.arange(n), count)
-    idx = np.repeat(first, count) + (np.arange(count.sum()) - np.repeat(np.cumsum(count) - count, count))
+    rows, idx = expand_ranges(first, count)
     zone = order[idx]
     inside = (v_s[rows] >= s_m[zone] - half_m[zone]) & (v_s[rows] - v_len[rows] <= s_m[zone] + half_m[zone])
     return zone[inside], rows[inside]

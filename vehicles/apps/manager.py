@@ -17,7 +17,12 @@ import numpy as np
 from sim.core.world import Participant, World
 from sim.radio.medium import RadioBatch
 from vehicles.apps.base import AppContext, AppStats, Receptions
-from vehicles.apps.crossings import CrossingMonitor, find_crossings, find_piece_crossings
+from vehicles.apps.crossings import (
+    CrossingMonitor,
+    Crossings,
+    find_crossings,
+    find_piece_crossings,
+)
 from vehicles.apps.ebw import EmergencyBrakeWarning
 from vehicles.apps.evw import EmergencyVehicleWarning
 from vehicles.apps.fcw import ForwardCollisionWarning
@@ -46,14 +51,17 @@ class Application(Protocol):
     def on_receptions(self, ctx: AppContext, rec: Receptions) -> None: ...
 
 
-def build_apps(spec: ApplicationsSpec, step_ms: int, geometry: Any) -> AppManager:
-    """The enabled applications of a scenario, each with its spec."""
+def build_apps(spec: ApplicationsSpec, step_ms: int, geometry: Any,
+               piece_crossings: Crossings | None = None) -> AppManager:
+    """The enabled applications of a scenario, each with its spec. `piece_crossings`: the
+    crossings of a SUMO net's pieces when the caller already found them (else found here)."""
     shared = SharedRoads.of(geometry)
     if shared is None:
         crossings = find_crossings(geometry)
         frame = None
     else:  # a SUMO network: conflict points between pieces of road, not between routes
-        crossings = find_piece_crossings(geometry, shared)
+        crossings = (piece_crossings if piece_crossings is not None
+                     else find_piece_crossings(geometry, shared))
 
         def frame(t: Any) -> tuple[Any, Any]:
             return shared.lane_change_frame(t["route"], t["s_m"])
