@@ -131,6 +131,11 @@ class RoadsideNetwork(Participant):
         if gnss is not None and gnss.faults:
             medium.position_error = gnss
 
+    @property
+    def has_rsu_outages(self) -> bool:
+        """Whether any scripted fault takes an RSU down (the trace then records RSU states)."""
+        return any(isinstance(f, RsuOutageFault) for f in self.spec.faults)
+
     # ------------------------------------------------------------------ engine hooks
     def start(self, env: simpy.Environment, world: World) -> None:
         self.env, self.world = env, world

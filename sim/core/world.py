@@ -25,6 +25,7 @@ from numpy.typing import NDArray
 from sim.core.rng import RngTree
 from sim.core.road import RouteGeometry
 from sim.core.signals import SignalTable, StopLines
+from sim.core.streets import StreetMap
 from sim.core.table import ColumnTable
 from sim.spec.schema import ScenarioSpec
 
@@ -128,6 +129,8 @@ class World:
     participants: list[Participant] = field(default_factory=list)
     #: SHA-256 of every data file the scenario read (for the manifest).
     data_hashes: dict[str, str] = field(default_factory=dict)
+    #: Every street of the network with its lanes and stop bars, for drawing (SUMO nets only).
+    streets: StreetMap | None = None
 
     @property
     def pedestrians(self) -> ColumnTable | None:

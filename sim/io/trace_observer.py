@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from roadside.network import roadside_of
+from sim.io.street_frames import write_streets
 from sim.io.trace import TraceWriter
 from sim.radio.medium import RadioBatch
 from vehicles.table import warned
@@ -41,6 +42,8 @@ class TraceObserver:
         if rs is not None and len(rs.edge_xy_m):  # edge (MEC) servers, additive to the format
             self.writer.write("edges", 0.0, x_m=rs.edge_xy_m[:, 0], y_m=rs.edge_xy_m[:, 1],
                               cores=np.array([n.cores for n in rs.edge_spec.nodes], dtype=np.int64))
+        if world.streets is not None:  # the whole street network (SUMO nets), additive
+            write_streets(self.writer, world.streets)
         for i, route in enumerate(g.routes):
             self.writer.write(
                 "route", 0.0, x_m=route.xy_m[:, 0], y_m=route.xy_m[:, 1],
@@ -74,7 +77,13 @@ class TraceObserver:
         if world.signals is not None:
             colors = world.signals.state_at(now_ms).astype(np.int8)
             self.writer.write("signal_state", now_ms / 1000.0, axis=colors[:, 0], cross=colors[:, 1])
+            st = world.streets
+            if st is not None:
+                self.writer.write("stop_state", now_ms / 1000.0, colour=world.signals.colors(
+                    now_ms, st.stop_signal, st.stop_group).astype(np.int8))
         rs = roadside_of(world)
+        if rs is not None and rs.has_rsu_outages:
+            self.writer.write("rsu_state", now_ms / 1000.0, alive=rs.rsu_down == 0)
         if rs is not None and rs.edges:
             self.writer.write(
                 "edge_state", now_ms / 1000.0, alive=np.array([e.alive for e in rs.edges]),

@@ -516,6 +516,11 @@ def build_world(loaded: LoadedScenario) -> World:
             trip_ids=[tr.id for tr in sumo.trips], source=source)
     else:
         mobility = Mobility(*mobility_args)
+    streets = None
+    if loaded.spec.network is not None:
+        from sim.sumo.streets import street_map
+
+        streets = street_map(sumo.net, signals, source)
     # On a SUMO net: where pieces of road cross, found once for the apps and junction priority.
     shared = mobility.shared if loaded.spec.network is not None else None
     piece_crossings = find_piece_crossings(geometry, shared) if shared is not None else None
@@ -542,5 +547,5 @@ def build_world(loaded: LoadedScenario) -> World:
         spec=spec, geometry=geometry, mobility=mobility, rsus=rsus, medium=medium, rng=rng,
         signals=signals, stop_lines=stop_lines, step_ms=step_ms,
         duration_ms=s_to_ms(spec.duration_s), radio_batch_ms=spec.radio.batch_ms,
-        participants=participants, data_hashes=hashes,
+        participants=participants, data_hashes=hashes, streets=streets,
     )

@@ -49,6 +49,15 @@ class SumoEdge:
 
 
 @dataclass(frozen=True)
+class SumoLane:
+    id: str
+    edge: str
+    index: int  # 0 = the kerb lane
+    width_m: float
+    xy_m: FloatArray  # (K, 2) centre line in driving direction
+
+
+@dataclass(frozen=True)
 class JunctionPath:
     """How a vehicle crosses the junction from one edge to the next."""
 
@@ -89,6 +98,11 @@ class SumoNet:
     #: Right of way inside junctions: (internal lane a, internal lane b) where a vehicle on a
     #: must let one on b pass (SUMO's `request` response bits: minor roads, permissive turns).
     yields: frozenset[tuple[str, str]] = frozenset()
+    #: For drawing (sim.sumo.streets): every lane of every edge, the junction outlines, and per
+    #: signal-controlled connection (from lane id, traffic light id, link index).
+    lanes: tuple[SumoLane, ...] = ()
+    junction_xy_m: tuple[FloatArray, ...] = ()
+    tls_links: tuple[tuple[str, str, int], ...] = ()
 
     @property
     def georeferenced(self) -> bool:
@@ -175,6 +189,17 @@ def read_net(path: Path, source: str, key: str = "network.sumo_net") -> SumoNet:
             paths[(e.getID(), to_edge.getID())] = JunctionPath(
                 via_lane=via_id, left_xy_m=via_xy, speed_mps=speed, tls=c.getTLSID() or "",
                 link_index=int(c.getTLLinkIndex()), direction=str(c.getDirection()))
+    lanes = tuple(SumoLane(id=ln.getID(), edge=e.getID(), index=int(ln.getIndex()),
+                           width_m=float(ln.getWidth()), xy_m=_shape(ln))
+                  for e in net.getEdges(withInternal=False) if e.getID() in edges
+                  for ln in e.getLanes())
+    tls_links = tuple(sorted({(c.getFromLane().getID(), str(c.getTLSID()), int(c.getTLLinkIndex()))
+                              for e in net.getEdges(withInternal=False)
+                              for conns in e.getOutgoing().values() for c in conns
+                              if c.getTLSID() and c.getTLLinkIndex() >= 0}))
+    junctions = tuple(np.array([p[:2] for p in n.getShape()], dtype=np.float64)
+                      for n in net.getNodes()
+                      if n.getType() != "internal" and len(n.getShape()) >= 3)
     programs: dict[str, TlsProgram] = {}
     for tls in net.getTrafficLights():
         progs = tls.getPrograms()
@@ -199,7 +224,8 @@ def read_net(path: Path, source: str, key: str = "network.sumo_net") -> SumoNet:
     return SumoNet(path=path, edges=edges, paths=paths, programs=programs,
                    net_offset=(off[0], off[1]), proj_parameter=str(loc.get("projParameter", "!")),
                    conv_boundary=(conv[0], conv[1], conv[2], conv[3]),
-                   node_xy_m=nodes_xy, yields=_yields(net))  # type: ignore[arg-type]
+                   node_xy_m=nodes_xy, yields=_yields(net),  # type: ignore[arg-type]
+                   lanes=lanes, junction_xy_m=junctions, tls_links=tls_links)
 
 
 def _yields(net: Any) -> frozenset[tuple[str, str]]:

@@ -23,6 +23,7 @@ from sim.viz.edges import edge_layer_from_world
 from sim.viz.roads import RoadLayer, RouteShape, build_road_layer
 from sim.viz.scene import Links, Scene, Stats, Vehicles
 from sim.viz.signals import SignalLayer, build_signal_layer
+from sim.viz.streets import StreetLayer, build_street_layer
 from sim.viz.style import DEFAULT_RSU_RADIUS_M
 from sim.viz.viewer import FrameWriter, Viewer
 from vehicles.table import warned as warned_at
@@ -40,6 +41,18 @@ MAX_LAG_S = 0.25
 def roads_from_world(world: World) -> RoadLayer:
     routes = [RouteShape(r.xy_m, r.lanes, r.lane_width_m) for r in world.geometry.routes]
     return build_road_layer(routes, world.rsus.xy_m)
+
+
+def streets_from_world(world: World) -> StreetLayer | None:
+    return None if world.streets is None else build_street_layer(world.streets)
+
+
+def stop_colours_at(world: World, now_ms: int) -> np.ndarray | None:
+    """The colour each stop bar of the world's streets shows at `now_ms` (what vehicles obey)."""
+    st, sig = world.streets, world.signals
+    if st is None or sig is None:
+        return None
+    return sig.colors(now_ms, st.stop_signal, st.stop_group).astype(np.int8)
 
 
 def signals_from_world(world: World) -> SignalLayer | None:
@@ -79,7 +92,8 @@ def links_from_batch(batch: RadioBatch) -> Links:
 def scene_from_world(world: World, roads: RoadLayer, now_ms: int,
                      batches: Sequence[RadioBatch] = (), stats: Stats | None = None,
                      rsu_radius_m: float = DEFAULT_RSU_RADIUS_M,
-                     signals: SignalLayer | None = None) -> Scene:
+                     signals: SignalLayer | None = None,
+                     streets: StreetLayer | None = None) -> Scene:
     """A snapshot of the world at `now_ms` and the radio batches of the tick that led to it
     (vehicle columns are copied: the world moves on; batch arrays are never modified).
     `signals` is the run's static signal layer (built from the world when not given)."""
@@ -90,6 +104,9 @@ def scene_from_world(world: World, roads: RoadLayer, now_ms: int,
     state = (world.signals.state_at(now_ms).astype(np.int8) if world.signals is not None
              else None)
     warned = warned_at(world.mobility.table, now_ms)
+    if streets is None and world.streets is not None:
+        streets = streets_from_world(world)
+    alive = getattr(world.medium, "rsu_alive", None)
     return Scene(
         t_s=now_ms / 1000.0, roads=roads, rsu_xy_m=np.array(world.rsus.xy_m).reshape(-1, 2),
         vehicles=Vehicles.from_columns(world.mobility.table.cols), tx_vehicle_ids=tx_ids,
@@ -98,6 +115,8 @@ def scene_from_world(world: World, roads: RoadLayer, now_ms: int,
         signal_state=state, warned=warned, edges=edge_layer_from_world(world),
         pedestrian_xy_m=None if world.pedestrians is None else np.column_stack(
             [world.pedestrians["x_m"], world.pedestrians["y_m"]]),
+        streets=streets, stop_colours=stop_colours_at(world, now_ms),
+        rsu_alive=None if alive is None else np.array(alive, dtype=bool),
     )
 
 
@@ -121,6 +140,7 @@ class LiveViewer:
         self.engine: Engine | None = None
         self.roads: RoadLayer | None = None
         self.signals: SignalLayer | None = None
+        self.streets: StreetLayer | None = None
         self.scene: Scene | None = None
         self.quit = False
         self.passive = False  # an export is complete: skip the per-tick work
@@ -140,6 +160,7 @@ class LiveViewer:
     def on_start(self, world: World) -> None:
         self.roads = roads_from_world(world)
         self.signals = signals_from_world(world)
+        self.streets = streets_from_world(world)
 
     def on_radio_batch(self, world: World, batch: RadioBatch) -> None:
         if self.quit or self.passive:
@@ -158,11 +179,11 @@ class LiveViewer:
         if not (self.viewer.window or shot or n_frames):
             return  # off-screen with nothing due: no snapshot needed
         if self.roads is None:
-            self.roads = roads_from_world(world)
-            self.signals = signals_from_world(world)
+            self.on_start(world)
+        assert self.roads is not None
         stats = stats_from_summary(self.summary) if self.summary is not None else None
         self.scene = scene_from_world(world, self.roads, now_ms, batches, stats,
-                                      self.rsu_radius_m, self.signals)
+                                      self.rsu_radius_m, self.signals, self.streets)
         if shot:
             assert self.screenshot is not None
             self.viewer.draw(self.scene)

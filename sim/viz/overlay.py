@@ -23,6 +23,7 @@ from sim.viz._pygame import pygame
 from sim.viz.camera import Camera
 from sim.viz.scene import Scene, Selection
 from sim.viz.signals import COLOUR_NAMES
+from sim.viz.text import legible
 from vehicles.classes import AUTOMATION_LEVELS, CLASS_BY_CODE
 
 FONT_SIZES = {"small": 15, "body": 18, "large": 24}
@@ -95,7 +96,8 @@ class Overlay:
         if surf is None:
             if len(self._cache) > 1024:
                 self._cache.clear()
-            surf = self.font(size).render(text, True, colour)
+            font = self.font(size)
+            surf = font.render(legible(text, font) if not text.isascii() else text, True, colour)
             self._cache[key] = surf
         return surf
 
@@ -415,6 +417,21 @@ def _signal_lines(scene: Scene, index: int) -> list[tuple[str, tuple[int, int, i
             else style.SIGNAL_EVIDENCED),
            ("synthetic (assumed junction)" if synthetic else "evidenced (in the source data)", t),
            (f"position ({x:.0f}, {y:.0f}) m    axis bearing {bearing:.0f}\u00b0", t)]
+    st = scene.streets
+    if st is not None and index < len(st.signal_names) and st.signal_names[index]:
+        out.insert(1, (st.signal_names[index], t))
+    bars = np.flatnonzero(st.stop_signal == index) if st is not None else np.zeros(0, np.int64)
+    if len(bars):  # a per-link program (SUMO): how many controlled links show which colour
+        colours = scene.stop_bar_colours()
+        if colours is None:
+            out.append((f"{len(bars)} controlled links: colours not recorded", style.TEXT_DIM))
+        else:
+            c = colours[bars]
+            out.append((f"{len(bars)} controlled links: " + ", ".join(
+                f"{int(np.count_nonzero(c == code))} {name}"
+                for code, name in sorted(COLOUR_NAMES.items())), t))
+        out += _queue_lines(scene, x, y)
+        return out
     state = scene.signal_colours()
     for g, name in enumerate(("axis ", "cross")):
         if state is None:
@@ -426,13 +443,17 @@ def _signal_lines(scene: Scene, index: int) -> list[tuple[str, tuple[int, int, i
             out.append((f"{name} group: {COLOUR_NAMES.get(code, '?').upper()}", colour))
     n_lines = int(np.count_nonzero(sig.stop_signal == index))
     out.append((f"stop lines {n_lines}", t))
+    return out + _queue_lines(scene, x, y)
+
+
+def _queue_lines(scene: Scene, x: float, y: float) -> list[tuple[str, tuple[int, int, int]]]:
     v = scene.vehicles
-    if len(v):
-        near = np.hypot(v.x_m - x, v.y_m - y) <= QUEUE_RADIUS_M
-        stopped = int(np.count_nonzero(near & (v.v_mps < STOPPED_MPS)))
-        out.append((f"within {QUEUE_RADIUS_M:.0f} m: {int(near.sum())} vehicles, "
-                    f"{stopped} stopped", t))
-    return out
+    if not len(v):
+        return []
+    near = np.hypot(v.x_m - x, v.y_m - y) <= QUEUE_RADIUS_M
+    stopped = int(np.count_nonzero(near & (v.v_mps < STOPPED_MPS)))
+    return [(f"within {QUEUE_RADIUS_M:.0f} m: {int(near.sum())} vehicles, {stopped} stopped",
+             style.TEXT)]
 
 
 def _link_lines(scene: Scene, sel: Selection, verb: str) -> list[tuple[str, tuple[int, int, int]]]:

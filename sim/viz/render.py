@@ -29,6 +29,12 @@ from sim.viz.camera import Camera
 from sim.viz.overlay import HudState, Overlay
 from sim.viz.roads import DASH_M
 from sim.viz.scene import Scene, Selection
+from sim.viz.street_render import (
+    StreetNames,
+    draw_stop_bars,
+    draw_streets,
+    stop_bars_legible,
+)
 
 #: A car's length [m], the reference for the level of detail (so every class switches together).
 REFERENCE_LENGTH_M = 5.0
@@ -41,13 +47,20 @@ class Renderer:
         self.overlay = Overlay(font_size)
         self._mapped: tuple[Any, np.ndarray] | None = None
         self._alpha_layer: Any = None
+        self.street_names = StreetNames()
 
     # ------------------------------------------------------------------ entry point
     def draw(self, surface: Any, scene: Scene, camera: Camera, hud: HudState | None = None) -> None:
         """Draws the whole frame; `hud` None draws the world and the attribution only."""
         surface.fill(style.BACKGROUND)
-        self.draw_roads(surface, scene, camera)
-        self.draw_stop_lines(surface, scene, camera)
+        streets = scene.streets
+        if streets is not None:  # the whole network, lanes as painted, stop bars per link
+            draw_streets(surface, streets, camera, clip_polygon)
+            draw_stop_bars(surface, scene, camera)
+            self.street_names.draw(surface, streets, camera, self.overlay.font("small"))
+        else:
+            self.draw_roads(surface, scene, camera)
+            self.draw_stop_lines(surface, scene, camera)
         self.draw_coverage(surface, scene, camera)
         self.draw_backhaul(surface, scene, camera)
         self.draw_intersections(surface, scene, camera)
@@ -150,6 +163,10 @@ class Renderer:
         outline for an evidenced junction, corner marks only (a dashed look) for a synthetic one."""
         pg = pygame()
         rows, px, py, (box, _, _) = self._visible_signals(scene, camera)
+        if scene.streets is not None and len(rows) and stop_bars_legible(camera):
+            # Close in, a junction with per-link stop bars is its own drawn area.
+            keep = ~np.isin(rows, scene.streets.stop_signal)
+            rows, px, py = rows[keep], px[keep], py[keep]
         if not len(rows):
             return
         sig = scene.signals
@@ -201,7 +218,13 @@ class Renderer:
         r = int(round(head))
         side = 2 * r + 5
         circle, rect = pg.draw.circle, pg.draw.rect
-        for xs, ys, cs in zip(hx.tolist(), hy.tolist(), colours):
+        # A signal with per-link stop bars shows its colours there: two axis heads would be a
+        # made-up summary of a multi-phase junction.
+        per_link = (set(scene.streets.stop_signal.tolist()) if scene.streets is not None
+                    else set())
+        for row, xs, ys, cs in zip(rows.tolist(), hx.tolist(), hy.tolist(), colours):
+            if row in per_link:
+                continue
             for x, y, c in zip(xs, ys, cs):
                 rect(surface, style.SIGNAL_HOUSING, (x - side // 2, y - side // 2, side, side),
                      border_radius=max(2, r // 2 + 1))
@@ -221,10 +244,12 @@ class Renderer:
         clear = max(style.SIGNAL_ROAD_HALF_M * s, head + 3) + 4
         rsu = self._colocated_rsus(scene)
         text = self.overlay.render_text
+        names = scene.streets.signal_names if scene.streets is not None else ()
         labels = []
         for row in rows.tolist():
             colour = style.SIGNAL_SYNTHETIC if sig.synthetic[row] else style.SIGNAL_EVIDENCED
-            texts = [text(sig.ids[row], colour, "small")]
+            name = names[row] if row < len(names) else ""
+            texts = [text(name or sig.ids[row], colour, "small")]
             if rsu[row] >= 0:
                 texts.append(text(f"RSU {rsu[row]}", style.RSU_FILL, "small"))
             labels.append(texts)
@@ -263,7 +288,10 @@ class Renderer:
         px, py = camera.to_screen(scene.rsu_xy_m[:, 0], scene.rsu_xy_m[:, 1])
         w, h = camera.width_px, camera.height_px
         corners = np.array([[0, 0], [w, 0], [0, h], [w, h]], dtype=np.float64)
-        for x, y in zip(px.tolist(), py.tolist()):
+        up = scene.rsu_up().tolist()
+        for x, y, alive in zip(px.tolist(), py.tolist(), up):
+            if not alive:  # an RSU in an outage covers nothing
+                continue
             # Skip circles entirely off screen or enclosing the whole screen (huge and invisible).
             near_x, near_y = min(max(x, 0), w), min(max(y, 0), h)
             if np.hypot(near_x - x, near_y - y) > r_px:
@@ -282,12 +310,16 @@ class Renderer:
         half = style.rsu_half_px(camera.scale_px_per_m)
         labels = camera.scale_px_per_m >= style.RSU_NEAR_SCALE_PX_PER_M
         named = set(self._colocated_rsus(scene)) if labels and scene.signals is not None else set()
+        up = scene.rsu_up().tolist()
         for k, (x, y) in enumerate(zip(px.tolist(), py.tolist())):
             if not (-half <= x < w + half and -half <= y < h + half):
                 continue
             rect = pg.Rect(round(x) - half, round(y) - half, 2 * half + 1, 2 * half + 1)
             pg.draw.rect(surface, style.RSU_BORDER, rect.inflate(2, 2))
-            pg.draw.rect(surface, style.RSU_FILL, rect)
+            pg.draw.rect(surface, style.RSU_FILL if up[k] else style.RSU_DOWN, rect)
+            if not up[k]:  # outage: crossed out
+                pg.draw.line(surface, style.RSU_DOWN_CROSS, rect.topleft, rect.bottomright, 2)
+                pg.draw.line(surface, style.RSU_DOWN_CROSS, rect.topright, rect.bottomleft, 2)
             if labels and k not in named:  # an RSU at a junction is named by the signal label
                 label = self.overlay.render_text(f"RSU {k}", style.RSU_FILL, "small")
                 pos = (rect.right + 8, rect.top - 4)

@@ -22,11 +22,14 @@ import numpy as np
 
 from sim.core.errors import V2xSimError
 from sim.io.rundir import read_json
+from sim.io.street_frames import KINDS as STREET_KINDS
+from sim.io.street_frames import streets_from_frames
 from sim.io.trace import Frame, TraceFormatError, read_trace
 from sim.viz.edges import EdgeLayer
 from sim.viz.roads import RoadLayer, RouteShape, build_road_layer
 from sim.viz.scene import Links, Scene, Stats, Vehicles
 from sim.viz.signals import SignalLayer, approximate_stop_lines, build_signal_layer
+from sim.viz.streets import build_street_layer
 from sim.viz.style import DEFAULT_RSU_RADIUS_M
 
 #: Frames of other kinds match a state when their times differ by less than this [s].
@@ -64,6 +67,8 @@ class ReplaySource:
         edges: Frame | None = None
         edge_frames: dict[str, list[Frame]] = {"edge_state": [], "rsu_edge": []}
         peds: list[Frame] = []
+        street: dict[str, Frame] = {}
+        timed: dict[str, list[Frame]] = {"stop_state": [], "rsu_state": []}
         try:
             meta, reader = read_trace(self.trace)
             for fr in reader:
@@ -87,6 +92,10 @@ class ReplaySource:
                     edge_frames[fr.kind].append(fr)
                 elif fr.kind == "pedestrians":
                     peds.append(fr)
+                elif fr.kind in STREET_KINDS:
+                    street[fr.kind] = fr
+                elif fr.kind in timed:
+                    timed[fr.kind].append(fr)
         except (TraceFormatError, OSError) as exc:
             raise ReplayError(f"{self.trace}: cannot read the trace ({exc})") from None
         except KeyError as exc:
@@ -110,6 +119,18 @@ class ReplaySource:
         except KeyError as exc:
             raise ReplayError(f"{self.trace}: the signals frame lacks the column {exc}") from None
         n_sig = len(self.signals) if self.signals is not None else 0
+        try:
+            streets = streets_from_frames(street, n_sig)
+        except TraceFormatError as exc:
+            raise ReplayError(f"{self.trace}: {exc}") from None
+        self.streets = None if streets is None else build_street_layer(streets)
+        n_stops = len(streets.stop_lane) if streets is not None else 0
+        self._timed = {  # only frames of the right size (a malformed one shows as unknown)
+            "stop_state": _series([f for f in timed["stop_state"]
+                                   if "colour" in f.cols and f.n == n_stops]),
+            "rsu_state": _series([f for f in timed["rsu_state"]
+                                  if "alive" in f.cols and f.n == len(rsu_xy)]),
+        }
         # Only frames that match the signal table (a malformed one shows as unknown colours).
         self.signal_states = [f for f in signal_states if "axis" in f.cols and "cross" in f.cols
                               and f.n == n_sig]
@@ -171,9 +192,18 @@ class ReplaySource:
             warned=(np.array(fr.cols["warned"], dtype=bool) if "warned" in fr.cols else None),
             edges=self._edge_layer(t),
             pedestrian_xy_m=self._pedestrian_xy(t),
+            streets=self.streets,
+            stop_colours=self._latest("stop_state", "colour", t, np.int8),
+            rsu_alive=self._latest("rsu_state", "alive", t, np.bool_),
         )
         self._cache = (index, scene)
         return scene
+
+    def _latest(self, kind: str, col: str, t_s: float, dtype: type) -> np.ndarray | None:
+        """Column `col` of the `kind` frame recorded at `t_s` or last before it; None if none."""
+        frames, times = self._timed[kind]
+        i = int(np.searchsorted(times, t_s + TIME_EPS_S, side="right")) - 1
+        return np.asarray(frames[i].cols[col], dtype=dtype) if i >= 0 else None
 
     def _pedestrian_xy(self, t_s: float) -> np.ndarray | None:
         """(P, 2) VRU positions recorded with the state at `t_s`; None when the run had none."""
@@ -235,6 +265,10 @@ class ReplaySource:
             i = int(np.searchsorted(self._cbr[0], t_s + TIME_EPS_S, side="right")) - 1
             cbr = float(self._cbr[1][i]) if i >= 0 else None
         return Stats(prr_300m=prr, latency_p95_ms=lat, cbr=cbr, label="PRR, latency: whole run")
+
+
+def _series(frames: list[Frame]) -> tuple[list[Frame], np.ndarray]:
+    return frames, np.array([f.t_s for f in frames])
 
 
 def _signal_layer(fr: Frame | None, routes: list[RouteShape]) -> SignalLayer | None:

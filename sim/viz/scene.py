@@ -20,6 +20,7 @@ from vehicles.classes import class_table
 
 if TYPE_CHECKING:
     from sim.viz.edges import EdgeLayer
+    from sim.viz.streets import StreetLayer
 
 IntArray = NDArray[np.int64]
 FloatArray = NDArray[np.float64]
@@ -156,6 +157,34 @@ class Scene:
     pedestrian_xy_m: FloatArray | None = None
     #: Edge (MEC) servers, their RSU links and queue state (None: no edge in the scenario).
     edges: EdgeLayer | None = None
+    #: Every street of the network, lanes and stop bars (static; None: draw the routes).
+    streets: StreetLayer | None = None
+    #: (B,) colour of each stop bar of `streets` at `t_s`; None: unknown.
+    stop_colours: NDArray[np.int8] | None = None
+    #: (R,) RSU up (True) or in an outage; None: not known (drawn as up).
+    rsu_alive: NDArray[np.bool_] | None = None
+
+    def map_bounds_m(self) -> tuple[float, float, float, float]:
+        """What the default view frames: the whole street network where there is one (its
+        streets reach beyond the routes that carry traffic), else the routes and the RSUs."""
+        if self.streets is None:
+            return self.roads.bounds_m
+        a, b = self.streets.bounds_m, self.roads.bounds_m
+        return (min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3]))
+
+    def stop_bar_colours(self) -> NDArray[np.int8] | None:
+        """Colour per stop bar, None when unknown or mis-sized."""
+        st, c = self.streets, self.stop_colours
+        if st is None or c is None or len(c) != len(st.stop_signal):
+            return None
+        return c
+
+    def rsu_up(self) -> NDArray[np.bool_]:
+        """Per RSU: up (all True when not known)."""
+        a = self.rsu_alive
+        if a is None or len(a) != len(self.rsu_xy_m):
+            return np.ones(len(self.rsu_xy_m), bool)
+        return a
 
     def warned_rows(self) -> NDArray[np.bool_]:
         """Per vehicle row: warned now (all False when not recorded or mis-sized)."""

@@ -17,6 +17,9 @@ ROAD_EDGE: RGB = (200, 200, 200)
 LANE_MARK: RGB = (170, 170, 170)
 MEDIAN: RGB = (210, 180, 60)
 ROAD_FAR: RGB = (110, 115, 122)  # a carriageway too thin to draw as a surface
+STREET_FAR: RGB = (120, 126, 136)  # a street network seen whole: lighter than asphalt, reads as a map
+STREET_NAME: RGB = (225, 228, 232)
+STREET_NAME_SHADOW: RGB = (10, 10, 12)
 
 #: Colour per vehicle class name; every class in `vehicles.classes` must have one.
 CLASS_COLOURS: dict[str, RGB] = {
@@ -45,6 +48,8 @@ SELECTED: RGB = (255, 255, 255)  # with a dark rim: readable on every class colo
 RSU_FILL: RGB = (255, 140, 0)
 RSU_BORDER: RGB = (20, 20, 20)
 RSU_COVERAGE: RGB = (150, 95, 30)
+RSU_DOWN: RGB = (120, 120, 120)  # an RSU in an outage: grey, crossed out, no coverage circle
+RSU_DOWN_CROSS: RGB = (235, 50, 50)
 
 #: Signal head colour per state code (sim.core.signals GREEN=0, YELLOW=1, RED=2); unknown: grey.
 SIGNAL_COLOURS: tuple[RGB, ...] = ((40, 235, 90), (255, 200, 0), (255, 40, 40))
@@ -82,6 +87,7 @@ SIGNAL_HEAD_R_PX = (4, 8)
 SIGNAL_HEAD_OFFSET_M = 12.0
 SIGNAL_ROAD_HALF_M = 8.0  # labels keep this clear of the junction's road centre lines
 STOP_LINE_M = 0.5  # painted width
+STOP_BAR_M = 1.0  # a signal-controlled lane's stop bar, drawn in its link's colour (as SUMO does)
 STOP_LINE_MIN_LANE_PX = 2.0  # drawn once a lane is this wide on screen
 
 #: Default RSU planning radius drawn as the coverage circle [m].

@@ -110,7 +110,7 @@ class Viewer:
         v = self.view
         if not self._placed:
             self._placed = True
-            self.camera.fit(scene.roads.bounds_m)
+            self.camera.fit(scene.map_bounds_m())
             if v.select is not None:
                 self.controls.select(v.select)
                 self.controls.following = v.follow and v.select.kind == "vehicle"
@@ -125,7 +125,7 @@ class Viewer:
         c = self.controls
         if c.fit_requested:
             c.fit_requested = False
-            self.camera.fit(scene.roads.bounds_m)
+            self.camera.fit(scene.map_bounds_m())
         if c.following and c.selected is not None:
             pos = scene.position_of(c.selected)
             if pos is not None:
