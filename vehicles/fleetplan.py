@@ -39,6 +39,8 @@ class ScriptedVehicle:
     #: Enter only when there is room ahead (SUMO's insertion), waiting in order; False: placed
     #: as given at `at_ms` (a script may set up a conflict on purpose).
     wait_for_room: bool = False
+    #: The bus line whose stops it serves (index into `FleetPlan.lines`), -1: none.
+    line: int = -1
 
 
 @dataclass

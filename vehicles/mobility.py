@@ -385,9 +385,12 @@ class Mobility:
             self._insert_pending(now_ms)
 
     def _scripted_attrs(self, sv: ScriptedVehicle) -> dict[str, NDArray]:
-        return self._draw_attributes(1, np.array([sv.route], dtype=np.int64), np.array([sv.s_m]),
-                                     np.array([sv.cls]), np.array([sv.automation]),
-                                     np.array([sv.equipped]), rng=self._script_rng)
+        attrs = self._draw_attributes(1, np.array([sv.route], dtype=np.int64), np.array([sv.s_m]),
+                                      np.array([sv.cls]), np.array([sv.automation]),
+                                      np.array([sv.equipped]), rng=self._script_rng)
+        if sv.line >= 0:
+            attrs["line"] = np.array([sv.line], dtype=np.int64)
+        return attrs
 
     def _insert_pending(self, now_ms: int) -> None:
         """One try per entry (piece or route, lane) and step, first come first served; a vehicle

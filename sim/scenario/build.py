@@ -497,8 +497,11 @@ def build_world(loaded: LoadedScenario) -> World:
     _check_incidents(spec, geometry, source)
     plan = build_fleet_plan(spec, geometry, projection, signals, stop_lines, rng, source)
     if loaded.spec.network is not None:  # the SUMO demand enters as SUMO inserts: when there is room
+        from sim.sumo.scenario import add_demand_lines
+
         n_user = len(loaded.spec.vehicles)
         plan.scripted[n_user:] = [replace(v, wait_for_room=True) for v in plan.scripted[n_user:]]
+        add_demand_lines(plan, sumo, n_user)
     mobility_args = (geometry, list(spec.routes), spec.fleet, bsm_period_ms, step_ms,
                      rng.generator("traffic"), signals, stop_lines, list(spec.incidents),
                      spec.metrics.near_miss_ttc_s, spec.metrics.hard_braking_mps2,

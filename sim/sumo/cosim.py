@@ -28,7 +28,9 @@ SUMO is seeded from the run's RNG tree, so the same scenario and seed give the s
 Incidents (`incidents:` on a route id, `sumo:<n>` for the demand's routes) halt the vehicle in SUMO
 (`slowDown` at the incident's deceleration, then speed 0 until released). Not coupled:
 pedestrians and cyclists (v2xsim's VRU model needs our mobility), bus lines and service stops of
-`fleet` (SUMO demand carries its own stops), red-light violation counting (SUMO obeys its lights).
+`fleet` (SUMO demand carries its own stops: SUMO serves them, and the stops it begins count as
+service stops, those of the demand's lines as bus stops), red-light violation counting (SUMO
+obeys its lights).
 """
 
 from __future__ import annotations
@@ -120,11 +122,19 @@ class SumoMobility(Mobility):
             self.close()
             raise ScenarioError(self._source, "mobility.engine",
                                 f"SUMO stopped at t = {now_ms / 1000:g} s: {exc}") from None
+        self._count_stops(sumo.simulation.getStopStartingVehiclesIDList())
         self._arrivals(now_ms, sumo.simulation.getArrivedIDList())
         self._departures(now_ms, sumo.simulation.getDepartedIDList())
         self._read_states(now_ms)
         self._count_collisions(sumo.simulation.getCollisions())
         self.step_index += 1
+
+    def _count_stops(self, ids: Any) -> None:
+        """The demand's `<stop>`s SUMO began serving this step (those of a line are bus stops)."""
+        for vid in ids:  # vehicles that began a stop this step: a handful, not the fleet
+            self.stats.service_stops += 1
+            drawn = self._drawn.get(vid)
+            self.stats.bus_stops += drawn is not None and drawn.line >= 0
 
     def close(self) -> None:
         if not self.closed:

@@ -33,6 +33,16 @@ VCLASS_TO_CLASS = {
 
 
 @dataclass(frozen=True)
+class TripStop:
+    """A `<stop>` of a vehicle or flow, given by lane (SUMO stops at a `busStop` need its
+    additional file, which v2xsim does not read: those are not listed here)."""
+
+    edge: str
+    end_pos_m: float  # on the edge; negative counts from its end, as in SUMO
+    duration_s: float
+
+
+@dataclass(frozen=True)
 class Trip:
     id: str
     depart_s: float
@@ -41,6 +51,7 @@ class Trip:
     depart_lane: int | None  # SUMO lane index; None = the kerb lane ("first", "best", ...)
     depart_speed_mps: float | None  # None = desired speed ("max", "desired", "speedLimit")
     depart_pos_m: float
+    stops: tuple[TripStop, ...] = ()
 
 
 def _float(v: Any, default: float) -> float:
@@ -121,10 +132,25 @@ def _read_routed(routed: Path, seed: int, until_s: float | None) -> list[Trip]:
             times = [(_float(el.depart, 0.0), el.id)]
         else:
             times = [(t, f"{el.id}.{k}") for k, t in enumerate(_flow_times(el, rng))]
-        trips += [Trip(vid, t, edges, cls, lane, speed, pos) for t, vid in times
+        stops = _stops_of(el)
+        trips += [Trip(vid, t, edges, cls, lane, speed, pos, stops) for t, vid in times
                   if until_s is None or t <= until_s]
     trips.sort(key=lambda tr: (tr.depart_s, tr.id))
     return trips
+
+
+def _stops_of(el: Any) -> tuple[TripStop, ...]:
+    """The lane stops of a vehicle or flow (`<stop lane=... endPos=... duration=...>`)."""
+    out = []
+    for st in getattr(el, "stop", None) or []:
+        lane = st.getAttributeSecure("lane", None)
+        if not lane or "_" not in lane:
+            continue
+        out.append(TripStop(edge=lane.rsplit("_", 1)[0],
+                            end_pos_m=_float(st.getAttributeSecure("endPos", -1.0), -1.0),
+                            duration_s=max(_float(st.getAttributeSecure("duration", 0.0), 0.0),
+                                           0.0)))
+    return tuple(out)
 
 
 def _edges_of(el: Any, named: dict[str, tuple[str, ...]]) -> tuple[str, ...]:
