@@ -74,3 +74,61 @@ def test_dual_carriageways_are_one_way_and_their_crossing_is_signalised() -> Non
     assert any(e.to_node in a_nodes or e.from_node in a_nodes for e in c_end)
     tls = [n for n in net.nodes if n.type == "traffic_light"]
     assert len(tls) == 3  # B x both carriageways, C x the eastbound one; netconvert joins B's two
+
+
+# ---------------------------------------------------------------------- demand and services
+def test_the_demand_reaches_every_street_of_the_district() -> None:
+    """Every drivable edge lies on some route of the (duarouter-routed) demand: no street of the
+    grid is left without traffic (dual carriageways ending at a turnaround used to be)."""
+    from sim.scenario.build import build_world
+    from sim.scenario.loader import load_scenario
+
+    for name in ("auto-city-grid", "auto-city-grid-peak"):
+        world = build_world(load_scenario(name))
+        used = {n for r in world.geometry.routes for n in r.road_names}
+        net = sumolib.net.readNet(str(DATA / "auto_city_grid.net.xml"))
+        unused = [e.getID() for e in net.getEdges() if e.allows("passenger")
+                  and e.getID() not in used]
+        assert unused == [], name
+
+
+def test_the_smart_bus_stops_are_on_its_route_every_600_m() -> None:
+    from sim.scenario.build import build_world
+    from sim.scenario.loader import load_scenario
+    from sim.sumo.demand import read_demand
+
+    trips = read_demand(DATA / "auto_city_grid.net.xml", DATA / "auto_city_grid.rou.xml", "t",
+                        "traffic.sumo_routes", 1)
+    buses = [t for t in trips if t.id.startswith("smart-bus-")]
+    assert {t.id.split(".")[0] for t in buses} == {"smart-bus-0", "smart-bus-1"}
+    assert all(len(t.stops) >= 6 and all(s.duration_s == 20 for s in t.stops) for t in buses)
+    assert not any(t.stops for t in trips if not t.id.startswith("smart-bus-"))
+    world = build_world(load_scenario("auto-city-grid"))
+    plan = world.mobility.plan
+    lines = sorted(set(plan.lines.line.tolist()))
+    assert len(lines) == 2  # one per direction (the scenario has no `bus_lines:` of its own)
+    net = sumolib.net.readNet(str(DATA / "auto_city_grid.net.xml"))
+    for k in lines:
+        s = plan.lines.s_m[plan.lines.line == k]
+        route = world.geometry.routes[int(plan.line_route[k])]
+        assert all(n.startswith(":") or net.getEdge(n).getName().startswith("东风大街")
+                   for n in route.road_names)
+        gaps = np.diff(s)
+        assert 0 < s[0] < 400 and s[-1] < route.length_m
+        assert np.all((gaps > 500) & (gaps < 700)), gaps
+    bus_rows = [v for v in plan.scripted if v.line >= 0]
+    assert len(bus_rows) == len(buses)
+
+
+@pytest.mark.parametrize("engine", ["sumo", "internal"])
+def test_both_engines_serve_the_bus_stops(tmp_path: Path, engine: str) -> None:
+    import json
+
+    from sim.runner import run_scenario
+    from sim.scenario.loader import load_scenario
+
+    run_scenario(load_scenario("auto-city-grid", [f"mobility.engine={engine}", "duration_s=100"]),
+                 tmp_path)
+    v = json.loads((tmp_path / "summary.json").read_text())["vehicles"]
+    assert v["bus_stops"] >= 2  # the first bus each way (out at 0 and 60 s), first stop at 300 m
+    assert v["by_class"]["bus"] >= 2

@@ -78,8 +78,8 @@ def test_street_map_has_every_lane_junction_and_controlled_link_of_the_net(world
     net = sumolib.net.readNet(str(NET), withInternal=False, withPrograms=True)
     st = world.streets
     assert st is not None
-    assert len(st) == sum(len(e.getLanes()) for e in net.getEdges()) == 386
-    assert st.n_edges == len(net.getEdges()) == 148
+    assert len(st) == sum(len(e.getLanes()) for e in net.getEdges()) > 300
+    assert st.n_edges == len(net.getEdges()) > 100
     assert len(st.junction_xy_m) == sum(1 for n in net.getNodes() if len(n.getShape()) >= 3)
     links = {(c.getFromLane().getID(), c.getTLLinkIndex()) for e in net.getEdges()
              for cs in e.getOutgoing().values() for c in cs if c.getTLSID()}
@@ -178,24 +178,26 @@ def test_default_view_frames_the_whole_district(surface, world) -> None:  # type
     assert px.min() >= 0 and px.max() <= w and py.min() >= 0 and py.max() <= h
 
 
-def test_streets_without_any_route_are_drawn_too(surface, world) -> None:  # type: ignore[no-untyped-def]
-    _, cam = _frame(surface, world, streets_only=True)
-    used = {n for r in world.geometry.routes for n in r.road_names}
-    from sim.sumo.net import read_net
+def test_streets_are_drawn_from_the_net_not_from_the_routes(surface, world) -> None:  # type: ignore[no-untyped-def]
+    """A street no vehicle's route takes is still drawn: the picture comes from the street map.
+    Shown by drawing with no routes at all: every street of the net is still there."""
+    from sim.viz.roads import build_road_layer
 
-    net = read_net(NET, "test")
-    edge_ids = sorted({ln.edge for ln in net.lanes})
-    unused = [i for i, e in enumerate(edge_ids) if e not in used]
-    assert unused, "the grid has streets no demand route takes"
-    st = build_street_layer(world.streets)
+    scene = dataclasses.replace(scene_from_world(world, roads_from_world(world), 0),
+                                roads=build_road_layer([]), rsu_xy_m=np.zeros((0, 2)),
+                                signals=None)
+    cam = Camera(*SIZE)
+    cam.fit(scene.map_bounds_m())
+    Renderer().draw(surface, scene, cam, None)
+    st = scene.streets
     px = pygame().surfarray.pixels3d(surface)
     try:
         far = np.all(px == np.array(style.STREET_FAR, dtype=px.dtype), axis=2)
     finally:
         del px
-    long_unused = [i for i in unused if st.length_m[i] >= 50.0]  # a pixel or more
-    assert len(long_unused) >= 20
-    for i in long_unused:
+    long_edges = [i for i in range(st.n_edges) if st.length_m[i] >= 50.0]  # a pixel or more
+    assert len(long_edges) > 80
+    for i in long_edges:
         x, y = (round(v) for v in cam.point_to_screen(*st.label_xy_m[i]))
         assert far[max(x - 1, 0):x + 2, max(y - 1, 0):y + 2].any(), st.names[i]
 
@@ -271,7 +273,7 @@ def grid_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_replay_draws_the_streets_and_the_recorded_bar_colours(world, grid_run: Path) -> None:  # type: ignore[no-untyped-def]
     src = ReplaySource(grid_run)
     scene = src.scene_at(10.0)
-    assert scene.streets is not None and len(scene.streets) == 148 == world.streets.n_edges
+    assert scene.streets is not None and len(scene.streets) == world.streets.n_edges
     assert len(scene.streets.stop_a) == len(world.streets.stop_lane)
     got = scene.stop_bar_colours()
     assert got is not None

@@ -45,7 +45,7 @@ RULES = {
 
 #: ASSUMED fixed-time plans: netconvert's programs (2-4 green phases with left-turn phases where
 #: the junction has them) at a 120 s cycle, 3 s yellow.
-NETCONVERT = ["--junctions.join", "true", "--junctions.join-dist", "40",
+NETCONVERT = ["--junctions.join", "true", "--junctions.join-dist", "20",
               "--tls.join", "true", "--tls.join-dist", "40",
               "--tls.default-type", "static", "--tls.cycle.time", "120", "--tls.yellow.time", "3",
               "--tls.layout", "opposites", "--keep-edges.components", "1",

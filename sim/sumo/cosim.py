@@ -86,7 +86,8 @@ class SumoMobility(Mobility):
                            "--begin", "0", "--step-length", f"{self.dt_s:g}",
                            "--seed", str(sumo_seed), "--no-step-log", "true",
                            "--no-warnings", "true", "--collision.action", "warn",
-                           "--collision.check-junctions", "true", "--duration-log.disable", "true"])
+                           "--collision.check-junctions", "true", "--collision.mingap-factor", "0",
+                           "--duration-log.disable", "true"])
         except Exception as exc:  # libsumo raises its own TraCIException / FatalTraCIError
             raise ScenarioError(source, "network.sumo_net", f"SUMO did not start: {exc}") from None
         self._row_of_sumo: dict[str, int] = {}  # rebuilt each step
