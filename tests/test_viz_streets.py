@@ -23,7 +23,6 @@ from sim.viz.camera import Camera
 from sim.viz.live import roads_from_world, scene_from_world
 from sim.viz.render import Renderer
 from sim.viz.replay import ReplayError, ReplaySource
-from sim.viz.streets import build_street_layer
 from sim.viz.text import legible
 from tests.helpers.viz import make_scene
 
