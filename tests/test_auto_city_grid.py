@@ -120,6 +120,7 @@ def test_the_smart_bus_stops_are_on_its_route_every_600_m() -> None:
     assert len(bus_rows) == len(buses)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("engine", ["sumo", "internal"])
 def test_both_engines_serve_the_bus_stops(tmp_path: Path, engine: str) -> None:
     import json
@@ -127,8 +128,8 @@ def test_both_engines_serve_the_bus_stops(tmp_path: Path, engine: str) -> None:
     from sim.runner import run_scenario
     from sim.scenario.loader import load_scenario
 
-    run_scenario(load_scenario("auto-city-grid", [f"mobility.engine={engine}", "duration_s=100"]),
+    run_scenario(load_scenario("auto-city-grid", [f"mobility.engine={engine}", "duration_s=150"]),
                  tmp_path)
     v = json.loads((tmp_path / "summary.json").read_text())["vehicles"]
-    assert v["bus_stops"] >= 2  # the first bus each way (out at 0 and 60 s), first stop at 300 m
+    assert v["bus_stops"] >= 2  # the first buses each way (due at 0 and 60 s), first stop at 300 m
     assert v["by_class"]["bus"] >= 2

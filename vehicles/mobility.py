@@ -48,6 +48,9 @@ NO_LANE_CHANGE_BEFORE_STOP_LINE_M = 30.0
 #: ... nor inside the junction past it: the crosswalk and the junction box (a car swerving into a
 #: lane where a pedestrian is crossing cannot stop for them).
 NO_LANE_CHANGE_AFTER_STOP_LINE_M = 30.0
+#: On a SUMO net, no lane change this close before the end of a piece of road (an edge ends at a
+#: junction: vehicles of other routes on the next piece are not neighbours of the decision).
+NO_LANE_CHANGE_BEFORE_PIECE_END_M = 15.0
 
 
 #: MOBIL lane changing with the defaults of `vehicles.lanechange.MobilParams`.
@@ -680,6 +683,12 @@ class Mobility:
         if self.shared is not None:  # per physical piece: every route on it is a neighbour
             frame, s_frame = self.shared.lane_change_frame(t["route"], t["s_m"])
             lanes_of_frame = self.shared.lanes_of_key
+            # Neighbours are only those on the same piece, so no lane change where the vehicle
+            # spans two pieces or is about to (its rear still on the piece before, its front
+            # reaching the next), nor inside a junction (SUMO's internal lanes have no changes).
+            to_end = self.shared.to_piece_end_m(t["route"], t["s_m"])
+            allowed &= (~self.shared.junction_key[frame] & (s_frame > t["length_m"] + 2.0)
+                        & (to_end > NO_LANE_CHANGE_BEFORE_PIECE_END_M))
         decision = lane_change_decisions(
             frame, t["lane"], s_frame, t["v_mps"], t["length_m"], t["v0_mps"],
             t["headway_s"], t["a_max_mps2"], t["b_comf_mps2"], t["s0_m"],

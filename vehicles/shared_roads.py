@@ -45,6 +45,8 @@ IntArray = NDArray[np.int64]
 _LANE_KEY = 64
 #: Pieces of the own route ahead on which a vehicle is entered as approaching.
 _PIECES_AHEAD = 2
+#: How far past an entry point the room check looks for the vehicle ahead [m].
+ROOM_LOOK_M = 100.0
 
 
 @dataclass(frozen=True)
@@ -83,6 +85,8 @@ class SharedRoads:
         #: Widest lane count any route uses on each key (bounds lane changes per piece).
         self.lanes_of_key = np.zeros(self.n_keys, dtype=np.int64)
         np.maximum.at(self.lanes_of_key, self.key, geometry.lanes[self.route])
+        #: Per key: an internal lane of a junction (SUMO names them ":<junction>_...").
+        self.junction_key = np.array([n.startswith(":") for n in self.names], dtype=bool)
 
     @staticmethod
     def of(geometry: RouteGeometry) -> SharedRoads | None:
@@ -174,17 +178,34 @@ class SharedRoads:
         behind = here & (pos < s0) & (s0 - pos < 2.0 * v_mps[row] + 2.0)
         if behind.any():
             return -np.inf, int(row[np.flatnonzero(behind)[0]])
-        ahead = np.flatnonzero(here & (pos >= s0))
-        if not len(ahead):
-            return np.inf, -1
-        gaps = pos[ahead] - length_m[row[ahead]] - s0
-        k = int(np.argmin(gaps))
-        return float(gaps[k]), int(row[ahead[k]])
+        # Ahead: on this piece, then on the next pieces of the route within ROOM_LOOK_M (an entry
+        # edge can be a few metres long: the vehicle ahead may be on the junction lane or the edge
+        # after it, its tail still over the entry).
+        best_gap, best_row = np.inf, -1
+        p, dist = int(p_new[0]), -s0
+        while True:
+            on = np.flatnonzero((key == int(self.key[p]) * _LANE_KEY + lane) & (pos >= 0.0)
+                                & (pos >= -dist))
+            if len(on):
+                gaps = dist + pos[on] - length_m[row[on]]
+                k = int(np.argmin(gaps))
+                if gaps[k] < best_gap:
+                    best_gap, best_row = float(gaps[k]), int(row[on[k]])
+            dist += float(self.length_m[p])
+            p += 1
+            if (dist > ROOM_LOOK_M or p >= len(self.key) or self.route[p] != route
+                    or best_row >= 0):
+                return best_gap, best_row
 
     def lane_change_frame(self, route: IntArray, s_m: FloatArray) -> tuple[IntArray, FloatArray]:
         """(piece key, position on it) to run lane changes per physical piece, not per route."""
         p, s_loc = self.locate(route, s_m)
         return self.key[p], s_loc
+
+    def to_piece_end_m(self, route: IntArray, s_m: FloatArray) -> FloatArray:
+        """Distance from (route, s) to the end of the piece it is on."""
+        p, s_loc = self.locate(route, s_m)
+        return self.length_m[p] - s_loc
 
 
 def lookahead_m(v_mps: FloatArray) -> FloatArray:
