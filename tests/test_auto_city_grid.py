@@ -92,32 +92,50 @@ def test_the_demand_reaches_every_street_of_the_district() -> None:
         assert unused == [], name
 
 
-def test_the_smart_bus_stops_are_on_its_route_every_600_m() -> None:
+@pytest.mark.parametrize(("prefix", "street", "every_m", "cls", "dwell_s"), [
+    ("smart-bus", "东风大街", 600.0, "bus", 20), ("sanitation", "创业大街", 300.0, "sanitation", 30)])
+def test_the_service_runs_stop_along_their_street(prefix: str, street: str, every_m: float,
+                                                  cls: str, dwell_s: float) -> None:
+    """The plan's demonstrations in the demand: each way along its street, L4, stopping at the
+    kerb every `every_m`; the internal mobility gets the same stops as bus-line stops."""
     from sim.scenario.build import build_world
     from sim.scenario.loader import load_scenario
     from sim.sumo.demand import read_demand
+    from vehicles.classes import AUTOMATION_LEVELS, VEHICLE_CLASSES
 
     trips = read_demand(DATA / "auto_city_grid.net.xml", DATA / "auto_city_grid.rou.xml", "t",
                         "traffic.sumo_routes", 1)
-    buses = [t for t in trips if t.id.startswith("smart-bus-")]
-    assert {t.id.split(".")[0] for t in buses} == {"smart-bus-0", "smart-bus-1"}
-    assert all(len(t.stops) >= 6 and all(s.duration_s == 20 for s in t.stops) for t in buses)
-    assert not any(t.stops for t in trips if not t.id.startswith("smart-bus-"))
+    runs = [t for t in trips if t.id.startswith(prefix + "-")]
+    assert {t.id.split(".")[0] for t in runs} == {f"{prefix}-0", f"{prefix}-1"}
+    assert all(t.vehicle_class == cls and t.automation == "L4" for t in runs)
+    assert all(len(t.stops) >= 6 and all(s.duration_s == dwell_s for s in t.stops) for t in runs)
     world = build_world(load_scenario("auto-city-grid"))
     plan = world.mobility.plan
-    lines = sorted(set(plan.lines.line.tolist()))
-    assert len(lines) == 2  # one per direction (the scenario has no `bus_lines:` of its own)
+    code = VEHICLE_CLASSES[cls].code
+    mine = [v for v in plan.scripted if v.line >= 0 and v.cls == code]
+    assert len(mine) == len(runs)
+    assert all(v.automation == AUTOMATION_LEVELS.index("L4") for v in mine)
     net = sumolib.net.readNet(str(DATA / "auto_city_grid.net.xml"))
-    for k in lines:
+    for k in sorted({v.line for v in mine}):
         s = plan.lines.s_m[plan.lines.line == k]
         route = world.geometry.routes[int(plan.line_route[k])]
-        assert all(n.startswith(":") or net.getEdge(n).getName().startswith("东风大街")
+        assert all(n.startswith(":") or net.getEdge(n).getName().startswith(street)
                    for n in route.road_names)
         gaps = np.diff(s)
         assert 0 < s[0] < 400 and s[-1] < route.length_m
-        assert np.all((gaps > 500) & (gaps < 700)), gaps
-    bus_rows = [v for v in plan.scripted if v.line >= 0]
-    assert len(bus_rows) == len(buses)
+        assert np.all((gaps > every_m - 100) & (gaps < every_m + 100)), gaps
+
+
+def test_vrus_on_a_sumo_net_are_refused_with_one_line(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-m", "sim.cli", "run", "auto-city-grid", "--set",
+                           "pedestrians.arrivals_per_h=240", "--until", "1", "--out",
+                           str(tmp_path / "run")], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "pedestrians are not available on SUMO networks" in lines[0]
 
 
 @pytest.mark.slow

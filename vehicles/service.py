@@ -17,8 +17,11 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from vehicles.classes import VEHICLE_CLASSES
 from vehicles.idm import idm_acceleration
 from vehicles.table import VehicleTable
+
+BUS_CODE = VEHICLE_CLASSES["bus"].code
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
@@ -113,7 +116,8 @@ def service_step(t: VehicleTable, now_ms: int, kerb_lane: IntArray, params: Serv
     if arrive.any():
         rows = np.flatnonzero(arrive)
         on_line = t["line"][rows] >= 0
-        served_on_line = int(on_line.sum())
+        # Bus stops: a line's stops served by a bus (a SUMO demand's sweeper has stops too).
+        served_on_line = int((on_line & (t["cls"][rows] == BUS_CODE)).sum())
         li = np.maximum(t["line"][rows], 0)
         line_mean = lines.dwell_ms[li] if len(lines.dwell_ms) else 0
         line_sd = lines.dwell_sd_ms[li] if len(lines.dwell_sd_ms) else 0

@@ -29,7 +29,7 @@ Incidents (`incidents:` on a route id, `sumo:<n>` for the demand's routes) halt 
 (`slowDown` at the incident's deceleration, then speed 0 until released). Not coupled:
 pedestrians and cyclists (v2xsim's VRU model needs our mobility), bus lines and service stops of
 `fleet` (SUMO demand carries its own stops: SUMO serves them, and the stops it begins count as
-service stops, those of the demand's lines as bus stops), red-light violation counting (SUMO
+service stops, those of buses as bus stops), red-light violation counting (SUMO
 obeys its lights).
 """
 
@@ -56,6 +56,7 @@ from vehicles.mobility import Mobility
 _POS, _SPEED, _ANGLE, _LANE_ID, _LANEPOS, _LEADER = 0x42, 0x40, 0x43, 0x51, 0x56, 0x68
 _LEADER_LOOKAHEAD_M = 150.0
 _MAX_ACTION_STEP_S = 1.0
+_BUS_CODE = VEHICLE_CLASSES["bus"].code
 
 
 class SumoMobility(Mobility):
@@ -131,11 +132,11 @@ class SumoMobility(Mobility):
         self.step_index += 1
 
     def _count_stops(self, ids: Any) -> None:
-        """The demand's `<stop>`s SUMO began serving this step (those of a line are bus stops)."""
+        """The demand's `<stop>`s SUMO began serving this step (those of buses are bus stops)."""
         for vid in ids:  # vehicles that began a stop this step: a handful, not the fleet
             self.stats.service_stops += 1
             drawn = self._drawn.get(vid)
-            self.stats.bus_stops += drawn is not None and drawn.line >= 0
+            self.stats.bus_stops += drawn is not None and drawn.cls == _BUS_CODE
 
     def close(self) -> None:
         if not self.closed:

@@ -3,7 +3,9 @@
 The file is first passed through duarouter (from the wheel): trips and from/to flows get their
 fastest routes, and every vehicle comes out with an explicit edge list, as SUMO itself would drive
 it. We then read it with sumolib and expand flows (period, vehsPerHour, number; probability with a
-seeded draw per second). Vehicle types map to our classes by `vClass`; depart lane and speed follow
+seeded draw per second). Vehicle types map to our classes by `vClass`, or by their own
+`<param key="v2xsim.class" value="sanitation"/>` (and `v2xsim.automation` fixes the automation
+level of that type's vehicles, e.g. L4 for a smart bus); depart lane and speed follow
 SUMO's meaning (lane 0 is SUMO's kerb lane, our innermost lane is 0; SUMO departs at 0 m/s by
 default).
 """
@@ -20,6 +22,10 @@ import numpy as np
 
 from sim.core.errors import ScenarioError
 from sim.sumo.tools import SumoUnavailable, first_error, run_tool
+from vehicles.classes import AUTOMATION_LEVELS, VEHICLE_CLASSES
+
+#: A vType may name its v2xsim class (e.g. sanitation, which SUMO has no vClass for).
+V2XSIM_CLASSES = frozenset(VEHICLE_CLASSES)
 
 #: SUMO vClass -> v2xsim vehicle class; classes not listed (bicycle, pedestrian, rail) are skipped.
 VCLASS_TO_CLASS = {
@@ -52,6 +58,8 @@ class Trip:
     depart_speed_mps: float | None  # None = desired speed ("max", "desired", "speedLimit")
     depart_pos_m: float
     stops: tuple[TripStop, ...] = ()
+    #: From the vType's `<param key="v2xsim.automation" value="L4"/>`; None: the fleet's mix.
+    automation: str | None = None
 
 
 def _float(v: Any, default: float) -> float:
@@ -111,8 +119,16 @@ def _read_routed(routed: Path, seed: int, until_s: float | None) -> list[Trip]:
     named: dict[str, tuple[str, ...]] = {}
     trips: list[Trip] = []
     rng = np.random.default_rng(seed)
+    v2x_class: dict[str, str] = {}
+    automation: dict[str, str] = {}
     for el in sumolib.xml.parse(str(routed), ["vType"]):
         vclass[el.id] = el.getAttributeSecure("vClass", "passenger")
+        for p in getattr(el, "param", None) or []:  # v2xsim's own keys; SUMO ignores them
+            key, value = p.getAttributeSecure("key", ""), p.getAttributeSecure("value", "")
+            if key == "v2xsim.class" and value in V2XSIM_CLASSES:
+                v2x_class[el.id] = value
+            elif key == "v2xsim.automation" and value in AUTOMATION_LEVELS:
+                automation[el.id] = value
     for el in sumolib.xml.parse(str(routed), ["route"]):
         if el.hasAttribute("id") and el.hasAttribute("edges"):
             named[el.id] = tuple(el.edges.split())
@@ -121,8 +137,8 @@ def _read_routed(routed: Path, seed: int, until_s: float | None) -> list[Trip]:
         edges = _edges_of(el, named)
         if not edges:
             continue
-        cls = VCLASS_TO_CLASS.get(vclass.get(el.getAttributeSecure("type", "DEFAULT_VEHTYPE"),
-                                             "passenger"))
+        vtype = el.getAttributeSecure("type", "DEFAULT_VEHTYPE")
+        cls = v2x_class.get(vtype) or VCLASS_TO_CLASS.get(vclass.get(vtype, "passenger"))
         if cls is None:
             continue
         lane = _lane(el.getAttributeSecure("departLane", None))
@@ -133,8 +149,8 @@ def _read_routed(routed: Path, seed: int, until_s: float | None) -> list[Trip]:
         else:
             times = [(t, f"{el.id}.{k}") for k, t in enumerate(_flow_times(el, rng))]
         stops = _stops_of(el)
-        trips += [Trip(vid, t, edges, cls, lane, speed, pos, stops) for t, vid in times
-                  if until_s is None or t <= until_s]
+        trips += [Trip(vid, t, edges, cls, lane, speed, pos, stops, automation.get(vtype))
+                  for t, vid in times if until_s is None or t <= until_s]
     trips.sort(key=lambda tr: (tr.depart_s, tr.id))
     return trips
 

@@ -167,7 +167,7 @@ def _vehicles(spec: ScenarioSpec, trips: list[Trip], by_edges: dict[tuple[str, .
             route=route_specs[r].id, at_s=float(tr.depart_s),
             position_m=float(max(tr.depart_pos_m, 0.0)), lane=int(lane),
             speed_kmh=None if tr.depart_speed_mps is None else float(tr.depart_speed_mps * 3.6),
-            automation=levels[int(level_idx[k])],  # type: ignore[arg-type]
+            automation=tr.automation or levels[int(level_idx[k])],  # type: ignore[arg-type]
             equipped=bool(equipped[k])))
     return out
 
