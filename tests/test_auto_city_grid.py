@@ -126,7 +126,7 @@ def test_the_service_runs_stop_along_their_street(prefix: str, street: str, ever
         assert np.all((gaps > every_m - 100) & (gaps < every_m + 100)), gaps
 
 
-def test_vrus_on_a_sumo_net_are_refused_with_one_line(tmp_path: Path) -> None:
+def test_vrus_under_sumo_mobility_are_refused_with_one_line(tmp_path: Path) -> None:
     import subprocess
     import sys
 
@@ -135,7 +135,37 @@ def test_vrus_on_a_sumo_net_are_refused_with_one_line(tmp_path: Path) -> None:
                            str(tmp_path / "run")], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2
     lines = proc.stderr.strip().splitlines()
-    assert len(lines) == 1 and "pedestrians are not available on SUMO networks" in lines[0]
+    assert len(lines) == 1 and "pedestrians need mobility.engine: internal" in lines[0]
+
+
+def test_crosswalks_on_a_sumo_net_are_one_per_kerb_and_every_route_sees_them() -> None:
+    """Many routes share an approach: one crosswalk per (approach edge, signal), found in the
+    approach frame by a vehicle of any route through that approach."""
+    from sim.scenario.build import build_world
+    from sim.scenario.loader import load_scenario
+
+    world = build_world(load_scenario("auto-city-grid-services"))
+    m = world.mobility
+    cw = m.plan.crosswalks
+    assert cw is not None and m.shared is not None
+    pairs = set(zip(cw.route.tolist(), cw.signal.tolist()))
+    assert len(cw) == len(set(zip(cw.route.tolist(), cw.signal.tolist(),
+                                  np.round(cw.s_m).tolist())))
+    assert 12 <= len(pairs) <= 30  # the outer approaches of the four busiest junctions
+    sl = world.stop_lines
+    chosen = set(cw.signal.tolist())
+    checked = 0
+    for r, s, sig in zip(sl.route.tolist(), sl.s_m.tolist(), sl.signal.tolist()):
+        if sig not in chosen or s < 10.0:
+            continue
+        frame, s_frame = m.shared.approach_frame(np.array([r]), np.array([s - 0.01]))
+        if s_frame[0] < 20.0:
+            continue  # a link inside a joined junction cluster: no kerb, no crosswalk
+        idx, gap = cw.next_ahead(frame, s_frame - 2.0)
+        assert idx[0] >= 0 and cw.signal[idx[0]] == sig
+        assert gap[0] == pytest.approx(2.0 + 4.0, abs=3.5)  # ~4 m past this route's stop line
+        checked += 1
+    assert checked > 100  # routes through those approaches, all seeing the one crosswalk
 
 
 @pytest.mark.slow

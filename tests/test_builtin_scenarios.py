@@ -17,8 +17,9 @@ BRIEF_S = {
     "auto-city-smart-services-v2x": 40.0,  # as its base; the ambulance enters at 20 s
     "auto-city-intersection-nlos": 26.0,  # the whole approach (two vehicles: cheap)
     "calibration/3gpp-urban-grid": 3.0,  # 800 vehicles: warm-up plus 1 s of statistics
-    "auto-city-grid": 30.0,  # SUMO inserts the demand from its entries and generators
-    "auto-city-grid-peak": 30.0,
+    "auto-city-grid": 45.0,  # SUMO inserts the demand; the first bus stop is ~300 m in
+    "auto-city-grid-peak": 45.0,
+    "auto-city-grid-services": 150.0,  # the first buses clear the busy entries and stop
 }
 
 

@@ -623,6 +623,19 @@ class Mobility:
                              t["a_max_mps2"], t["b_comf_mps2"], t["s0_m"])
         return np.where(on, a, np.inf)
 
+    def _crosswalk_frame(self, route: NDArray[np.int64], s_m: NDArray[np.float64],
+                         length_m: NDArray[np.float64]) -> tuple[
+                             NDArray[np.int64], NDArray[np.float64],
+                             tuple[NDArray[np.int64], NDArray[np.float64]]]:
+        """Where crosswalks are looked up: (route, s) on GeoJSON roads; on a SUMO net the
+        approach frame (`SharedRoads.approach_frame`), where routes share their crosswalks. Also
+        the frame of the point 2 m behind each vehicle's rear (is its body on a crosswalk?)."""
+        rear = s_m - length_m - 2.0
+        if self.shared is None:
+            return route, s_m, (route, rear)
+        frame, s_frame = self.shared.approach_frame(route, s_m)
+        return frame, s_frame, self.shared.approach_frame(route, rear)
+
     def _yield_to_vrus(self, now_ms: int) -> NDArray[np.float64]:
         """Steps the VRUs (who see how soon vehicles reach their crosswalk), counts conflicts,
         and returns the IDM cap of vehicles yielding to a VRU on a crosswalk ahead."""
@@ -631,16 +644,17 @@ class Mobility:
         if vru is None:
             return np.full(len(t), np.inf)
         cw = vru.crosswalks
-        idx, gap = cw.next_ahead(t["route"], t["s_m"])
+        frame, s_frame, back = self._crosswalk_frame(t["route"], t["s_m"], t["length_m"])
+        idx, gap = cw.next_ahead(frame, s_frame)
         has = idx >= 0
         reach_s = np.where(has, gap / np.maximum(t["v_mps"], 0.1), np.inf)
         soonest = np.full(len(cw), np.inf)
         np.minimum.at(soonest, idx[has], reach_s[has])
-        vru.count_conflicts(t["route"], t["lane"], t["s_m"], t["v_mps"], t["length_m"],
+        vru.count_conflicts(frame, t["lane"], s_frame, t["v_mps"], t["length_m"],
                             t["width_m"], t["id"], self.near_miss_ttc_s,
                             now_ms >= self.safety_from_ms)
         n_lanes = int(self.geo.lanes.max()) + 1
-        cw_any, body_gap = cw.next_ahead(t["route"], t["s_m"] - t["length_m"] - 2.0)
+        cw_any, body_gap = cw.next_ahead(*back)
         on_cw = (cw_any >= 0) & (body_gap <= t["length_m"] + 4.0)  # body within 2 m of its line
         lane_blocked = np.zeros((len(cw), n_lanes), bool)
         lane_blocked[cw_any[on_cw], np.minimum(t["lane"][on_cw], n_lanes - 1)] = True

@@ -73,7 +73,9 @@ class PedestrianTable(ColumnTable):
 
 @dataclass(frozen=True)
 class Crosswalks:
-    """Crosswalks sorted by (route, s): one per (signal, approaching route)."""
+    """Crosswalks sorted by (route, s): one per (signal, approaching route). On a SUMO net, where
+    many routes share an approach, `route` is the approach's piece of road (a `SharedRoads` key)
+    and `s_m` the position on it (`SharedRoads.approach_frame`): one crosswalk per kerb."""
 
     route: IntArray
     s_m: FloatArray
@@ -83,6 +85,9 @@ class Crosswalks:
     heading_rad: FloatArray
     width_m: FloatArray  # carriageway width of the route (lanes x lane width)
     lane_width_m: FloatArray
+    #: The group that must show green while VRUs walk (-1: none required: on a per-link SUMO
+    #: program the crossed approach being red is the walk phase).
+    other_group: IntArray | None = None
     KEY_M = 1e7
 
     def __len__(self) -> int:
@@ -139,8 +144,9 @@ class VruProcess:
         """Per crosswalk: the crossed approach is red and the other group green."""
         c = self.crosswalks
         own = self.signals.colors(now_ms, c.signal, c.group)
-        other = self.signals.colors(now_ms, c.signal, 1 - c.group)
-        return (own == RED) & (other == GREEN)
+        other_group = 1 - c.group if c.other_group is None else c.other_group
+        other = self.signals.colors(now_ms, c.signal, np.maximum(other_group, 0))
+        return (own == RED) & ((other == GREEN) | (other_group < 0))
 
     def step(self, now_ms: int, dt_s: float, time_to_crosswalk_s: FloatArray,
              lane_blocked: NDArray[np.bool_] | None = None) -> None:

@@ -202,6 +202,16 @@ class SharedRoads:
         p, s_loc = self.locate(route, s_m)
         return self.key[p], s_loc
 
+    def approach_frame(self, route: IntArray, s_m: FloatArray) -> tuple[IntArray, FloatArray]:
+        """(piece key, position) in the frame of the approach: on a junction lane, the edge that
+        leads into it, with the position counted on past that edge's end, so that every route
+        through one approach sees one crosswalk just past its stop line at one position."""
+        p, s_loc = self.locate(route, s_m)
+        prev = np.maximum(p - 1, 0)
+        inside = self.junction_key[self.key[p]] & (p > 0) & (self.route[prev] == route)
+        return (np.where(inside, self.key[prev], self.key[p]),
+                np.where(inside, s_loc + self.length_m[prev], s_loc))
+
     def to_piece_end_m(self, route: IntArray, s_m: FloatArray) -> FloatArray:
         """Distance from (route, s) to the end of the piece it is on."""
         p, s_loc = self.locate(route, s_m)

@@ -18,6 +18,7 @@ from vehicles.fleetplan import FleetPlan, ScriptedVehicle
 from vehicles.pedestrians import Crosswalks, VruParams, VruProcess
 from vehicles.ramps import Ramps
 from vehicles.service import LineStops, ServiceParams
+from vehicles.shared_roads import SharedRoads
 
 
 def _route_index(spec: ScenarioSpec, route_id: str, key: str, source: str) -> int:
@@ -129,6 +130,12 @@ def _ramps(spec: ScenarioSpec, geometry: RouteGeometry, plan: FleetPlan, source:
                        col(off, 0, np.int64), col(off, 1), col(off, 2), col(off, 3))
 
 
+#: Crosswalks of routes through one approach closer than this along it are one crosswalk [m].
+CROSSWALK_MERGE_M = 3.0
+#: On a SUMO net, crosswalks only where the approach edge is at least this long [m].
+MIN_APPROACH_M = 20.0
+
+
 def _crosswalks(spec: ScenarioSpec, geometry: RouteGeometry, signals: SignalTable | None,
                 stop_lines: StopLines | None, plan: FleetPlan, rng: RngTree, source: str) -> None:
     ped = spec.pedestrians
@@ -150,14 +157,44 @@ def _crosswalks(spec: ScenarioSpec, geometry: RouteGeometry, signals: SignalTabl
     s_cw = stop_lines.s_m[sel] + ped.crosswalk_offset_m
     inside = s_cw < geometry.length_m[route]
     route, s_cw = route[inside], s_cw[inside]
+    signal, group = stop_lines.signal[sel][inside], stop_lines.group[sel][inside]
+    shared = SharedRoads.of(geometry)
+    if shared is not None:
+        # A SUMO net: routes share approaches, so one crosswalk per (approach piece, signal), in
+        # the approach frame every route through it uses; its geometry from the first route.
+        # The frame of the stop line's own approach edge (a point just before it), whatever
+        # the junction lane after it: some are shorter than the crosswalk offset.
+        frame, s_frame = shared.approach_frame(route, s_cw - ped.crosswalk_offset_m - 0.01)
+        s_frame = s_frame + ped.crosswalk_offset_m + 0.01
+        # Stop lines at the end of a link inside a joined junction cluster (a few metres long)
+        # have no kerb to cross from: crosswalks are at the cluster's outer approaches.
+        outer = s_frame - ped.crosswalk_offset_m >= MIN_APPROACH_M
+        route, s_cw, signal, group = route[outer], s_cw[outer], signal[outer], group[outer]
+        frame, s_frame = frame[outer], s_frame[outer]
+        # One kerb, many routes: along each (approach, signal), positions closer than
+        # CROSSWALK_MERGE_M to the previous one belong to the same crosswalk (the first route's).
+        o = np.lexsort((np.arange(len(frame)), s_frame, signal, frame))
+        new = np.ones(len(o), bool)
+        new[1:] = ((frame[o][1:] != frame[o][:-1]) | (signal[o][1:] != signal[o][:-1])
+                   | (np.diff(s_frame[o]) > CROSSWALK_MERGE_M))
+        first = o[new]
+        order = first[np.lexsort((s_frame[first], frame[first]))]
+        route, s_cw, signal, group = route[order], s_cw[order], signal[order], group[order]
+        key, s_key = frame[order], s_frame[order]
+        lanes = shared.lanes_of_key[key]
     x, y, h = geometry.positions(route, s_cw, np.zeros(len(route), np.int64))
     w = geometry.lane_width_m[route]
     origin = np.column_stack([x - 0.5 * w * np.sin(h), y + 0.5 * w * np.cos(h)])
-    crosswalks = Crosswalks(
-        route=route, s_m=s_cw, signal=stop_lines.signal[sel][inside],
-        group=stop_lines.group[sel][inside], origin_xy_m=origin, heading_rad=h,
-        width_m=geometry.lanes[route] * w, lane_width_m=w,
-    )
+    if shared is None:
+        crosswalks = Crosswalks(
+            route=route, s_m=s_cw, signal=signal, group=group, origin_xy_m=origin,
+            heading_rad=h, width_m=geometry.lanes[route] * w, lane_width_m=w,
+        )
+    else:
+        crosswalks = Crosswalks(
+            route=key, s_m=s_key, signal=signal, group=group, origin_xy_m=origin, heading_rad=h,
+            width_m=lanes * w, lane_width_m=w, other_group=np.full(len(key), -1, np.int64),
+        )
     params = VruParams(
         arrivals_per_s=ped.arrivals_per_h / 3600.0, cyclist_share=ped.cyclist_share,
         violation_share=ped.violation_share, walk_speed_mps=ped.walk_speed_mps,

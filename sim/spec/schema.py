@@ -632,10 +632,9 @@ class ScenarioSpec(Spec):
         if self.applications.icw.enabled and self.network is not None:
             raise ValueError("applications.icw is not available on SUMO networks yet (its conflict "
                              "points are per route; on a SUMO net they are per junction lane)")
-        if self.pedestrians is not None and self.network is not None:
-            raise ValueError("pedestrians are not available on SUMO networks yet (crosswalks are "
-                             "per route; on a SUMO net many routes share one approach, which "
-                             "would cross each kerb many times over)")
+        if self.pedestrians is not None and self.mobility.engine == "sumo":
+            raise ValueError("pedestrians need mobility.engine: internal (v2xsim's VRU model "
+                             "moves with v2xsim's vehicles; SUMO's do not see them)")
         if self.rsus.positions_xy_m and self.network is None:
             raise ValueError("rsus.positions_xy_m are x/y of a SUMO net: they need network.sumo_net "
                              "(GeoJSON scenarios place RSUs in lon/lat: rsus.positions)")
