@@ -695,12 +695,11 @@ class Mobility:
         has_accel_lane = self.plan.ramps.has_on_ramp(len(self.geo.lanes))
         frame, s_frame, lanes_of_frame = t["route"], t["s_m"], self.geo.lanes + has_accel_lane
         if self.shared is not None:  # per physical piece: every route on it is a neighbour
-            frame, s_frame = self.shared.lane_change_frame(t["route"], t["s_m"])
+            frame, s_frame, to_end = self.shared.piece_frame(t["route"], t["s_m"])
             lanes_of_frame = self.shared.lanes_of_key
             # Neighbours are only those on the same piece, so no lane change where the vehicle
             # spans two pieces or is about to (its rear still on the piece before, its front
             # reaching the next), nor inside a junction (SUMO's internal lanes have no changes).
-            to_end = self.shared.to_piece_end_m(t["route"], t["s_m"])
             allowed &= (~self.shared.junction_key[frame] & (s_frame > t["length_m"] + 2.0)
                         & (to_end > NO_LANE_CHANGE_BEFORE_PIECE_END_M))
         decision = lane_change_decisions(

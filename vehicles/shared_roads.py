@@ -212,10 +212,11 @@ class SharedRoads:
         return (np.where(inside, self.key[prev], self.key[p]),
                 np.where(inside, s_loc + self.length_m[prev], s_loc))
 
-    def to_piece_end_m(self, route: IntArray, s_m: FloatArray) -> FloatArray:
-        """Distance from (route, s) to the end of the piece it is on."""
+    def piece_frame(self, route: IntArray, s_m: FloatArray
+                    ) -> tuple[IntArray, FloatArray, FloatArray]:
+        """`lane_change_frame` plus the distance to the end of the piece, from one look-up."""
         p, s_loc = self.locate(route, s_m)
-        return self.length_m[p] - s_loc
+        return self.key[p], s_loc, self.length_m[p] - s_loc
 
 
 def lookahead_m(v_mps: FloatArray) -> FloatArray:

@@ -22,7 +22,7 @@ KINDS = ("street_lane", "street_lanes", "street_edges", "street_junction", "stre
 
 
 def _names(values: tuple[str, ...]) -> np.ndarray:
-    return np.array(values if values else [""], dtype=np.str_)[: len(values)]
+    return np.array(values, dtype=np.str_) if values else np.zeros(0, dtype="U1")
 
 
 def write_streets(writer: TraceWriter, st: StreetMap) -> None:

@@ -175,8 +175,11 @@ def read_net(path: Path, source: str, key: str = "network.sumo_net") -> SumoNet:
             priority=int(e.getPriority()),
         )
     paths: dict[tuple[str, str], JunctionPath] = {}
+    links: set[tuple[str, str, int]] = set()  # signal-controlled connections, for drawing
     for e in net.getEdges(withInternal=False):
         for to_edge, conns in e.getOutgoing().items():
+            links.update((c.getFromLane().getID(), str(c.getTLSID()), int(c.getTLLinkIndex()))
+                         for c in conns if c.getTLSID() and c.getTLLinkIndex() >= 0)
             # The connection from the leftmost lane that has one: our route runs along the left.
             c = max(conns, key=lambda c: c.getFromLane().getIndex())
             via_id = c.getViaLaneID() or ""
@@ -193,10 +196,7 @@ def read_net(path: Path, source: str, key: str = "network.sumo_net") -> SumoNet:
                            width_m=float(ln.getWidth()), xy_m=_shape(ln))
                   for e in net.getEdges(withInternal=False) if e.getID() in edges
                   for ln in e.getLanes())
-    tls_links = tuple(sorted({(c.getFromLane().getID(), str(c.getTLSID()), int(c.getTLLinkIndex()))
-                              for e in net.getEdges(withInternal=False)
-                              for conns in e.getOutgoing().values() for c in conns
-                              if c.getTLSID() and c.getTLLinkIndex() >= 0}))
+    tls_links = tuple(sorted(links))
     junctions = tuple(np.array([p[:2] for p in n.getShape()], dtype=np.float64)
                       for n in net.getNodes()
                       if n.getType() != "internal" and len(n.getShape()) >= 3)

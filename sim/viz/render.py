@@ -29,6 +29,7 @@ from sim.viz.camera import Camera
 from sim.viz.overlay import HudState, Overlay
 from sim.viz.roads import DASH_M
 from sim.viz.scene import Scene, Selection
+from sim.viz.screen import clip_polygon, draw_segments, screen_points, visible_segments
 from sim.viz.street_render import (
     StreetNames,
     draw_stop_bars,
@@ -55,7 +56,7 @@ class Renderer:
         surface.fill(style.BACKGROUND)
         streets = scene.streets
         if streets is not None:  # the whole network, lanes as painted, stop bars per link
-            draw_streets(surface, streets, camera, clip_polygon)
+            draw_streets(surface, streets, camera)
             draw_stop_bars(surface, scene, camera)
             self.street_names.draw(surface, streets, camera, self.overlay.font("small"))
         else:
@@ -104,46 +105,31 @@ class Renderer:
         # line, and the second carriageway's fill would otherwise cover the first one's median.
         for surf_m, centre_m, is_wide in zip(roads.surfaces, roads.centres, wide):
             if is_wide:
-                poly = clip_polygon(_pts(camera, surf_m), -4, -4, camera.width_px + 4,
+                poly = clip_polygon(screen_points(camera, surf_m), -4, -4, camera.width_px + 4,
                                     camera.height_px + 4)
                 if len(poly) >= 3:
                     pg.draw.polygon(surface, style.ASPHALT, poly)
             else:
-                pg.draw.lines(surface, style.ROAD_FAR, False, _pts(camera, centre_m), 2)
+                pg.draw.lines(surface, style.ROAD_FAR, False, screen_points(camera, centre_m), 2)
         for centre_m, edge_m, is_wide in zip(roads.centres, roads.edges, wide):
             if is_wide:
-                pg.draw.lines(surface, style.ROAD_EDGE, False, _pts(camera, edge_m), 1)
-                pg.draw.lines(surface, style.MEDIAN, False, _pts(camera, centre_m), 2)
+                pg.draw.lines(surface, style.ROAD_EDGE, False, screen_points(camera, edge_m), 1)
+                pg.draw.lines(surface, style.MEDIAN, False, screen_points(camera, centre_m), 2)
         if DASH_M * s < 2.0 or not len(roads.dash_a):
             return
-        ax, ay = camera.to_screen(roads.dash_a[:, 0], roads.dash_a[:, 1])
-        bx, by = camera.to_screen(roads.dash_b[:, 0], roads.dash_b[:, 1])
-        w, h = camera.width_px, camera.height_px
-        vis = ((np.maximum(ax, bx) >= 0) & (np.minimum(ax, bx) < w)
-               & (np.maximum(ay, by) >= 0) & (np.minimum(ay, by) < h))
-        seg = np.column_stack([ax[vis], ay[vis], bx[vis], by[vis]]).round().astype(np.int64)
-        line = pg.draw.line
-        for x0, y0, x1, y1 in seg.tolist():
-            line(surface, style.LANE_MARK, (x0, y0), (x1, y1), 1)
+        _, seg = visible_segments(camera, roads.dash_a, roads.dash_b)
+        draw_segments(surface, style.LANE_MARK, seg, 1)
 
     # ------------------------------------------------------------------ signals
     def draw_stop_lines(self, surface: Any, scene: Scene, camera: Camera) -> None:
         """Stop lines across the carriageways that signals control, once lanes are legible."""
-        pg = pygame()
         sig = scene.signals
         if sig is None or not len(sig.stop_a_m):
             return
         s = camera.scale_px_per_m
-        ax, ay = camera.to_screen(sig.stop_a_m[:, 0], sig.stop_a_m[:, 1])
-        bx, by = camera.to_screen(sig.stop_b_m[:, 0], sig.stop_b_m[:, 1])
-        w, h = camera.width_px, camera.height_px
-        long_enough = np.hypot(bx - ax, by - ay) >= 2 * style.STOP_LINE_MIN_LANE_PX
-        vis = (long_enough & (np.maximum(ax, bx) >= 0) & (np.minimum(ax, bx) < w)
-               & (np.maximum(ay, by) >= 0) & (np.minimum(ay, by) < h))
-        width = int(min(max(round(style.STOP_LINE_M * s), 1), 4))
-        seg = np.column_stack([ax[vis], ay[vis], bx[vis], by[vis]]).round().astype(np.int64)
-        for x0, y0, x1, y1 in seg.tolist():
-            pg.draw.line(surface, style.STOP_LINE, (x0, y0), (x1, y1), width)
+        _, seg = visible_segments(camera, sig.stop_a_m, sig.stop_b_m,
+                                  min_length_px=2 * style.STOP_LINE_MIN_LANE_PX)
+        draw_segments(surface, style.STOP_LINE, seg, int(min(max(round(style.STOP_LINE_M * s), 1), 4)))
 
     def _visible_signals(self, scene: Scene, camera: Camera,
                          ) -> tuple[np.ndarray, np.ndarray, np.ndarray, tuple[float, float, float]]:
@@ -617,42 +603,3 @@ def vehicle_corners_px(cx: np.ndarray, cy: np.ndarray, heading_rad: np.ndarray,
     out[:, 2, 0], out[:, 2, 1] = cx - fx - rx, cy - fy - ry
     out[:, 3, 0], out[:, 3, 1] = cx - fx + rx, cy - fy + ry
     return out
-
-
-def clip_polygon(pts: list[list[float]], x0: float, y0: float, x1: float,
-                 y1: float) -> list[list[float]]:
-    """Sutherland-Hodgman clip of a polygon to a rectangle.
-
-    pygame fills a polygon scanline by scanline over its whole extent, on screen or not: a 20 km
-    carriageway seen at street zoom spans ~10^5 pixel rows, so clipping first is ~50x faster.
-    """
-    def cut(poly: list[list[float]], inside: Any, cross: Any) -> list[list[float]]:
-        out: list[list[float]] = []
-        for i, cur in enumerate(poly):
-            prev = poly[i - 1]
-            if inside(cur):
-                if not inside(prev):
-                    out.append(cross(prev, cur))
-                out.append(cur)
-            elif inside(prev):
-                out.append(cross(prev, cur))
-        return out
-
-    def at_x(x: float) -> Any:
-        return lambda a, b: [x, a[1] + (b[1] - a[1]) * (x - a[0]) / (b[0] - a[0])]
-
-    def at_y(y: float) -> Any:
-        return lambda a, b: [a[0] + (b[0] - a[0]) * (y - a[1]) / (b[1] - a[1]), y]
-
-    poly = pts
-    for inside, cross in ((lambda p: p[0] >= x0, at_x(x0)), (lambda p: p[0] <= x1, at_x(x1)),
-                          (lambda p: p[1] >= y0, at_y(y0)), (lambda p: p[1] <= y1, at_y(y1))):
-        if not poly:
-            break
-        poly = cut(poly, inside, cross)
-    return poly
-
-
-def _pts(camera: Camera, xy_m: np.ndarray) -> list[list[float]]:
-    px, py = camera.to_screen(xy_m[:, 0], xy_m[:, 1])
-    return np.column_stack([np.clip(px, -1e6, 1e6), np.clip(py, -1e6, 1e6)]).tolist()

@@ -19,6 +19,7 @@ from sim.viz._pygame import pygame
 from sim.viz.camera import Camera
 from sim.viz.roads import DASH_M
 from sim.viz.scene import Scene
+from sim.viz.screen import clip_polygon, draw_segments, screen_points, visible_segments
 from sim.viz.streets import StreetLayer
 from sim.viz.text import legible
 
@@ -44,15 +45,8 @@ def visible(bbox_m: np.ndarray, camera: Camera, margin_px: float = 4.0) -> np.nd
             & (bbox_m[:, 1] <= y1))
 
 
-def _pts(camera: Camera, xy_m: np.ndarray) -> list[list[float]]:
-    px, py = camera.to_screen(xy_m[:, 0], xy_m[:, 1])
-    return np.column_stack([np.clip(px, -1e6, 1e6), np.clip(py, -1e6, 1e6)]).tolist()
-
-
-def draw_streets(surface: Any, st: StreetLayer, camera: Camera,
-                 clip: Any) -> None:
-    """Carriageways and junction areas, then (close enough) kerbs, medians and lane dividers.
-    `clip` is the polygon clipper (`sim.viz.render.clip_polygon`)."""
+def draw_streets(surface: Any, st: StreetLayer, camera: Camera) -> None:
+    """Carriageways and junction areas, then (close enough) kerbs, medians and lane dividers."""
     pg = pygame()
     s = camera.scale_px_per_m
     detail = LANE_WIDTH_M * s >= LANE_DETAIL_PX
@@ -63,28 +57,22 @@ def draw_streets(surface: Any, st: StreetLayer, camera: Camera,
     thin = st.width_m * s < FAR_STREET_PX
     for i in vis.tolist():
         if i < st.n_edges and thin[i]:
-            pg.draw.lines(surface, fill, False, _pts(camera, st.centres[i]), FAR_STREET_PX)
+            pg.draw.lines(surface, fill, False, screen_points(camera, st.centres[i]), FAR_STREET_PX)
             continue
         if i >= st.n_edges and not detail:
             continue  # junction areas are smaller than the street lines far out
-        poly = clip(_pts(camera, st.surfaces[i]), -4, -4, w + 4, h + 4)
+        poly = clip_polygon(screen_points(camera, st.surfaces[i]), -4, -4, w + 4, h + 4)
         if len(poly) >= 3:
             pg.draw.polygon(surface, fill, poly)
     if not detail:
         return
     for i in vis[vis < st.n_edges].tolist():
-        pg.draw.lines(surface, style.ROAD_EDGE, False, _pts(camera, st.kerbs[i]), 1)
-        pg.draw.lines(surface, style.MEDIAN, False, _pts(camera, st.medians[i]), 1)
+        pg.draw.lines(surface, style.ROAD_EDGE, False, screen_points(camera, st.kerbs[i]), 1)
+        pg.draw.lines(surface, style.MEDIAN, False, screen_points(camera, st.medians[i]), 1)
     if DASH_M * s < 2.0 or not len(st.dash_a):
         return
-    ax, ay = camera.to_screen(st.dash_a[:, 0], st.dash_a[:, 1])
-    bx, by = camera.to_screen(st.dash_b[:, 0], st.dash_b[:, 1])
-    on = ((np.maximum(ax, bx) >= 0) & (np.minimum(ax, bx) < w)
-          & (np.maximum(ay, by) >= 0) & (np.minimum(ay, by) < h))
-    seg = np.column_stack([ax[on], ay[on], bx[on], by[on]]).round().astype(np.int64)
-    line = pg.draw.line
-    for x0, y0, x1, y1 in seg.tolist():
-        line(surface, style.LANE_MARK, (x0, y0), (x1, y1), 1)
+    _, seg = visible_segments(camera, st.dash_a, st.dash_b)
+    draw_segments(surface, style.LANE_MARK, seg, 1)
 
 
 def stop_bars_legible(camera: Camera) -> bool:
@@ -97,20 +85,15 @@ def draw_stop_bars(surface: Any, scene: Scene, camera: Camera) -> None:
     st = scene.streets
     if st is None or not len(st.stop_a) or not stop_bars_legible(camera):
         return
-    pg = pygame()
-    ax, ay = camera.to_screen(st.stop_a[:, 0], st.stop_a[:, 1])
-    bx, by = camera.to_screen(st.stop_b[:, 0], st.stop_b[:, 1])
-    w, h = camera.width_px, camera.height_px
-    on = np.flatnonzero((np.maximum(ax, bx) >= 0) & (np.minimum(ax, bx) < w)
-                        & (np.maximum(ay, by) >= 0) & (np.minimum(ay, by) < h))
+    on, seg = visible_segments(camera, st.stop_a, st.stop_b)
     colours = scene.stop_bar_colours()
-    palette = style.SIGNAL_COLOURS
     width = int(min(max(round(style.STOP_BAR_M * camera.scale_px_per_m), 2), 8))
-    for i, x0, y0, x1, y1 in zip(on.tolist(), ax[on].round().tolist(), ay[on].round().tolist(),
-                                 bx[on].round().tolist(), by[on].round().tolist()):
-        c = (style.SIGNAL_UNKNOWN if colours is None
-             else palette[int(np.clip(colours[i], 0, len(palette) - 1))])
-        pg.draw.line(surface, c, (x0, y0), (x1, y1), width)
+    if colours is None:
+        draw_segments(surface, style.SIGNAL_UNKNOWN, seg, width)
+        return
+    code = np.clip(colours[on].astype(np.int64), 0, len(style.SIGNAL_COLOURS) - 1)
+    for k, colour in enumerate(style.SIGNAL_COLOURS):  # three colours, not one call per bar
+        draw_segments(surface, colour, seg[code == k], width)
 
 
 class StreetNames:
