@@ -14,14 +14,12 @@ loops over vehicles.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 from numpy.typing import NDArray
 
 from sim.core.road import RouteGeometry
 from vehicles.idm import idm_acceleration
-from vehicles.shared_roads import SharedRoads, expand_ranges
+from vehicles.shared_roads import KEY_M, SharedRoads, expand_ranges, piece_sides
 from vehicles.table import VehicleTable
 
 FloatArray = NDArray[np.float64]
@@ -31,30 +29,6 @@ GAP_S = 1.5  # accepted gap after the minor vehicle has cleared the zone
 HORIZON_M = 80.0  # look-ahead for both sides
 MAX_STOP_DECEL_MPS2 = 4.0
 MIN_CROSS_SPEED_MPS = 3.0  # a waiting vehicle crosses at least this fast
-_KEY_M = float(2**21)  # route spacing of the (route, s) key (routes < 1,000 km)
-
-
-@dataclass(frozen=True)
-class _Side:
-    """One side of the conflict points, per route that drives it, sorted by (route, s)."""
-
-    route: IntArray
-    s_m: FloatArray  # arc position of the conflict point on that route
-    half_m: FloatArray  # half length of the conflict zone along that route
-    row: IntArray  # the conflict point
-
-    @property
-    def key(self) -> FloatArray:
-        return self.route * _KEY_M + self.s_m
-
-
-def _side(shared: SharedRoads, geometry: RouteGeometry, piece_key: IntArray, s_m: FloatArray,
-          half_m: FloatArray) -> _Side:
-    rows, pieces = np.nonzero(piece_key[:, None] == shared.key[None, :])
-    route = shared.route[pieces]
-    s = shared.start_m[pieces] - geometry.offset_m[route] + s_m[rows]
-    order = np.lexsort((s, route))
-    return _Side(route[order], s[order], half_m[rows][order], rows[order].astype(np.int64))
 
 
 class JunctionYields:
@@ -64,8 +38,8 @@ class JunctionYields:
                  minor_s_m: FloatArray, minor_half_m: FloatArray, major: IntArray,
                  major_s_m: FloatArray, major_half_m: FloatArray) -> None:
         self.n = len(minor)
-        self.minor = _side(shared, geometry, minor, minor_s_m, minor_half_m)
-        self.major = _side(shared, geometry, major, major_s_m, major_half_m)
+        self.minor = piece_sides(shared, geometry, minor, minor_s_m, minor_half_m)
+        self.major = piece_sides(shared, geometry, major, major_s_m, major_half_m)
         self.yields = 0  # vehicle-steps spent giving way
 
     def __len__(self) -> int:
@@ -77,7 +51,7 @@ class JunctionYields:
         earliest = np.full(self.n, np.inf)
         if not len(side.row) or not len(t):
             return earliest
-        v_key = t["route"] * _KEY_M + t["s_m"]
+        v_key = t["route"] * KEY_M + t["s_m"]
         # Vehicles from HORIZON_M before a zone until their rear has left it.
         lo = np.searchsorted(side.key, v_key - side.half_m.max() - t["length_m"], side="left")
         hi = np.searchsorted(side.key, v_key + HORIZON_M + side.half_m.max(), side="right")
@@ -100,7 +74,7 @@ class JunctionYields:
         if not self.n or not len(t) or not len(side.row):
             return cap
         earliest = self._earliest_major_s(t)
-        v_key = t["route"] * _KEY_M + t["s_m"]
+        v_key = t["route"] * KEY_M + t["s_m"]
         # The next conflict point ahead of the front (a front already in its zone is committed:
         # stop_gap < 0 below).
         j = np.searchsorted(side.key, v_key, side="left")

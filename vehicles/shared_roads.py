@@ -47,6 +47,8 @@ _LANE_KEY = 64
 _PIECES_AHEAD = 2
 #: How far past an entry point the room check looks for the vehicle ahead [m].
 ROOM_LOOK_M = 100.0
+#: Route spacing of the combined (route, s) key (exact in float64 for routes < 1,000 km).
+KEY_M = float(2**21)
 
 
 @dataclass(frozen=True)
@@ -217,6 +219,37 @@ class SharedRoads:
         """`lane_change_frame` plus the distance to the end of the piece, from one look-up."""
         p, s_loc = self.locate(route, s_m)
         return self.key[p], s_loc, self.length_m[p] - s_loc
+
+
+@dataclass(frozen=True)
+class Sides:
+    """Conflict points per route that drives them, sorted by (route, s)."""
+
+    route: IntArray
+    s_m: FloatArray  # arc position of the conflict point on that route
+    half_m: FloatArray  # half length of the conflict zone along that route
+    row: IntArray  # the crossing row (index into `Crossings`, or into the caller's subset)
+
+    @property
+    def key(self) -> FloatArray:
+        return self.route * KEY_M + self.s_m
+
+
+def piece_sides(shared: SharedRoads, geometry: RouteGeometry, piece_key: IntArray, s_m: FloatArray,
+                half_m: FloatArray) -> Sides:
+    """Each conflict point (on piece `piece_key[i]` at `s_m[i]` along it) on every route that
+    drives that piece. One stable sort of the pieces by key and a searchsorted per point, not a
+    (points x pieces) comparison: a city net has thousands of both."""
+    order = np.argsort(shared.key, kind="stable")
+    keys = shared.key[order]
+    lo = np.searchsorted(keys, piece_key, side="left")
+    hi = np.searchsorted(keys, piece_key, side="right")
+    rows, idx = expand_ranges(lo, hi - lo)
+    pieces = order[idx]
+    route = shared.route[pieces]
+    s = shared.start_m[pieces] - geometry.offset_m[route] + s_m[rows]
+    o = np.lexsort((s, route))
+    return Sides(route[o], s[o], half_m[rows][o], rows[o].astype(np.int64))
 
 
 def lookahead_m(v_mps: FloatArray) -> FloatArray:

@@ -629,9 +629,6 @@ class ScenarioSpec(Spec):
             raise ValueError("routes: at least one route is needed (or traffic.sumo_routes)")
         if self.traffic.sumo_routes is not None and self.network is None:
             raise ValueError("traffic.sumo_routes needs network.sumo_net (the net it runs on)")
-        if self.applications.icw.enabled and self.network is not None:
-            raise ValueError("applications.icw is not available on SUMO networks yet (its conflict "
-                             "points are per route; on a SUMO net they are per junction lane)")
         if self.pedestrians is not None and self.mobility.engine == "sumo":
             raise ValueError("pedestrians need mobility.engine: internal (v2xsim's VRU model "
                              "moves with v2xsim's vehicles; SUMO's do not see them)")

@@ -71,7 +71,7 @@ def build_apps(spec: ApplicationsSpec, step_ms: int, geometry: Any,
     makers: dict[str, Callable[[Any], Application]] = {
         "ebw": lambda s: EmergencyBrakeWarning(s, step_ms),
         "fcw": lambda s: ForwardCollisionWarning(s, step_ms),
-        "icw": lambda s: IntersectionCollisionWarning(s, step_ms, crossings),
+        "icw": lambda s: IntersectionCollisionWarning(s, step_ms, crossings, shared),
         "rlvw": lambda s: RedLightViolationWarning(s, step_ms),
         "vrucw": lambda s: VruCollisionWarning(s, step_ms),
         "evw": lambda s: EmergencyVehicleWarning(s, step_ms, emergency_code),
