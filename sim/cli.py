@@ -1,7 +1,8 @@
 """The `v2xsim` command line. The only place that prints, exits, or catches library errors.
 
 Exit codes: 0 ok, 1 expectations failed / run error, 2 bad input (one line, no traceback),
-130 interrupted (outputs are still written).
+130 interrupted by Ctrl-C (SIGINT), 143 by SIGTERM (128 + the signal, as shells report it; the
+outputs are still written).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 EXIT_OK, EXIT_FAIL, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
+EXIT_TERMINATED = 128 + signal.SIGTERM  # 143
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -28,6 +30,9 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                      help="override a scenario key, e.g. --set fleet.v2x_penetration=0.5")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
+    run.add_argument("--force", action="store_true",
+                     help="write into an --out directory that is not empty and not a run directory "
+                          "(files of the output names are replaced; nothing is deleted)")
     run.add_argument("--against-sumo", action="store_true",
                      help="also run SUMO itself on the scenario's net and demand and compare trips "
                           "completed and mean trip duration (writes sumo_compare.json)")
@@ -137,6 +142,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     from sim.core.errors import V2xSimError
+    from sim.io.rundir import check_output_dir, mark_aborted
     from sim.runner import run_scenario
     from sim.scenario.loader import load_scenario
 
@@ -147,8 +153,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
         return _bad_input(str(exc))
     spec = loaded.spec
     out = args.out or Path("runs") / f"{spec.name.replace('/', '_')}-seed{spec.seed}"
-    if out.exists() and not out.is_dir():
-        return _bad_input(f"--out {out}: exists and is not a directory")
+    try:
+        check_output_dir(out, "run", force=args.force)  # never mix run files into the user's
+    except V2xSimError as exc:
+        return _bad_input(str(exc))
     if args.against_sumo and (spec.network is None or not spec.traffic.sumo_routes):
         return _bad_input(f"{loaded.source}: --against-sumo needs network.sumo_net and "
                           "traffic.sumo_routes (the net and the demand SUMO runs)")
@@ -175,10 +183,13 @@ def _cmd_run(args: argparse.Namespace) -> int:
         rtf = f"{sim_s / wall_s:.1f}x" if wall_s > 0 else "-"
         progress.update(task, completed=sim_s, rtf=rtf, alive=len(engine.world.mobility.table))
 
+    received: list[int] = []  # the first signal decides the exit code (130 or 143)
+
     def on_sigint(signum, frame):  # type: ignore[no-untyped-def]
+        received.append(signum)
         if engines and not engines[0]._stop:
+            engines[0].request_stop()  # before printing: a second signal may arrive mid-print
             console.print("[yellow]stopping at the next step; Ctrl-C again to abort[/]")
-            engines[0].request_stop()
         else:
             raise KeyboardInterrupt
 
@@ -190,6 +201,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
             outcome = run_scenario(loaded, out, on_progress=on_progress, engine_hook=engines.append)
     except V2xSimError as exc:
         return _bad_input(str(exc))
+    except KeyboardInterrupt:  # the second signal: run_scenario has written what it recorded
+        mark_aborted(out)
+        console.print(f"run aborted: partial outputs in {out}", markup=False)
+        return 128 + received[0] if received else EXIT_INTERRUPTED
     finally:
         signal.signal(signal.SIGINT, previous)
         signal.signal(signal.SIGTERM, previous_term)
@@ -206,7 +221,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     console.print(f"outputs: {out}")
     if outcome.summary["interrupted"]:
         console.print("[yellow]run interrupted: partial results written[/]")
-        return EXIT_INTERRUPTED
+        return EXIT_TERMINATED if received[:1] == [signal.SIGTERM] else EXIT_INTERRUPTED
     if outcome.expectations and not all_passed(outcome.expectations):
         failed = sum(1 for o in outcome.expectations if not o.passed)
         console.print(f"[red]{failed} expectation(s) failed[/]")
@@ -326,6 +341,14 @@ def _cmd_schema() -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:  # Ctrl-C outside a run's own handling (loading, a sweep starting)
+        print("v2xsim: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+def _main(argv: list[str] | None) -> int:
     args = _parser().parse_args(argv)
     from sim.radio import threads
 

@@ -2,7 +2,8 @@
 
 Outputs are written whatever happens: on a normal end, on a stop request (Ctrl-C) and on a crash
 the trace is closed at its last whole frame and `summary.json` is written from what was recorded
-(marked `"interrupted": true`).
+(marked `"interrupted": true`). `manifest.json` is written first with `"status": "running"` and
+last with "complete", "interrupted" or "failed", so a run killed outright is never taken for done.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from sim import __version__
 from sim.core.engine import Engine, Observer
 from sim.core.world import World
 from sim.io.edge_report import add_roadside_summary, write_roadside_outputs
-from sim.io.rundir import write_atomic, write_csv, write_json
+from sim.io.rundir import STATUS_RUNNING, write_atomic, write_csv, write_json
 from sim.io.summary_observer import SummaryObserver
 from sim.io.trace_observer import TraceObserver
 from sim.metrics.expectations import (
@@ -68,6 +69,18 @@ def run_scenario(
     spec = world.spec
     meta = {"scenario": spec.name, "seed": spec.seed, "scenario_hash": loaded.scenario_hash(),
             "v2xsim": __version__, "step_ms": world.step_ms}
+    identity = {  # what the run is, known before it starts
+        "scenario": spec.name,
+        "scenario_file": Path(loaded.source).name,
+        "scenario_hash": loaded.scenario_hash(),
+        "data_hashes": world.data_hashes,
+        "seed": spec.seed,
+        "overrides": list(loaded.overrides),
+        "versions": _versions(),
+    }
+    # Written before the trace is opened and replaced at the end: a run killed outright (SIGKILL,
+    # power loss) leaves a manifest saying "running", never a stale "complete" one.
+    write_json(out_dir / "manifest.json", {**identity, "status": STATUS_RUNNING})
     summary_obs = SummaryObserver(world)
     trace_obs = TraceObserver(out_dir / "trace.msgpack", meta, world)
     engine = Engine(world, [summary_obs, trace_obs, *extra_observers])
@@ -98,17 +111,13 @@ def run_scenario(
     if outcomes:
         summary["expectations"] = counts(outcomes)
     manifest = {
-        "scenario": spec.name,
-        "scenario_file": Path(loaded.source).name,
-        "scenario_hash": loaded.scenario_hash(),
-        "data_hashes": world.data_hashes,
-        "seed": spec.seed,
-        "overrides": list(loaded.overrides),
-        "versions": _versions(),
+        **identity,
         "sim_time_s": sim_s,
         "wall_time_s": round(wall_s, 3),
         "real_time_factor": round(sim_s / wall_s, 3) if wall_s > 0 else None,
         "interrupted": summary["interrupted"],
+        "status": "failed" if error is not None else
+                  "interrupted" if summary["interrupted"] else "complete",
         "outputs": ["summary.json", "prr_vs_distance.csv", "cbr_vs_time.csv", "trace.msgpack",
                     "scenario.resolved.yaml"],
         "attribution": "Road geometry © OpenStreetMap contributors, ODbL 1.0",

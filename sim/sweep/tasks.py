@@ -187,12 +187,16 @@ def finished_record(task: RunTask, expected_scenario_hash: str | None) -> RunRec
     """The record of a run already on disk, or None if it must (re)run.
 
     A run counts as finished when its `summary.json` and `manifest.json` exist, it was not
-    interrupted, and (when given) its manifest's scenario hash matches the scenario this task
-    would run now, so changing `--until` or `--set` re-runs instead of reusing stale results.
+    interrupted, its manifest does not say it is still running (a killed rerun leaves an older
+    run's summary beside a "running" manifest), and (when given) its manifest's scenario hash
+    matches the scenario this task would run now, so changing `--until` or `--set` re-runs
+    instead of reusing stale results.
     """
     out = Path(task.out_dir)
     summary, manifest = read_json(out / SUMMARY), read_json(out / MANIFEST)
     if summary is None or manifest is None or summary.get("interrupted", True):
+        return None
+    if manifest.get("status", "complete") != "complete":  # e.g. "running": killed mid-run
         return None
     expected = expected_scenario_hash
     if expected is not None and manifest.get("scenario_hash") != expected:
