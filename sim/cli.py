@@ -62,7 +62,10 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _bad_input(message: str) -> int:
-    print(f"v2xsim: error: {message}", file=sys.stderr)
+    from sim.core.input_file import printable
+
+    # One line, and nothing from a user's file may drive the terminal (ANSI escapes, bidi).
+    print(f"v2xsim: error: {printable(message)}", file=sys.stderr)
     return EXIT_BAD_INPUT
 
 

@@ -13,7 +13,6 @@ the seeding order of the RNG tree readable in one file.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -52,6 +51,7 @@ from sim.scenario.fleet_build import (
     check_speed_limit_roads,
     road_speed_limits_mps,
 )
+from sim.scenario.geojson_map import load_geojson
 from sim.scenario.loader import LoadedScenario
 from sim.spec.schema import MessagePrioritySpec, ScenarioSpec, SignalSpec
 from sim.spec.units import s_to_ms
@@ -68,19 +68,7 @@ MAX_JOIN_GAP_M = 50.0
 
 
 def _load_geojson(path: Path, key: str, source: str) -> tuple[dict[str, Any], str]:
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise ScenarioError(source, key, f"cannot read {path} ({exc.strerror})") from None
-    try:
-        data = json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ScenarioError(str(path), "", f"not valid JSON ({exc})") from None
-    if not isinstance(data, dict) or data.get("type") != "FeatureCollection":
-        raise ScenarioError(str(path), "type", "expected a GeoJSON FeatureCollection")
-    if not isinstance(data.get("features"), list):
-        raise ScenarioError(str(path), "features", "expected a list of features")
-    return data, hashlib.sha256(raw).hexdigest()
+    return load_geojson(path, key, source)  # strict and bounded (sim.scenario.geojson_map)
 
 
 def _coords(feature: Any, i: int, path: Path, kind: str) -> np.ndarray:

@@ -19,10 +19,18 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from sim.core.errors import ScenarioError
+from sim.core.input_file import MAX_YAML_BYTES, check_regular_file, path_exists, read_text
 from sim.spec.expect import ExpectationError, apply_expect_override, flatten_expect
 from sim.spec.schema import ScenarioSpec
 
 SCENARIO_SUFFIXES = (".yaml", ".yml")
+#: Bounds on a scenario file's YAML, aliases expanded: real scenarios nest ~6 deep and have a few
+#: thousand values; "billion laughs" aliases and `[[[[...]]]]` are refused before anything walks
+#: them (pydantic, deep_merge and the RecursionError a 3,000-deep list gives).
+MAX_YAML_DEPTH = 64
+MAX_YAML_NODES = 1_000_000
+#: `base:` files chained (a -> b -> c ...), far more than any real hierarchy.
+MAX_BASE_CHAIN = 16
 
 
 @dataclass(frozen=True)
@@ -40,7 +48,7 @@ class LoadedScenario:
         if p.is_absolute():
             return p
         for d in self.search_dirs:
-            if (d / p).exists():
+            if path_exists(d / p):
                 return d / p
         return (self.search_dirs[0] if self.search_dirs else Path.cwd()) / p
 
@@ -89,8 +97,12 @@ def builtin_names() -> list[str]:
 def find_scenario(name_or_path: str) -> Path:
     """A path to an existing file, or a built-in scenario name."""
     p = Path(name_or_path)
-    if p.suffix in SCENARIO_SUFFIXES or p.exists() or "/" in name_or_path and p.suffix:
-        if not p.exists():
+    if "\x00" in name_or_path:
+        raise ScenarioError(repr(name_or_path), "", "the path contains a NUL byte")
+    exists = path_exists(p)
+    if p.suffix in SCENARIO_SUFFIXES or exists or "/" in name_or_path and p.suffix:
+        if not exists:
+            read_text(p, MAX_YAML_BYTES)  # says why: not found, name too long, permission
             raise ScenarioError(str(p), "", "file not found")
         if p.is_dir():
             raise ScenarioError(str(p), "", "is a directory, expected a scenario YAML file")
@@ -98,7 +110,7 @@ def find_scenario(name_or_path: str) -> Path:
     root = builtin_dir()
     for suffix in SCENARIO_SUFFIXES:
         candidate = root / f"{name_or_path}{suffix}"
-        if candidate.is_file():
+        if path_exists(candidate) and candidate.is_file():
             return candidate
     allowed = ", ".join(builtin_names())
     raise ScenarioError(
@@ -107,14 +119,15 @@ def find_scenario(name_or_path: str) -> Path:
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ScenarioError(str(path), "", f"cannot read file ({exc.strerror})") from None
+    """A scenario file's top-level mapping: a regular UTF-8 (or UTF-16/32 with BOM) file within
+    MAX_YAML_BYTES, YAML within MAX_YAML_DEPTH and MAX_YAML_NODES, keys plain and unique."""
+    text = read_text(path, MAX_YAML_BYTES)
     try:
         data = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
     except _DuplicateKeyError as exc:
         raise ScenarioError(str(path), exc.key, f"duplicate key at line {exc.line}") from None
+    except _BoundsError as exc:
+        raise ScenarioError(str(path), "", f"line {exc.line}: {exc.problem}") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
@@ -133,17 +146,93 @@ class _DuplicateKeyError(yaml.YAMLError):
         self.key, self.line = key, line
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """A SafeLoader that rejects a key given twice in one mapping (YAML silently keeps the last)."""
+class _BoundsError(yaml.YAMLError):
+    def __init__(self, problem: str, line: int) -> None:
+        super().__init__(problem)
+        self.problem, self.line = problem, line
+
+
+if yaml.__with_libyaml__:
+    class _Events(yaml.cyaml.CParser):  # type: ignore[name-defined,misc]
+        """libyaml's parser, ~6x faster than PyYAML's own: events only, composing stays in
+        Python (below), where nesting is counted (libyaml's composer recurses in C)."""
+else:  # pragma: no cover - PyYAML built without libyaml
+    class _Events(yaml.reader.Reader, yaml.scanner.Scanner, yaml.parser.Parser):  # type: ignore[no-redef]
+        def __init__(self, stream: str) -> None:
+            yaml.reader.Reader.__init__(self, stream)
+            yaml.scanner.Scanner.__init__(self)
+            yaml.parser.Parser.__init__(self)
+
+
+class _UniqueKeyLoader(yaml.composer.Composer, _Events, yaml.constructor.SafeConstructor,
+                       yaml.resolver.Resolver):
+    """A safe loader that rejects a key given twice in one mapping (YAML silently keeps the last),
+    a key that is not a plain value (a list key is unhashable), nesting deeper than
+    MAX_YAML_DEPTH and aliases that expand beyond MAX_YAML_NODES values or refer to themselves."""
+
+    _depth = 0
+
+    def __init__(self, stream: str) -> None:
+        _Events.__init__(self, stream)  # type: ignore[call-arg]
+        yaml.composer.Composer.__init__(self)
+        yaml.constructor.SafeConstructor.__init__(self)
+        yaml.resolver.Resolver.__init__(self)
+
+    def compose_node(self, parent, index):  # type: ignore[no-untyped-def]
+        self._depth += 1
+        try:
+            if self._depth > MAX_YAML_DEPTH:
+                mark = self.peek_event().start_mark
+                raise _BoundsError(f"nested deeper than {MAX_YAML_DEPTH} levels", mark.line + 1)
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+    def get_single_node(self):  # type: ignore[no-untyped-def]
+        node = super().get_single_node()
+        if node is not None:
+            _expanded_size(node, {}, 1)
+        return node
 
     def construct_mapping(self, node, deep=False):  # type: ignore[no-untyped-def]
         seen = set()
         for key_node, _ in node.value:
+            if not isinstance(key_node, yaml.ScalarNode):
+                kind = "list" if isinstance(key_node, yaml.SequenceNode) else "mapping"
+                raise _BoundsError(f"a {kind} used as a mapping key (keys must be plain names)",
+                                   key_node.start_mark.line + 1)
             key = self.construct_object(key_node, deep=deep)
             if key in seen:
                 raise _DuplicateKeyError(str(key), key_node.start_mark.line + 1)
             seen.add(key)
         return super().construct_mapping(node, deep=deep)
+
+
+def _expanded_size(node: yaml.Node, memo: dict[int, int], depth: int) -> int:
+    """Values under `node` with every alias expanded (each shared node counted once per use, as
+    pydantic and json would walk it); raises _BoundsError past the bounds or on a cycle."""
+    if depth > MAX_YAML_DEPTH:
+        raise _BoundsError(f"aliases nest deeper than {MAX_YAML_DEPTH} levels",
+                           node.start_mark.line + 1)
+    if isinstance(node, yaml.ScalarNode):
+        return 1
+    known = memo.get(id(node))
+    if known is not None:
+        if known < 0:
+            raise _BoundsError("an alias refers to a node that contains it",
+                               node.start_mark.line + 1)
+        return known
+    memo[id(node)] = -1  # in progress: meeting it again below is a cycle
+    children = ([n for pair in node.value for n in pair] if isinstance(node, yaml.MappingNode)
+                else list(node.value))
+    total = 1
+    for child in children:
+        total += _expanded_size(child, memo, depth + 1)
+        if total > MAX_YAML_NODES:
+            raise _BoundsError(f"more than {MAX_YAML_NODES:,} values with aliases expanded "
+                               "(alias bomb?)", node.start_mark.line + 1)
+    memo[id(node)] = total
+    return total
 
 
 def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
@@ -158,9 +247,14 @@ def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]
 
 
 def _load_with_bases(path: Path, chain: tuple[Path, ...] = ()) -> tuple[dict[str, Any], list[Path]]:
-    resolved = path.resolve()
+    try:
+        resolved = path.resolve()
+    except (OSError, RuntimeError):  # a symlink loop: the reader names the problem
+        resolved = path.absolute()
     if resolved in chain:
         raise ScenarioError(str(path), "base", "circular 'base' chain")
+    if len(chain) >= MAX_BASE_CHAIN:
+        raise ScenarioError(str(path), "base", f"more than {MAX_BASE_CHAIN} 'base' files chained")
     data = _read_yaml(path)
     _flatten_expect(data, str(path))  # flat keys before merging, so a child overrides its base
     dirs = [path.parent]
@@ -169,8 +263,10 @@ def _load_with_bases(path: Path, chain: tuple[Path, ...] = ()) -> tuple[dict[str
         return data, dirs
     if not isinstance(base, str):
         raise ScenarioError(str(path), "base", "expected a file name or built-in scenario name")
+    if not base or "\x00" in base:
+        raise ScenarioError(str(path), "base", "expected a file name or built-in scenario name")
     base_path = path.parent / base
-    if not base_path.exists():
+    if not path_exists(base_path):
         try:
             base_path = find_scenario(base)
         except ScenarioError:
@@ -179,6 +275,7 @@ def _load_with_bases(path: Path, chain: tuple[Path, ...] = ()) -> tuple[dict[str
                 f"base scenario {base!r} not found next to this file nor as a built-in; "
                 f"built-ins: {', '.join(builtin_names())}",
             ) from None
+    check_regular_file(base_path, MAX_YAML_BYTES, str(path), "base")  # named by this file
     base_data, base_dirs = _load_with_bases(base_path, chain + (resolved,))
     merged = deep_merge(base_data, {k: v for k, v in data.items() if k != "base"})
     merged["base"] = base
@@ -207,7 +304,9 @@ def parse_override(text: str) -> tuple[list[str], Any]:
     if not key.strip() or any(not p for p in parts):
         raise ScenarioError("--set", key, "expected dotted.key=value")
     try:
-        value = yaml.safe_load(raw) if raw.strip() else ""
+        value = yaml.load(raw, Loader=_UniqueKeyLoader) if raw.strip() else ""  # noqa: S506
+    except (_BoundsError, _DuplicateKeyError) as exc:
+        raise ScenarioError("--set", key, str(exc)) from None
     except yaml.YAMLError:
         value = raw
     return parts, value

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
+
+from sim.spec.base import SpecModel
 
 
-class _Spec(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+class _Spec(SpecModel):
+    """Strict, frozen, no NaN/inf, no control characters (sim.spec.base)."""
 
 
 class NetOrigin(_Spec):

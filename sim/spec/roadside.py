@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
+
+from sim.spec.base import SpecModel
 
 
-class _Spec(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+class _Spec(SpecModel):
+    """Strict, frozen, no NaN/inf, no control characters (sim.spec.base)."""
 
 
 Probability = Annotated[float, Field(ge=0.0, le=1.0)]

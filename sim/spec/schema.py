@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from sim.spec.apps import (
     EbwSpec,
@@ -27,14 +27,15 @@ from sim.spec.apps import (
     TjwSpec,
     VrucwSpec,
 )
+from sim.spec.base import SpecModel
 from sim.spec.expect import EXPECT_DESCRIPTION, Expectations
 from sim.spec.network import MobilityEngineSpec, NetworkSpec, TrafficSpec
 from sim.spec.roadside import EdgeSpec, FaultSpec, RoadsideMessagesSpec
 from sim.spec.units import kmh_to_mps, per_hour_to_per_s
 
 
-class Spec(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+class Spec(SpecModel):
+    """Strict, frozen, no NaN/inf, no control characters (sim.spec.base)."""
 
 
 Probability = Annotated[float, Field(ge=0.0, le=1.0)]

@@ -12,7 +12,9 @@ default).
 
 from __future__ import annotations
 
+import math
 import shutil
+import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from sim.core.errors import ScenarioError
+from sim.core.input_file import MAX_SUMO_BYTES, check_regular_file
 from sim.sumo.tools import SumoUnavailable, first_error, run_tool
 from vehicles.classes import AUTOMATION_LEVELS, VEHICLE_CLASSES
 
@@ -36,6 +39,15 @@ VCLASS_TO_CLASS = {
     "delivery": "logistics",
     "emergency": "emergency", "authority": "emergency", "army": "emergency",
 }
+
+
+#: Vehicles a demand may expand to (flows included): a city's peak hour is ~10^4, and a flow of
+#: `period="1e-9"` or `number="1e12"` would otherwise be expanded into memory.
+MAX_TRIPS = 1_000_000
+
+
+class DemandError(ValueError):
+    """A demand file value we cannot use (non-finite, or expanding beyond MAX_TRIPS)."""
 
 
 @dataclass(frozen=True)
@@ -63,10 +75,15 @@ class Trip:
 
 
 def _float(v: Any, default: float) -> float:
+    """A number attribute; `default` for SUMO's keywords ("random", "max", ...); NaN and
+    infinity refused (sumolib hands us "nan" and "inf" as text, float() accepts both)."""
     try:
-        return float(v)
+        x = float(v)
     except (TypeError, ValueError):
         return default
+    if not math.isfinite(x):
+        raise DemandError(f"{v!r} is not a finite number")
+    return x
 
 
 def _lane(v: Any) -> int | None:
@@ -80,13 +97,17 @@ def _speed(v: Any) -> float | None:
     if v is None:
         return 0.0  # SUMO's default departSpeed
     try:
-        return float(v)
+        x = float(v)
     except (TypeError, ValueError):
         return None
+    if not math.isfinite(x):
+        raise DemandError(f"departSpeed {v!r} is not a finite number")
+    return x
 
 
 def route_demand(net_path: Path, routes_path: Path, source: str, key: str) -> Path:
     """Runs duarouter: an equivalent demand file where every vehicle and flow has its route."""
+    check_regular_file(routes_path, MAX_SUMO_BYTES, source, key)  # no FIFO, device or huge file
     out_dir = Path(tempfile.mkdtemp(prefix="v2xsim-duarouter-"))
     out = out_dir / "routed.rou.xml"
     try:
@@ -96,7 +117,12 @@ def route_demand(net_path: Path, routes_path: Path, source: str, key: str) -> Pa
                                       "--alternatives-output", str(out_dir / "alt.rou.xml")])
     except SumoUnavailable as exc:
         raise ScenarioError(source, key, str(exc)) from None
+    except subprocess.TimeoutExpired as exc:
+        shutil.rmtree(out_dir, ignore_errors=True)
+        raise ScenarioError(str(routes_path), "",
+                            f"duarouter took longer than {exc.timeout:.0f} s") from None
     if proc.returncode != 0 or not out.is_file():
+        shutil.rmtree(out_dir, ignore_errors=True)
         raise ScenarioError(str(routes_path), "", f"duarouter: {first_error(proc)}")
     return out
 
@@ -108,6 +134,8 @@ def read_demand(net_path: Path, routes_path: Path, source: str, key: str, seed: 
     routed = route_demand(net_path, routes_path, source, key)
     try:
         return _read_routed(routed, seed, until_s)
+    except DemandError as exc:
+        raise ScenarioError(str(routes_path), "", str(exc)) from None
     finally:
         shutil.rmtree(routed.parent, ignore_errors=True)
 
@@ -151,6 +179,8 @@ def _read_routed(routed: Path, seed: int, until_s: float | None) -> list[Trip]:
         stops = _stops_of(el)
         trips += [Trip(vid, t, edges, cls, lane, speed, pos, stops, automation.get(vtype))
                   for t, vid in times if until_s is None or t <= until_s]
+        if len(trips) > MAX_TRIPS:
+            raise DemandError(f"the demand expands to more than {MAX_TRIPS:,} vehicles")
     trips.sort(key=lambda tr: (tr.depart_s, tr.id))
     return trips
 
@@ -181,6 +211,12 @@ def _edges_of(el: Any, named: dict[str, tuple[str, ...]]) -> tuple[str, ...]:
     return ()
 
 
+def _too_many(n: float, el: Any) -> None:
+    if n > MAX_TRIPS:
+        raise DemandError(f"flow {el.getAttributeSecure('id', '?')!r} expands to {n:,.0f} "
+                          f"vehicles, more than {MAX_TRIPS:,}")
+
+
 def _flow_times(el: Any, rng: np.random.Generator) -> list[float]:
     begin = _float(el.getAttributeSecure("begin", 0.0), 0.0)
     end = _float(el.getAttributeSecure("end", 3600.0), 3600.0)
@@ -190,13 +226,17 @@ def _flow_times(el: Any, rng: np.random.Generator) -> list[float]:
         period = 3600.0 / max(_float(el.vehsPerHour, 1.0), 1e-9)
     elif el.hasAttribute("number"):
         n = max(int(_float(el.number, 0)), 0)
+        _too_many(n, el)
         return [begin + k * (end - begin) / n for k in range(n)] if n else []
     elif el.hasAttribute("probability"):
         p = _float(el.probability, 0.0)
+        _too_many(np.ceil(end) - np.floor(begin), el)
         secs = np.arange(int(np.floor(begin)), int(np.ceil(end)))
         return [float(s) for s in secs[rng.random(len(secs)) < p]]
     else:
         return []
     if period <= 0:
         return []
-    return list(begin + period * np.arange(int(np.ceil((end - begin) / period - 1e-9))))
+    count = np.ceil((end - begin) / period - 1e-9)
+    _too_many(count, el)
+    return list(begin + period * np.arange(int(count)))

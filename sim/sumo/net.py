@@ -29,6 +29,7 @@ from numpy.typing import NDArray
 
 from sim.core.errors import ScenarioError
 from sim.core.geo import LocalProjection
+from sim.core.input_file import MAX_SUMO_BYTES, check_regular_file
 
 FloatArray = NDArray[np.float64]
 
@@ -141,7 +142,26 @@ def offset_left(xy_m: FloatArray, d_m: float) -> FloatArray:
 
 
 def _shape(lane: Any) -> FloatArray:
-    return np.asarray(lane.getShape(), dtype=np.float64).reshape(-1, 2)
+    xy = np.asarray(lane.getShape(), dtype=np.float64).reshape(-1, 2)
+    if not np.all(np.isfinite(xy)):
+        raise ValueError(f"lane {lane.getID()!r} has a non-finite shape coordinate")
+    return xy
+
+
+def _finite(value: Any, what: str) -> float:
+    """float(value), refusing NaN and infinity (sumolib parses "nan" and "inf" as floats)."""
+    v = float(value)
+    if not math.isfinite(v):
+        raise ValueError(f"{what} is {value!r}, expected a finite number")
+    return v
+
+
+def _floats(text: str, n: int, what: str) -> list[float]:
+    """The `n` comma-separated finite numbers of a `<location>` attribute."""
+    parts = text.split(",")
+    if len(parts) != n:
+        raise ValueError(f"location {what} is {text!r}, expected {n} comma-separated numbers")
+    return [_finite(p, f"location {what}") for p in parts]
 
 
 def read_net(path: Path, source: str, key: str = "network.sumo_net") -> SumoNet:
@@ -151,12 +171,19 @@ def read_net(path: Path, source: str, key: str = "network.sumo_net") -> SumoNet:
     except ImportError:
         raise ScenarioError(source, key, "SUMO networks need the sumo extra: "
                             "pip install 'v2xsim[sumo]' (eclipse-sumo, sumolib, libsumo)") from None
-    if not path.is_file():
-        raise ScenarioError(source, key, f"{path} is not a file")
+    check_regular_file(path, MAX_SUMO_BYTES, source, key)  # no FIFO, device or huge file
     try:
         net = sumolib.net.readNet(str(path), withInternal=True, withPrograms=True)
     except Exception as exc:  # sumolib raises whatever its SAX parser raises
         raise ScenarioError(str(path), "", f"not a readable SUMO network ({exc})") from None
+    try:
+        return _from_sumolib(net, path)
+    except (ValueError, TypeError, IndexError, KeyError, AttributeError, ZeroDivisionError) as exc:
+        # sumolib keeps attribute text as given: a missing or malformed value surfaces here
+        raise ScenarioError(str(path), "", f"not a usable SUMO network ({exc})") from None
+
+
+def _from_sumolib(net: Any, path: Path) -> SumoNet:
     edges: dict[str, SumoEdge] = {}
     for e in net.getEdges(withInternal=False):
         lanes = e.getLanes()
@@ -167,10 +194,11 @@ def read_net(path: Path, source: str, key: str = "network.sumo_net") -> SumoNet:
         edges[e.getID()] = SumoEdge(
             id=e.getID(), name=str(e.getName() or ""), from_node=e.getFromNode().getID(),
             to_node=e.getToNode().getID(), lanes=len(lanes),
-            lane_width_m=float(np.mean([ln.getWidth() for ln in lanes])),
-            speed_mps=float(max(ln.getSpeed() for ln in lanes)),
+            lane_width_m=float(np.mean([_finite(ln.getWidth(), f"lane {ln.getID()!r} width")
+                                        for ln in lanes])),
+            speed_mps=max(_finite(ln.getSpeed(), f"lane {ln.getID()!r} speed") for ln in lanes),
             left_xy_m=offset_left(_shape(left), width / 2.0),
-            length_m=float(e.getLength()),
+            length_m=_finite(e.getLength(), f"edge {e.getID()!r} length"),
             allowed=frozenset(c for ln in lanes for c in _allowed(ln)),
             priority=int(e.getPriority()),
         )
@@ -185,8 +213,8 @@ def read_net(path: Path, source: str, key: str = "network.sumo_net") -> SumoNet:
             via_id = c.getViaLaneID() or ""
             if via_id:
                 via = net.getLane(via_id)
-                via_xy = offset_left(_shape(via), float(via.getWidth()) / 2.0)
-                speed = float(via.getSpeed())
+                via_xy = offset_left(_shape(via), _finite(via.getWidth(), f"lane {via_id!r} width") / 2.0)
+                speed = _finite(via.getSpeed(), f"lane {via_id!r} speed")
             else:
                 via_xy, speed = np.empty((0, 2)), float(to_edge.getSpeed())
             paths[(e.getID(), to_edge.getID())] = JunctionPath(
@@ -214,13 +242,15 @@ def read_net(path: Path, source: str, key: str = "network.sumo_net") -> SumoNet:
             nodes = ends or [(0.0, 0.0)]
         cx, cy = np.mean(np.asarray(nodes, dtype=np.float64)[:, :2], axis=0)
         programs[tls.getID()] = TlsProgram(
-            id=tls.getID(), offset_s=float(prog.getOffset() or 0.0),
-            phases=tuple(TlsPhase(float(p.duration), str(p.state)) for p in prog.getPhases()),
+            id=tls.getID(), offset_s=_finite(prog.getOffset() or 0.0, f"tlLogic {tls.getID()!r} offset"),
+            phases=tuple(TlsPhase(_finite(p.duration, f"tlLogic {tls.getID()!r} phase duration"),
+                                  str(p.state)) for p in prog.getPhases()),
             link_edge=link_edge, xy_m=(float(cx), float(cy)))
     loc = getattr(net, "_location", {}) or {}
-    off = [float(v) for v in str(loc.get("netOffset", "0,0")).split(",")]
-    conv = [float(v) for v in str(loc.get("convBoundary", "0,0,0,0")).split(",")]
-    nodes_xy = {n.getID(): tuple(float(v) for v in n.getCoord()[:2]) for n in net.getNodes()}
+    off = _floats(str(loc.get("netOffset", "0,0")), 2, "netOffset")
+    conv = _floats(str(loc.get("convBoundary", "0,0,0,0")), 4, "convBoundary")
+    nodes_xy = {n.getID(): tuple(_finite(v, f"junction {n.getID()!r} position")
+                                 for v in n.getCoord()[:2]) for n in net.getNodes()}
     return SumoNet(path=path, edges=edges, paths=paths, programs=programs,
                    net_offset=(off[0], off[1]), proj_parameter=str(loc.get("projParameter", "!")),
                    conv_boundary=(conv[0], conv[1], conv[2], conv[3]),

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from sim.core.errors import ScenarioError
+from sim.core.input_file import MAX_SUMO_BYTES, check_regular_file
 from sim.core.road import Route
 from sim.spec.schema import LatLon, PhaseSpec, RouteSpec, ScenarioSpec, SignalSpec, VehicleSpec
 from sim.sumo.demand import Trip, TripStop, read_demand
@@ -70,8 +70,7 @@ def import_sumo(spec: ScenarioSpec, resolve: Callable[[str], Path], source: str,
     vehicles = list(spec.vehicles)
     if spec.traffic.sumo_routes:
         rou_path = resolve(spec.traffic.sumo_routes)
-        if not rou_path.is_file():
-            raise ScenarioError(source, "traffic.sumo_routes", f"{rou_path} is not a file")
+        check_regular_file(rou_path, MAX_SUMO_BYTES, source, "traffic.sumo_routes")
         hashes[spec.traffic.sumo_routes] = file_hash(rou_path)
         trips = read_demand(net_path, rou_path, source, "traffic.sumo_routes", spec.seed,
                             spec.traffic.depart_until_s)
