@@ -208,7 +208,10 @@ def test_find_crossings_of_two_perpendicular_routes() -> None:
 
 def test_crossing_monitor_counts_collisions_once_and_pet_near_misses() -> None:
     mon = CrossingMonitor(crossing_at_100m(), pet_near_miss_s=1.5)
-    both_in = table({"s_m": 100.0, "v_mps": 5.0}, {"route": 1, "s_m": 100.0, "v_mps": 5.0})
+    # Eastbound front at (100, 0); northbound front 2 m past the crossing point: bodies cross.
+    both_in = table({"s_m": 100.0, "v_mps": 5.0, "width_m": 1.8},
+                    {"route": 1, "s_m": 100.0, "v_mps": 5.0, "x_m": 98.0, "y_m": 2.0,
+                     "heading_rad": np.pi / 2, "width_m": 1.8})
     mon.on_step(both_in, 0)
     mon.on_step(both_in, 100)
     assert mon.stats.collisions == 1
@@ -218,6 +221,28 @@ def test_crossing_monitor_counts_collisions_once_and_pet_near_misses() -> None:
     mon2.on_step(table({"s_m": 130.0, "v_mps": 5.0}, {"route": 1, "s_m": 97.0, "v_mps": 5.0}), 2000)
     assert mon2.stats.collisions == 0 and mon2.stats.near_misses == 1
     assert mon2.stats.min_pet_s == pytest.approx(1.0)
+
+
+def test_crossing_collision_needs_bodies_that_touch_at_a_crossing_angle() -> None:
+    """Both inside the lane-wide zone is not yet a collision: the bodies must overlap, heading
+    across each other (side by side is where junction lanes run close, not a crossing)."""
+    east = {"s_m": 100.0, "v_mps": 5.0, "width_m": 1.8}
+
+    def collisions(other: dict) -> int:
+        mon = CrossingMonitor(crossing_at_100m(), pet_near_miss_s=1.5)
+        mon.on_step(table(east, {"route": 1, "s_m": 100.0, "v_mps": 5.0, "width_m": 1.8,
+                                 **other}), 0)
+        return mon.stats.collisions
+
+    north = np.pi / 2
+    # Northbound, its front 2 m short of the eastbound's flank (y = -0.9): 1.1 m apart.
+    assert collisions({"x_m": 98.0, "y_m": -2.0, "heading_rad": north}) == 0
+    # 0.2 m into the flank: touching.
+    assert collisions({"x_m": 98.0, "y_m": -0.7, "heading_rad": north}) == 1
+    # Overlapping side by side, 10 degrees apart: not a crossing collision.
+    assert collisions({"x_m": 100.0, "y_m": 1.0, "heading_rad": np.radians(10.0)}) == 0
+    # Diagonal (45 degrees) through the same spot: a collision.
+    assert collisions({"x_m": 99.0, "y_m": 1.0, "heading_rad": np.radians(45.0)}) == 1
 
 
 # ------------------------------------------------------------------ SPAT: RLVW, GLOSA
