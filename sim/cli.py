@@ -279,10 +279,10 @@ def _cmd_export(args: argparse.Namespace) -> int:
     xml = args.out or run_dir / "fcd.xml"
     try:
         n = export_fcd(trace, xml, xml.with_suffix(".csv"))
-    except TraceFormatError as exc:
-        return _bad_input(f"{trace}: {exc}")
+    except TraceFormatError as exc:  # its message names the trace and the byte offset
+        return _bad_input(str(exc))
     except OSError as exc:
-        return _bad_input(f"{xml}: cannot write ({exc.strerror})")
+        return _bad_input(f"{exc.filename or xml}: cannot read or write ({exc.strerror})")
     if n == 0:
         return _bad_input(f"{trace}: no vehicle states in the trace (was output.trace.states off?)")
     print(f"{n} vehicle records -> {xml} and {xml.with_suffix('.csv')}")

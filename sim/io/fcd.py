@@ -15,8 +15,21 @@ from pathlib import Path
 
 import numpy as np
 
-from sim.io.trace import TraceReader
+from sim.io.trace import Frame, TraceFormatError, TraceReader
 from vehicles.classes import CLASS_BY_CODE
+
+_INTEGER = ("vehicle_id", "cls", "lane", "route")
+_REAL = ("x_m", "y_m", "heading_rad", "v_mps", "a_mps2")
+
+
+def _check_state(trace_path: Path, fr: Frame) -> None:
+    """A state frame from a damaged or foreign trace is refused, not half exported."""
+    for name in (*_INTEGER, *_REAL):
+        col = fr.cols.get(name)
+        kinds = "biu" if name in _INTEGER else "biuf"
+        if col is None or col.ndim != 1 or col.dtype.kind not in kinds:
+            raise TraceFormatError(f"{trace_path}: state frame at t={fr.t_s:g} s: column {name!r} "
+                                   "missing or not a numeric vector")
 
 
 def export_fcd(trace_path: Path, xml_path: Path, csv_path: Path | None = None) -> int:
@@ -25,6 +38,21 @@ def export_fcd(trace_path: Path, xml_path: Path, csv_path: Path | None = None) -
     names = {code: c.name for code, c in CLASS_BY_CODE.items()}
     tmp_xml = xml_path.with_name(xml_path.name + ".part")
     tmp_csv = csv_path.with_name(csv_path.name + ".part") if csv_path else None
+    n = 0
+    try:
+        n = _export(trace_path, tmp_xml, tmp_csv, names)
+    except BaseException:  # nothing half-written stays behind
+        tmp_xml.unlink(missing_ok=True)
+        if tmp_csv:
+            tmp_csv.unlink(missing_ok=True)
+        raise
+    os.replace(tmp_xml, xml_path)
+    if tmp_csv and csv_path:
+        os.replace(tmp_csv, csv_path)
+    return n
+
+
+def _export(trace_path: Path, tmp_xml: Path, tmp_csv: Path | None, names: dict[int, str]) -> int:
     n = 0
     with ExitStack() as stack:
         reader = stack.enter_context(TraceReader(trace_path))
@@ -36,6 +64,7 @@ def export_fcd(trace_path: Path, xml_path: Path, csv_path: Path | None = None) -
         for fr in reader:
             if fr.kind != "state":
                 continue
+            _check_state(trace_path, fr)
             cols = fr.cols
             # rounded as printed, then wrapped: 359.999 is 0.00, never 360.00
             angle = np.mod(np.round(90.0 - np.degrees(cols["heading_rad"].astype(np.float64)), 2),
@@ -56,8 +85,5 @@ def export_fcd(trace_path: Path, xml_path: Path, csv_path: Path | None = None) -
             x.write("    </timestep>\n")
             n += fr.n
         x.write("</fcd-export>\n")
-    os.replace(tmp_xml, xml_path)
-    if tmp_csv and csv_path:
-        os.replace(tmp_csv, csv_path)
     return n
 

@@ -35,6 +35,9 @@ def _add_execution_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--workers", type=int, metavar="N",
                    help="worker processes of the local cluster (default: all cores)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--force", action="store_true",
+                   help="write into an --out directory that is not empty and not a sweep directory "
+                        "(files of the output names are replaced; nothing is deleted)")
 
 
 def add_parsers(subparsers: Any) -> None:
@@ -116,12 +119,15 @@ def _run_plan(plan: SweepPlan, args: argparse.Namespace, console: Console,
               title: str) -> tuple[list[RunRecord], bool]:
     """Connects to Dask, records the plan, executes it with a progress bar.
 
-    Returns (records, interrupted). The client is opened before anything is written, so an
-    unreachable scheduler is a clean exit-2 error with no sweep directory left behind.
+    Returns (records, interrupted). The output directory is checked and the client opened
+    before anything is written, so a user's directory or an unreachable scheduler is a clean
+    exit-2 error with no sweep directory left behind.
     """
+    from sim.io.rundir import check_output_dir
     from sim.sweep.cluster import open_client
     from sim.sweep.sweep import write_plan
 
+    check_output_dir(plan.out_dir, "sweep", force=args.force)
     interrupted = False
     records: list[RunRecord] = []
     try:
@@ -192,8 +198,9 @@ def _finish(console: Console, plan: SweepPlan, records: Sequence[RunRecord],
     failed = [r for r in records if not r.ok]
     if interrupted:
         console.print(f"[yellow]interrupted: {len(records)} of "
-                      f"{len(plan.points) * len(plan.seeds)} runs tabulated; "
-                      "run the same command again to resume[/]")
+                      f"{len(plan.points) * len(plan.seeds)} runs tabulated in "
+                      f"{plan.out_dir / 'results.csv'}; run the same command again to resume[/]",
+                      soft_wrap=True)
         return EXIT_INTERRUPTED
     if failed:
         console.print(f"[red]{_count(len(failed), 'run')} failed[/]; see the status and error "
@@ -254,9 +261,9 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     except V2xSimError as exc:
         return _bad_input(str(exc))
     paths = write_tables(plan, records)
-    if not interrupted:
+    if not interrupted:  # interrupted: one line, from _finish
         _stdout().print(_sweep_table(plan, point_rows(plan, records)))
-    console.print("tables: " + ", ".join(str(p) for p in paths))
+        console.print("tables: " + ", ".join(str(p) for p in paths))
     return _finish(console, plan, records, interrupted)
 
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -29,8 +30,9 @@ from typing import Any
 
 from sim.sweep.errors import SweepError
 
-CONNECT_TIMEOUT_S = 10
+CONNECT_TIMEOUT_S = 5  # a dead address fails within seconds; a live scheduler answers in ms
 TRIM_KEY = "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_"
+LOOPBACK = "127.0.0.1"
 
 
 def default_workers() -> int:
@@ -49,9 +51,14 @@ def open_client(scheduler: str | None = None, workers: int | None = None) -> Ite
     if scheduler is not None:
         try:
             client = Client(scheduler, timeout=CONNECT_TIMEOUT_S)
-        except (OSError, TimeoutError, ValueError) as exc:
-            raise SweepError(f"--scheduler {scheduler}: cannot connect ({exc}); start one with "
-                             "`dask scheduler` or omit --scheduler for a local cluster") from None
+        except Exception as exc:  # noqa: BLE001 - whatever answers there, it is no scheduler
+            # Not only OSError/TimeoutError: a server that is not Dask (an HTTP proxy, anything)
+            # answers bytes that Dask reads as a frame length, e.g. "HTTP/1.1" = 3 EiB, which
+            # ends in a MemoryError from deep inside distributed.
+            why = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+            raise SweepError(f"--scheduler {scheduler}: cannot connect ({why}); is it a Dask "
+                             "scheduler? Start one with `dask scheduler` or omit --scheduler "
+                             "for a local cluster") from None
         try:
             yield client
         finally:
@@ -68,15 +75,24 @@ def open_client(scheduler: str | None = None, workers: int | None = None) -> Ite
     # nannies, so a restarted worker keeps it.
     worker_env = {"V2XSIM_THREADS": os.environ.get("V2XSIM_THREADS",
                                                    str(max(1, default_workers() // n)))}
+    # Worker processes inherit an ignored SIGINT (it survives exec, and neither Python nor asyncio
+    # then installs a handler), so a Ctrl-C in the terminal, sent to the whole process group,
+    # reaches only this process: it cancels the runs and closes the cluster, instead of every
+    # worker printing its own KeyboardInterrupt traceback.
+    sigint = signal.signal(signal.SIGINT, signal.SIG_IGN) if _main_thread() else None
     try:
         with warnings.catch_warnings(), dask.config.set({TRIM_KEY: None}):
             # The scheduler's health endpoint binds :8787 even without a dashboard and warns when
             # another cluster on this machine has it; it then takes another port, which is fine.
             warnings.filterwarnings("ignore", message="Port .* is already in use")
+            # Loopback only, said explicitly rather than left to Dask's defaults: the scheduler
+            # runs whatever it is sent (pickled functions), so it must not listen on a network.
             cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
-                                   dashboard_address=None, silence_logs=logging.ERROR,
-                                   env=worker_env)
+                                   host=LOOPBACK, dashboard_address=None,
+                                   silence_logs=logging.ERROR, env=worker_env)
     finally:
+        if sigint is not None:
+            signal.signal(signal.SIGINT, sigint)
         if inherited is not None:
             os.environ["MALLOC_TRIM_THRESHOLD_"] = inherited
     client = Client(cluster)
@@ -85,6 +101,12 @@ def open_client(scheduler: str | None = None, workers: int | None = None) -> Ite
     finally:
         client.close()
         cluster.close()
+
+
+def _main_thread() -> bool:
+    import threading
+
+    return threading.current_thread() is threading.main_thread()
 
 
 def _trim_threshold() -> str | None:

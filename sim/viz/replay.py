@@ -31,9 +31,27 @@ from sim.viz.scene import Links, Scene, Stats, Vehicles
 from sim.viz.signals import SignalLayer, approximate_stop_lines, build_signal_layer
 from sim.viz.streets import build_street_layer
 from sim.viz.style import DEFAULT_RSU_RADIUS_M
+from vehicles.classes import CLASS_BY_CODE
 
 #: Frames of other kinds match a state when their times differ by less than this [s].
 TIME_EPS_S = 1e-6
+
+#: Frame kinds the replay reads and the columns each must have. Every column of these kinds must
+#: be numeric and one-dimensional, and positions finite: a trace comes from users and other tools,
+#: and a damaged one must be one `ReplayError` when it is opened, not an IndexError (or a hang over
+#: a billion lanes) in the middle of drawing.
+_REQUIRED: dict[str, tuple[str, ...]] = {
+    "state": ("cls", "x_m", "y_m"), "tx": ("vehicle_id",),
+    "rx": ("packet_id", "rx_vehicle_id", "rx_rsu", "reason"),
+    "route": ("x_m", "y_m", "route", "lanes", "lane_width_m"), "rsus": ("x_m", "y_m"),
+    "signals": ("x_m", "y_m", "axis_rad"), "signal_state": (), "stop_state": (), "rsu_state": (),
+    "edges": ("x_m", "y_m", "cores"), "edge_state": (), "rsu_edge": ("edge",),
+    "pedestrians": ("x_m", "y_m"),
+}
+_FINITE = ("x_m", "y_m", "heading_rad", "axis_rad", "lane_width_m")
+_INTEGER = ("vehicle_id", "cls", "route", "lanes", "lane", "packet_id", "rx_vehicle_id", "rx_rsu",
+            "reason", "cores", "edge", "busy", "queue")
+_MAX_LANES = 64
 
 
 class ReplayError(V2xSimError):
@@ -96,10 +114,18 @@ class ReplaySource:
                     street[fr.kind] = fr
                 elif fr.kind in timed:
                     timed[fr.kind].append(fr)
-        except (TraceFormatError, OSError) as exc:
-            raise ReplayError(f"{self.trace}: cannot read the trace ({exc})") from None
+        except TraceFormatError as exc:  # its message names the file
+            raise ReplayError(f"cannot read the trace: {exc}") from None
+        except OSError as exc:
+            raise ReplayError(f"{self.trace}: cannot read the trace ({exc.strerror})") from None
         except KeyError as exc:
             raise ReplayError(f"{self.trace}: a frame lacks the column {exc}") from None
+        for fr in [*states, *tx, *rx, *routes.values(), *signal_states, *edge_frames["edge_state"],
+                   *edge_frames["rsu_edge"], *peds, *timed["stop_state"], *timed["rsu_state"],
+                   *(f for f in (signals, edges) if f is not None)]:
+            _check_frame(self.trace, fr)
+        if rx and any("packet_id" not in f.cols for f in tx):
+            raise ReplayError(f"{self.trace}: a tx frame lacks the column 'packet_id'")
         if not states:
             raise ReplayError(f"{self.trace}: no vehicle states recorded "
                               "(the run had output.trace.states=false, or it ended at once)")
@@ -265,6 +291,31 @@ class ReplaySource:
             i = int(np.searchsorted(self._cbr[0], t_s + TIME_EPS_S, side="right")) - 1
             cbr = float(self._cbr[1][i]) if i >= 0 else None
         return Stats(prr_300m=prr, latency_p95_ms=lat, cbr=cbr, label="PRR, latency: whole run")
+
+
+def _check_frame(trace: Path, fr: Frame) -> None:
+    """Raises `ReplayError` for a frame the replay could not draw (see `_REQUIRED`)."""
+    where = f"{trace}: {fr.kind} frame at t={fr.t_s:g} s"
+    for name in _REQUIRED.get(fr.kind, ()):
+        if name not in fr.cols:
+            raise ReplayError(f"{where} lacks the column {name!r}")
+    for name, col in fr.cols.items():
+        if col.ndim != 1 or col.dtype.kind not in "biuf":
+            raise ReplayError(f"{where}: column {name!r:.40} is not a numeric vector "
+                              f"({col.dtype.str}, shape {col.shape})")
+        if name in _INTEGER and col.dtype.kind not in "biu":
+            raise ReplayError(f"{where}: column {name!r} is not of an integer type")
+        if name in _FINITE and not np.isfinite(col).all():
+            raise ReplayError(f"{where}: column {name!r} has non-finite values")
+    if fr.kind == "state" and fr.n:
+        cls = fr.cols["cls"]
+        if cls.min() < 0 or cls.max() >= len(CLASS_BY_CODE):
+            raise ReplayError(f"{where}: vehicle class codes outside 0..{len(CLASS_BY_CODE) - 1}")
+    if fr.kind == "route" and fr.n:
+        lanes, width = fr.cols["lanes"], fr.cols["lane_width_m"]
+        if lanes.min() < 1 or lanes.max() > _MAX_LANES or width.min() <= 0 or width.max() > 50:
+            raise ReplayError(f"{where}: lanes outside 1..{_MAX_LANES} or lane width outside "
+                              "(0, 50] m")
 
 
 def _series(frames: list[Frame]) -> tuple[list[Frame], np.ndarray]:
