@@ -181,3 +181,97 @@ def test_both_engines_serve_the_bus_stops(tmp_path: Path, engine: str) -> None:
     v = json.loads((tmp_path / "summary.json").read_text())["vehicles"]
     assert v["bus_stops"] >= 2  # the first buses each way (due at 0 and 60 s), first stop at 300 m
     assert v["by_class"]["bus"] >= 2
+
+
+def test_a_dark_signal_is_named_by_its_tls_id_and_leaves_the_signals(tmp_path: Path) -> None:
+    """network.signals_off: an unknown id is one line naming the net's lights; a known one takes
+    the light out of the signals (no stop line, no SPaT), its junction keeps its give-way rules."""
+    import subprocess
+    import sys
+
+    from sim.scenario.build import build_world
+    from sim.scenario.loader import load_scenario
+
+    proc = subprocess.run([sys.executable, "-m", "sim.cli", "run", "auto-city-grid", "--set",
+                           "network.signals_off=[n99]", "--until", "5", "--out",
+                           str(tmp_path / "run")], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2
+    last = proc.stderr.strip().splitlines()[-1]  # after the progress line: the net is read
+    assert "Traceback" not in proc.stderr and last.startswith("v2xsim: error: ")
+    assert "network.signals_off[0]" in last and "cluster_n2_n3" in last
+    lit = build_world(load_scenario("auto-city-grid", ["mobility.engine=internal"]))
+    dark = build_world(load_scenario("auto-city-grid-intersection-no-v2x",
+                                     ["mobility.engine=internal"]))
+    assert lit.signals is not None and dark.signals is not None
+    assert "tls:cluster_n2_n3" in lit.signals.ids
+    assert set(dark.signals.ids) == set(lit.signals.ids) - {"tls:cluster_n2_n3"}
+    assert dark.mobility.junction_yields is not None and len(dark.mobility.junction_yields) > 0
+
+
+def test_piece_crossings_are_inside_junctions_only() -> None:
+    """Edges of a SUMO net that cross without a junction are grade separated (the 飞跃路 tunnel,
+    bridges): no conflict points there, only between the lanes of one junction."""
+    from sim.scenario.build import build_world
+    from sim.scenario.loader import load_scenario
+    from vehicles.apps.crossings import find_piece_crossings
+
+    world = build_world(load_scenario("auto-city-grid", ["mobility.engine=internal"]))
+    shared = world.mobility.shared
+    assert shared is not None
+    c = find_piece_crossings(world.geometry, shared)
+    names = [shared.names[int(k)] for k in c.route] + [shared.names[int(k)] for k in c.other]
+    assert len(c) > 100 and all(n.startswith(":") for n in names)
+    same = [shared.names[int(a)][1:].rsplit("_", 2)[0] == shared.names[int(b)][1:].rsplit("_", 2)[0]
+            for a, b in zip(c.route, c.other)]
+    assert all(same)
+
+
+@pytest.mark.slow
+def test_sumo_vehicles_are_seen_inside_junctions(tmp_path: Path) -> None:
+    """Under SUMO a vehicle inside a junction is on the lane of its connection's internal edge,
+    which need not be the one its route names (":J_0_1" for ":J_0_0"): its arc position must
+    still advance through the junction, or the crossing monitor and ICW never see it there."""
+    import json
+
+    from sim.runner import run_scenario
+    from sim.scenario.loader import load_scenario
+
+    run_scenario(load_scenario("auto-city-grid-intersection-no-v2x", [
+        "duration_s=45", "output.trace.states=false"]), tmp_path)
+    crossing = json.loads((tmp_path / "summary.json").read_text())["applications"]["crossing"]
+    assert crossing["conflict_points"] > 100
+    assert crossing["min_pet_s"] is not None  # vehicles entered and left conflict zones
+
+
+def test_drivers_who_miss_priority_are_a_share_of_each_group_by_vehicle_id() -> None:
+    from vehicles.junction_yield import misses_priority
+
+    ids = np.arange(20_000, dtype=np.int64)
+    human = np.zeros(len(ids), np.int64)  # L0
+    automated = np.full(len(ids), 4, np.int64)  # L4
+    share = misses_priority(human, ids, 0.1, 0.0, key=7)
+    assert 0.09 < share.mean() < 0.11
+    assert np.array_equal(share, misses_priority(human, ids, 0.1, 0.0, key=7))  # no draw
+    assert not misses_priority(automated, ids, 0.1, 0.0, key=7).any()
+    assert misses_priority(automated, ids, 0.0, 1.0, key=7).all()
+    assert not np.array_equal(share, misses_priority(human, ids, 0.1, 0.0, key=8))
+
+
+@pytest.mark.slow
+def test_drivers_who_miss_priority_do_not_give_way() -> None:
+    """Internal engine, an all-L0 fleet: with every human driver missing priority, only the
+    service vehicles (L4 whatever the mix: bus, sweepers, vans) still give way."""
+    from sim.core.engine import Engine
+    from sim.scenario.build import build_world
+    from sim.scenario.loader import load_scenario
+
+    yields = {}
+    for share in (0.0, 1.0):
+        loaded = load_scenario("auto-city-grid-intersection-no-v2x", [
+            "mobility.engine=internal", "fleet.automation={L0: 1.0}",
+            f"fleet.human.misses_priority_share={share}"])
+        world = build_world(loaded)
+        Engine(world).run(40_000)
+        assert world.mobility.junction_yields is not None
+        yields[share] = world.mobility.junction_yields.yields
+    assert yields[0.0] > 200 and yields[1.0] < yields[0.0] / 10

@@ -20,6 +20,8 @@ BRIEF_S = {
     "auto-city-grid": 45.0,  # SUMO inserts the demand; the first bus stop is ~300 m in
     "auto-city-grid-peak": 45.0,
     "auto-city-grid-services": 150.0,  # the first buses clear the busy entries and stop
+    "auto-city-grid-intersection-v2x": 45.0,  # the grid filled: ICW warnings at many junctions
+    "auto-city-grid-intersection-no-v2x": 45.0,
 }
 
 

@@ -17,7 +17,9 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
+from sim.core.rng import hash_uniform
 from sim.core.road import RouteGeometry
+from vehicles.classes import AUTOMATED_FROM_LEVEL
 from vehicles.idm import idm_acceleration
 from vehicles.shared_roads import KEY_M, SharedRoads, expand_ranges, piece_sides
 from vehicles.table import VehicleTable
@@ -31,6 +33,17 @@ MAX_STOP_DECEL_MPS2 = 4.0
 MIN_CROSS_SPEED_MPS = 3.0  # a waiting vehicle crosses at least this fast
 
 
+def misses_priority(automation: IntArray, ids: IntArray, human_share: float,
+                    automated_share: float, key: int) -> NDArray[np.bool_]:
+    """Per vehicle: a driver who does not give way (does not see the priority vehicle in time).
+    A hash of the vehicle id, not a draw: the same vehicles whatever else is drawn, and the same
+    in both engines."""
+    share = np.where(automation >= AUTOMATED_FROM_LEVEL, automated_share, human_share)
+    if not share.any():
+        return np.zeros(len(ids), bool)
+    return hash_uniform(key, ids) < share
+
+
 class JunctionYields:
     """Conflict points where piece `minor` gives way to piece `major` (see the module doc)."""
 
@@ -41,6 +54,8 @@ class JunctionYields:
         self.minor = piece_sides(shared, geometry, minor, minor_s_m, minor_half_m)
         self.major = piece_sides(shared, geometry, major, major_s_m, major_half_m)
         self.yields = 0  # vehicle-steps spent giving way
+        #: (human share, automated share, hash key) of drivers who do not give way.
+        self.misses: tuple[float, float, int] = (0.0, 0.0, 0)
 
     def __len__(self) -> int:
         return self.n
@@ -87,6 +102,8 @@ class JunctionYields:
         can_stop = v ** 2 / (2.0 * np.maximum(stop_gap, 0.1)) <= MAX_STOP_DECEL_MPS2
         give_way = (on_route & (stop_gap > -0.5) & (stop_gap <= HORIZON_M) & can_stop
                     & (earliest[side.row[k]] < clear_s + GAP_S))
+        if self.misses[0] or self.misses[1]:
+            give_way &= ~misses_priority(t["automation"], t["id"], *self.misses)
         if not give_way.any():
             return cap
         self.yields += int(give_way.sum())

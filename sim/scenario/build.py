@@ -504,7 +504,11 @@ def build_world(loaded: LoadedScenario) -> World:
             *mobility_args, net_path=loaded.resolve(spec.network.sumo_net),
             routes_path=loaded.resolve(spec.traffic.sumo_routes),
             sumo_seed=int(rng.generator("sumo-engine").integers(1, 2**31 - 1)),
-            trip_ids=[tr.id for tr in sumo.trips], source=source)
+            trip_ids=[tr.id for tr in sumo.trips], source=source,
+            signals_off=tuple(spec.network.signals_off),
+            misses_priority=(spec.fleet.human.misses_priority_share,
+                             spec.fleet.automated.misses_priority_share,
+                             rng.key("misses-priority")))
     else:
         mobility = Mobility(*mobility_args)
     streets = None
@@ -517,6 +521,9 @@ def build_world(loaded: LoadedScenario) -> World:
     piece_crossings = find_piece_crossings(geometry, shared) if shared is not None else None
     if shared is not None and piece_crossings is not None and spec.mobility.engine != "sumo":
         mobility.junction_yields = _junction_yields(sumo.net, geometry, shared, piece_crossings)
+        mobility.junction_yields.misses = (spec.fleet.human.misses_priority_share,
+                                           spec.fleet.automated.misses_priority_share,
+                                           rng.key("misses-priority"))
     r = spec.radio
     medium = SidelinkMedium(
         cfg,

@@ -33,6 +33,10 @@ class NetworkSpec(_Spec):
         "default: Changchun Auto City. Geo-referenced nets keep their own projection")
     signals: bool = Field(default=True, description="Turn the net's traffic lights (tlLogic) "
                           "into signals (with SPaT/MAP content for RSUs)")
+    signals_off: list[str] = Field(
+        default_factory=list, description="Traffic lights (tlLogic ids) switched off: dark or "
+        "flashing yellow, the junction's right-of-way rules apply (SUMO's 'off' program); no "
+        "SPaT/MAP from them")
 
 
 class TrafficSpec(_Spec):

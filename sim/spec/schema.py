@@ -130,6 +130,10 @@ class DriverSpec(Spec):
     time_headway_s: Annotated[float, Field(gt=0.0, le=5.0)]
     desired_speed_factor: Annotated[float, Field(gt=0.3, le=1.5)] = 1.0
     desired_speed_factor_sd: Annotated[float, Field(ge=0.0, le=0.3)] = 0.0
+    misses_priority_share: Annotated[float, Field(ge=0.0, le=1.0)] = Field(
+        default=0.0, description="Share of these drivers who do not see crossing traffic that has "
+        "right of way in time (the blind corner, a misjudged gap) and so do not give way inside "
+        "junctions; per vehicle, both engines (SUMO: junctionModel.ignoreTypes)")
 
 
 def _human() -> DriverSpec:

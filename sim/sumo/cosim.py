@@ -47,6 +47,7 @@ from sim.sumo.compare import write_static_programs
 from sim.sumo.demand import VCLASS_TO_CLASS, route_demand
 from vehicles.classes import AUTOMATION_LEVELS, VEHICLE_CLASSES
 from vehicles.fleetplan import ScriptedVehicle
+from vehicles.junction_yield import misses_priority
 from vehicles.mobility import Mobility
 
 #: Variables subscribed for every vehicle (traci.constants values; libsumo uses the same).
@@ -63,7 +64,9 @@ class SumoMobility(Mobility):
     """A `MobilityModel` whose vehicles SUMO moves (see the module docstring)."""
 
     def __init__(self, *args: Any, net_path: Path, routes_path: Path, sumo_seed: int,
-                 trip_ids: list[str], source: str, **kwargs: Any) -> None:
+                 trip_ids: list[str], source: str, signals_off: tuple[str, ...] = (),
+                 misses_priority: tuple[float, float, int] = (0.0, 0.0, 0),
+                 **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         try:
             import libsumo
@@ -91,6 +94,9 @@ class SumoMobility(Mobility):
                            "--duration-log.disable", "true"])
         except Exception as exc:  # libsumo raises its own TraCIException / FatalTraCIError
             raise ScenarioError(source, "network.sumo_net", f"SUMO did not start: {exc}") from None
+        for tls in signals_off:  # dark or flashing yellow: the junction's priority rules
+            libsumo.trafficlight.setProgram(tls, "off")
+        self._misses = misses_priority
         self._row_of_sumo: dict[str, int] = {}  # rebuilt each step
         self._sumo_ids: list[str] = []  # SUMO id per table row, in row order
         self._overridden: set[str] = set()
@@ -100,7 +106,14 @@ class SumoMobility(Mobility):
         self._piece_start: list[dict[str, float]] = []
         for rt in self.geo.routes:
             bounds = (0.0, *rt.junctions_s_m)
-            self._piece_start.append({n: float(bounds[j]) for j, n in enumerate(rt.road_names)})
+            starts = {n: float(bounds[j]) for j, n in enumerate(rt.road_names)}
+            # A route names the junction lane its connection takes (":J3_0_0"); SUMO reports the
+            # lane (":J3_0_1" of the same internal edge when it came from another lane), and
+            # the state is looked up by the lane's edge: key junction pieces by edge too.
+            for j, name in enumerate(rt.road_names):
+                if name.startswith(":"):
+                    starts.setdefault(name.rpartition("_")[0], float(bounds[j]))
+            self._piece_start.append(starts)
         self._route_of_edges = {tuple(n for n in rt.road_names if not n.startswith(":")): r
                                 for r, rt in enumerate(self.geo.routes)}
         self.closed = False
@@ -218,6 +231,15 @@ class SumoMobility(Mobility):
             vehicle.setActionStepLength(sid, min(max(1, int(steps)), max_steps) * self.dt_s, True)
         self._add(attrs, np.zeros(n, np.int64), np.zeros(n), np.zeros(n), now_ms,
                   self._script_rng, always_trip=True)
+        if self._misses[0] or self._misses[1]:
+            # Drivers who do not give way: SUMO's junction model ignores every foe (of any type)
+            # for them, red lights still hold them.
+            t = self.table
+            types = " ".join(self._sumo.vehicletype.getIDList())
+            for sid, miss in zip(ids, misses_priority(t["automation"][-n:], t["id"][-n:],
+                                                      *self._misses)):
+                if miss:
+                    vehicle.setParameter(sid, "junctionModel.ignoreTypes", types)
         self._sumo_ids += list(ids)
 
     def _arrivals(self, now_ms: int, ids: tuple[str, ...] | list[str]) -> None:

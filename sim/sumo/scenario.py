@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from sim.core.errors import ScenarioError
 from sim.core.input_file import MAX_SUMO_BYTES, check_regular_file
 from sim.core.road import Route
 from sim.spec.schema import LatLon, PhaseSpec, RouteSpec, ScenarioSpec, SignalSpec, VehicleSpec
@@ -83,11 +84,16 @@ def import_sumo(spec: ScenarioSpec, resolve: Callable[[str], Path], source: str,
                                                f"vehicle {tr.id!r} route"))
         vehicles += _vehicles(spec, trips, by_edges, routes, route_specs, demand_rng)
     signals = list(spec.signals)
+    for i, tls in enumerate(spec.network.signals_off):
+        if tls not in net.programs:
+            known = ", ".join(sorted(net.programs)) or "none"
+            raise ScenarioError(source, f"network.signals_off[{i}]",
+                                f"{tls!r} is no traffic light of the net (it has: {known})")
     if spec.network.signals:
         used = {e for r in routes for e in r.road_names}
         for prog in net.programs.values():
-            if not used & set(prog.link_edge.values()):
-                continue  # no route passes this light
+            if not used & set(prog.link_edge.values()) or prog.id in spec.network.signals_off:
+                continue  # no route passes this light, or it is switched off
             plan = signal_plan(net, prog)
             if not plan:
                 continue

@@ -273,8 +273,16 @@ class CrossingMonitor:
         }
 
 
+def _junction_of(piece: str) -> str | None:
+    """The junction of a SUMO junction lane (":<junction>_<link>_<lane>"); None for an edge."""
+    if not piece.startswith(":"):
+        return None
+    parts = piece[1:].rsplit("_", 2)
+    return parts[0] if len(parts) == 3 else None
+
+
 def find_piece_crossings(geometry, shared) -> Crossings:  # type: ignore[no-untyped-def]
-    """Crossings between pieces of road of a SUMO network (edges, junction lanes), in the piece
+    """Crossings between the junction lanes of one junction of a SUMO network, in the piece
     frame of `shared` (a `vehicles.shared_roads.SharedRoads`): each crossing once per piece pair,
     however many routes use the pieces, so the cost follows the net, not the demand. Pieces that
     follow each other, merge into the same piece or leave the same piece are not crossings.
@@ -308,8 +316,11 @@ def find_piece_crossings(geometry, shared) -> Crossings:  # type: ignore[no-unty
     width = float(np.median(geometry.lane_width_m)) if len(geometry.lane_width_m) else 3.2
     half = shared.lanes_of_key * width / 2.0 + HALF_VEHICLE_WIDTH_M
     rows: list[tuple[int, int, float, float, float, float]] = []
+    junction = [_junction_of(shared.names[k]) for k in keys]
     for i, j in zip(*np.nonzero(np.triu(overlap, 1))):
         a, b = keys[i], keys[j]
+        if junction[i] is None or junction[i] != junction[j]:
+            continue  # edges that cross without a junction are grade separated (bridge, tunnel)
         if b in nxt[a] or a in nxt[b] or nxt[a] & nxt[b] or prv[a] & prv[b]:
             continue
         for s_a, s_b in crossing_points(paths[i], paths[j]):
