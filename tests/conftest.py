@@ -16,3 +16,15 @@ def tiny(tmp_path: Path) -> Path:
     from tests.helpers.scenarios import tiny_scenario
 
     return tiny_scenario(tmp_path)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--fuzz-long", action="store_true", default=False,
+                     help="fuzz the input readers (tests/test_fuzz_inputs.py) with a long, "
+                          "random budget instead of the short reproducible one")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    from tests.helpers import fuzz
+
+    fuzz.LONG = bool(config.getoption("--fuzz-long"))
