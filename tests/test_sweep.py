@@ -306,3 +306,20 @@ def test_local_sweep_workers_share_the_cores_for_radio_threads(monkeypatch) -> N
         seen = set(client.run(lambda: __import__("os").environ.get("V2XSIM_THREADS")).values())
     assert seen == {str(max(1, default_workers() // 2))}
     assert "V2XSIM_THREADS" not in os.environ  # the caller's environment is left alone
+
+
+def test_a_hostile_latency_config_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]
+                                               ) -> None:
+    """Sweep configurations go through the scenario loader's YAML reader: an alias bomb is
+    refused with one line (it was expanded by yaml.safe_load)."""
+    from sim.cli import main
+
+    rows = ["a: &a [1, 1, 1, 1, 1, 1, 1, 1, 1]"]
+    for prev, name in zip("abcdef", "bcdefg"):
+        rows.append(f"{name}: &{name} [" + ", ".join([f"*{prev}"] * 9) + "]")
+    bomb = tmp_path / "bomb.yaml"
+    bomb.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    code = main(["bench", "latency", "airport-expressway", "--config", str(bomb), "--seeds", "1",
+                 "--out", str(tmp_path / "out")])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and "alias" in err[0]

@@ -118,7 +118,7 @@ def find_scenario(name_or_path: str) -> Path:
     )
 
 
-def _read_yaml(path: Path) -> dict[str, Any]:
+def read_yaml(path: Path) -> dict[str, Any]:
     """A scenario file's top-level mapping: a regular UTF-8 (or UTF-16/32 with BOM) file within
     MAX_YAML_BYTES, YAML within MAX_YAML_DEPTH and MAX_YAML_NODES, keys plain and unique."""
     text = read_text(path, MAX_YAML_BYTES)
@@ -255,7 +255,7 @@ def _load_with_bases(path: Path, chain: tuple[Path, ...] = ()) -> tuple[dict[str
         raise ScenarioError(str(path), "base", "circular 'base' chain")
     if len(chain) >= MAX_BASE_CHAIN:
         raise ScenarioError(str(path), "base", f"more than {MAX_BASE_CHAIN} 'base' files chained")
-    data = _read_yaml(path)
+    data = read_yaml(path)
     _flatten_expect(data, str(path))  # flat keys before merging, so a child overrides its base
     dirs = [path.parent]
     base = data.get("base")

@@ -30,9 +30,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from sim.core.errors import ScenarioError
+from sim.scenario.loader import read_yaml
 from sim.sweep.errors import SweepError
 from sim.sweep.grid import SweepPoint, check_unique_ids, format_value, make_point
 
@@ -175,12 +174,7 @@ def parse_config(data: Any, source: str, default_name: str) -> BenchConfig:
 def load_config(name_or_path: str) -> BenchConfig:
     """Reads and checks a configuration by shipped name or path. Raises `SweepError`."""
     path = find_config(name_or_path)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise SweepError(f"{path}: cannot read ({exc.strerror})") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark else ""
-        raise SweepError(f"{path}: YAML syntax error{where}") from None
+    # The scenario loader's reader: regular files within a size cap, checked encoding, bounded
+    # nesting and alias expansion, plain unique keys (a sweep file is as hostile as a scenario).
+    data = read_yaml(path)
     return parse_config(data, str(path), path.stem)
