@@ -225,21 +225,32 @@ def _check_flows(routes_path: Path) -> None:
         pass
 
 
-def _flow_count(el: Any) -> float:
-    """How many vehicles a flow departs (as `_flow_times` expands it)."""
+def _flow_form(el: Any) -> tuple[float, float, str, float]:
+    """(begin, end, how, value) of a flow: how is "period" (value in s, also from vehsPerHour),
+    "number", "probability" (per second) or "" (none of them: no vehicles)."""
     begin = _float(el.getAttributeSecure("begin", 0.0), 0.0)
     end = _float(el.getAttributeSecure("end", 3600.0), 3600.0)
     if el.hasAttribute("period") and not str(el.period).startswith("exp"):
-        period = _float(el.period, 0.0)
-    elif el.hasAttribute("vehsPerHour"):
-        period = 3600.0 / max(_float(el.vehsPerHour, 1.0), 1e-9)
-    elif el.hasAttribute("number"):
-        return max(_float(el.number, 0), 0.0)
-    elif el.hasAttribute("probability"):
+        return begin, end, "period", _float(el.period, 0.0)
+    if el.hasAttribute("vehsPerHour"):
+        return begin, end, "period", 3600.0 / max(_float(el.vehsPerHour, 1.0), 1e-9)
+    if el.hasAttribute("number"):
+        return begin, end, "number", _float(el.number, 0)
+    if el.hasAttribute("probability"):
+        return begin, end, "probability", _float(el.probability, 0.0)
+    return begin, end, "", 0.0
+
+
+def _flow_count(el: Any) -> float:
+    """How many vehicles a flow departs (as `_flow_times` expands it)."""
+    begin, end, how, value = _flow_form(el)
+    if how == "number":
+        return max(value, 0.0)
+    if how == "probability":
         return max(float(np.ceil(end) - np.floor(begin)), 0.0)
-    else:
-        return 0.0
-    return max(float(np.ceil((end - begin) / period - 1e-9)), 0.0) if period > 0 else 0.0
+    if how == "period" and value > 0:
+        return max(float(np.ceil((end - begin) / value - 1e-9)), 0.0)
+    return 0.0
 
 
 def _too_many(n: float, el: Any) -> None:
@@ -249,25 +260,17 @@ def _too_many(n: float, el: Any) -> None:
 
 
 def _flow_times(el: Any, rng: np.random.Generator) -> list[float]:
-    begin = _float(el.getAttributeSecure("begin", 0.0), 0.0)
-    end = _float(el.getAttributeSecure("end", 3600.0), 3600.0)
-    if el.hasAttribute("period") and not str(el.period).startswith("exp"):
-        period = _float(el.period, 0.0)
-    elif el.hasAttribute("vehsPerHour"):
-        period = 3600.0 / max(_float(el.vehsPerHour, 1.0), 1e-9)
-    elif el.hasAttribute("number"):
-        n = max(int(_float(el.number, 0)), 0)
+    begin, end, how, value = _flow_form(el)
+    if how == "number":
+        n = max(int(value), 0)
         _too_many(n, el)
         return [begin + k * (end - begin) / n for k in range(n)] if n else []
-    elif el.hasAttribute("probability"):
-        p = _float(el.probability, 0.0)
+    if how == "probability":
         _too_many(np.ceil(end) - np.floor(begin), el)
         secs = np.arange(int(np.floor(begin)), int(np.ceil(end)))
-        return [float(s) for s in secs[rng.random(len(secs)) < p]]
-    else:
+        return [float(s) for s in secs[rng.random(len(secs)) < value]]
+    if how != "period" or value <= 0:
         return []
-    if period <= 0:
-        return []
-    count = np.ceil((end - begin) / period - 1e-9)
+    count = np.ceil((end - begin) / value - 1e-9)
     _too_many(count, el)
-    return list(begin + period * np.arange(int(count)))
+    return list(begin + value * np.arange(int(count)))

@@ -247,9 +247,9 @@ class CrossingMonitor:
         self._last_ms[occupied] = now_ms
         # Collisions: both sides of a crossing occupied at once by vehicles whose bodies touch
         # (few crossings and occupants at once: a short loop).
-        row_of = dict(zip(ids[row].tolist(), row.tolist()))
         current: set[tuple[int, int, int]] = set()
         both = np.flatnonzero(occupied[0::2] & occupied[1::2])
+        row_of = dict(zip(ids[row].tolist(), row.tolist())) if len(both) else {}
         for j in both:
             a_ids = codes[codes // span == 2 * j] % span
             b_ids = codes[codes // span == 2 * j + 1] % span
