@@ -187,34 +187,41 @@ class RoadsideNetwork(Participant):
     def after_batch(self, world: World, b: RadioBatch) -> None:
         self._radio_until_ms = b.t0_ms + b.n_subframes
         links, tx = b.result.links, b.tx
-        ok = links.success
-        rx_vid = b.node_vehicle_id[links.rx]
-        from_vehicle = b.tx_vehicle_id[links.tx] >= 0
-        sf = tx.subframe_ms[links.tx]
-        gen = tx.gen_ms[links.tx]
+        # Only decoded links carry information: gathered once, in link order.
+        okl = np.flatnonzero(links.success)
+        ltx, lrx = links.tx[okl], links.rx[okl]
+        rx_vid = b.node_vehicle_id[lrx]
+        from_vehicle = b.tx_vehicle_id[ltx] >= 0
+        sf = tx.subframe_ms[ltx]
+        gen = tx.gen_ms[ltx]
+        to_vehicle = rx_vid >= 0
         # Direct V2V (pc5 path).
-        m = ok & (rx_vid >= 0) & from_vehicle
-        self.hops.record("pc5", "pc5_wait_up", sf[m] - gen[m], sf[m])
-        self.hops.record("pc5", "air_up", np.ones(int(m.sum())), sf[m])
-        self.hops.record("pc5", "e2e", sf[m] + 1 - gen[m], sf[m])
+        m = to_vehicle & from_vehicle
+        s_m, g_m = sf[m], gen[m]
+        self.hops.record("pc5", "pc5_wait_up", s_m - g_m, s_m)
+        self.hops.record("pc5", "air_up", np.ones(len(s_m)), s_m)
+        self.hops.record("pc5", "e2e", s_m + 1 - g_m, s_m)
         # RSU downlink at vehicles.
         assert b.tx_path is not None and b.tx_origin_ms is not None
-        m = ok & (rx_vid >= 0) & ~from_vehicle
-        path = b.tx_path[links.tx[m]]
-        origin = b.tx_origin_ms[links.tx[m]]
+        m = to_vehicle & ~from_vehicle
+        down_tx = ltx[m]
+        path = b.tx_path[down_tx]
+        origin = b.tx_origin_ms[down_tx]
+        s_m, g_m = sf[m], gen[m]
         for code in np.unique(path):
             if code == PATH_REPEAT:  # no newer information: age only
                 continue
             sel = path == code
             name = PATH_NAMES[int(code)]
-            s, g, o = sf[m][sel], gen[m][sel], origin[sel]
+            s, g, o = s_m[sel], g_m[sel], origin[sel]
             self.hops.record(name, "pc5_wait_down", s - g, s)
             self.hops.record(name, "air_down", np.ones(len(s)), s)
             self.hops.record(name, "e2e", s + 1 - o, s)
-        mt = b.tx_msg_type[links.tx[m]]
+        mt = b.tx_msg_type[down_tx]
+        rx_down = rx_vid[m]
         for code, tracker in self.aoi.items():
             sel = mt == code
-            tracker.update(rx_vid[m][sel] * 8 + code, origin[sel])
+            tracker.update(rx_down[sel] * 8 + code, origin[sel])
         rsu_tx = b.tx_rsu >= 0
         for name, code in (("spat", MsgType.SPAT), ("map", MsgType.MAP), ("rsi", MsgType.RSI),
                            ("rsm", MsgType.RSM)):
@@ -223,7 +230,7 @@ class RoadsideNetwork(Participant):
         # RSU uplink -> backhaul -> edge.
         if self.edges:
             with self.hops.batched():  # the per-RSU loop's samples, added once per hop
-                self._forward(world, b, links, ok, from_vehicle, sf, gen)
+                self._forward(world, b, ltx, lrx, from_vehicle, sf, gen)
 
     def on_step(self, world: World, now_ms: int) -> None:
         for e in self.edges:
@@ -340,14 +347,16 @@ class RoadsideNetwork(Participant):
     def _edge_km(self, r: int, e: int) -> float:
         return float(np.linalg.norm(self.rsus.xy_m[r] - self.edge_xy_m[e])) / 1000.0
 
-    def _forward(self, world: World, b: RadioBatch, links: Any, ok: NDArray[np.bool_],
+    def _forward(self, world: World, b: RadioBatch, ltx: IntArray, lrx: IntArray,
                  from_vehicle: NDArray[np.bool_], sf: IntArray, gen: FloatArray) -> None:
+        """The BSMs RSUs decoded (`ltx`, `lrx`, ...: the batch's decoded links) and the roadside
+        sensor frames, over the backhaul to the serving edge."""
         es = self.edge_spec
-        rx_rsu = b.node_rsu[links.rx]
-        m = ok & (rx_rsu >= 0) & from_vehicle & (b.tx_msg_type[links.tx] == int(MsgType.BSM)) \
-            if es.forward_bsms else np.zeros(len(ok), bool)
+        rx_rsu = b.node_rsu[lrx]
+        m = (rx_rsu >= 0) & from_vehicle & (b.tx_msg_type[ltx] == int(MsgType.BSM)) \
+            if es.forward_bsms else np.zeros(len(ltx), bool)
         rsu_of, arrive = rx_rsu[m], (sf[m] + 1).astype(np.float64)
-        gen_m, tx_i = gen[m], links.tx[m]
+        gen_m, tx_i, sf_m = gen[m], ltx[m], sf[m]
         fr = self._frames
         bsm_bytes = float(self.spec.messages.bsm.size_bytes)
         # GNSS errors of every forwarding vehicle at once (a keyed, per-vehicle draw), looked up
@@ -362,7 +371,7 @@ class RoadsideNetwork(Participant):
             mine = np.flatnonzero(rsu_of == r)
             fmine = np.flatnonzero(fr.rsu == r)
             n_b, n_f = len(mine), len(fmine)
-            self.hops.record("rsu_edge", "pc5_wait_up", sf[m][mine] - gen_m[mine], arrive[mine])
+            self.hops.record("rsu_edge", "pc5_wait_up", sf_m[mine] - gen_m[mine], arrive[mine])
             self.hops.record("rsu_edge", "air_up", np.ones(n_b), arrive[mine])
             if e < 0:
                 self.counts["no_edge"] += (1 if n_b else 0) + n_f

@@ -369,8 +369,8 @@ def _main(argv: list[str] | None) -> int:
         from sim.viz.cli import cmd_view
 
         return cmd_view(args)
-    if args.command in ("sweep", "bench"):
-        return int(args.func(args))  # sim.sweep.cli.cmd_sweep / cmd_bench
+    if args.command in ("sweep", "bench", "compare"):
+        return int(args.func(args))  # sim.sweep.cli.cmd_sweep / cmd_bench / cmd_compare
     if args.command == "calibrate":
         from sim.calibration.cli import cmd_calibrate
 

@@ -128,7 +128,7 @@ def run_scenario(
     # The scenario as the user wrote it (on a SUMO net the world's spec also lists what the SUMO
     # files added: routes, vehicles, signals; written here they would be added twice on re-run).
     resolved = loaded.spec.model_dump(mode="json", exclude={"base"})
-    for section in ("map", "network"):  # absent, not null: `map: null` is refused on load
+    for section in ("map", "network", "view"):  # absent, not null: `map: null` is refused on load
         if resolved.get(section) is None:
             resolved.pop(section, None)
     for section, key in (("map", "geojson"), ("network", "sumo_net"), ("traffic", "sumo_routes")):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from sim.runner import run_scenario
@@ -46,6 +47,14 @@ def test_icw_reduces_crossing_collisions_at_the_auto_city_left_turn(tmp_path: Pa
     assert c_off["collisions"] >= 2
     assert c_on["collisions"] < c_off["collisions"]
     assert icw["warnings"] > 0 and icw["lead_time_s"]["mean"] > 2.0
+    # Each collision is listed: when, where (at the one conflict point), who.
+    events = c_off["collision_events"]
+    assert len(events) == c_off["collisions"]
+    xy = np.array([[e["x_m"], e["y_m"]] for e in events])
+    assert np.ptp(xy, axis=0).max() < 20.0
+    assert all(len(e["vehicle_ids"]) == 2 and e["vehicle_ids"][0] != e["vehicle_ids"][1]
+               and len(e["equipped"]) == 2 for e in events)
+    assert [e["t_s"] for e in events] == sorted(e["t_s"] for e in events)
 
 
 @pytest.mark.slow

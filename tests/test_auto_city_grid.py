@@ -15,7 +15,8 @@ from sim.sumo.from_lines import ClassRule, RoadLine, lines_to_plain
 sumolib = pytest.importorskip("sumolib", reason="the v2xsim[sumo] extra is not installed")
 
 DATA = Path(__file__).resolve().parent.parent / "scenarios" / "data"
-OUTPUTS = ("auto_city_grid.net.xml", "auto_city_grid.rou.xml", "auto_city_grid_peak.rou.xml")
+OUTPUTS = ("auto_city_grid.net.xml", "auto_city_grid.rou.xml", "auto_city_grid_peak.rou.xml",
+           "auto_city_grid_buildings.geojson")
 
 
 def test_the_shipped_net_and_demand_regenerate_byte_identically(tmp_path: Path) -> None:

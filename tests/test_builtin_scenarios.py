@@ -22,6 +22,7 @@ BRIEF_S = {
     "auto-city-grid-services": 150.0,  # the first buses clear the busy entries and stop
     "auto-city-grid-intersection-v2x": 45.0,  # the grid filled: ICW warnings at many junctions
     "auto-city-grid-intersection-no-v2x": 45.0,
+    "auto-city-grid-intersection-nlos": 120.0,  # ICW warnings round the blind corners
 }
 
 

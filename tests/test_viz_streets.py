@@ -83,7 +83,7 @@ def test_street_map_has_every_lane_junction_and_controlled_link_of_the_net(world
     links = {(c.getFromLane().getID(), c.getTLLinkIndex()) for e in net.getEdges()
              for cs in e.getOutgoing().values() for c in cs if c.getTLSID()}
     assert len(st.stop_lane) == len(links) > 100
-    assert set(st.stop_signal.tolist()) == set(range(len(world.signals)))  # all 12 signals
+    assert set(st.stop_signal.tolist()) == set(range(len(world.signals)))  # every signal
     assert all(" x " in n for n in st.signal_names)  # named after the streets that meet there
 
 

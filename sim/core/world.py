@@ -131,6 +131,9 @@ class World:
     data_hashes: dict[str, str] = field(default_factory=dict)
     #: Every street of the network with its lanes and stop bars, for drawing (SUMO nets only).
     streets: StreetMap | None = None
+    #: What the viewer frames when it opens (xmin, ymin, xmax, ymax; the scenario's `view:`);
+    #: None: the whole network.
+    view_bounds_m: tuple[float, float, float, float] | None = None
 
     @property
     def pedestrians(self) -> ColumnTable | None:

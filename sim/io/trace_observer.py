@@ -42,6 +42,13 @@ class TraceObserver:
         if rs is not None and len(rs.edge_xy_m):  # edge (MEC) servers, additive to the format
             self.writer.write("edges", 0.0, x_m=rs.edge_xy_m[:, 0], y_m=rs.edge_xy_m[:, 1],
                               cores=np.array([n.cores for n in rs.edge_spec.nodes], dtype=np.int64))
+        bld = getattr(getattr(world.medium, "cfg", None), "buildings", None)
+        if bld is not None:  # footprints blocking links (map.buildings_nlos), additive
+            self.writer.write("buildings", 0.0, x_m=bld.edge_a_m[:, 0], y_m=bld.edge_a_m[:, 1],
+                              building=np.asarray(bld.edge_building, dtype=np.int64))
+        if world.view_bounds_m is not None:  # the area of interest (`view:`), additive
+            x0, y0, x1, y1 = world.view_bounds_m
+            self.writer.write("view", 0.0, x_m=np.array([x0, x1]), y_m=np.array([y0, y1]))
         if world.streets is not None:  # the whole street network (SUMO nets), additive
             write_streets(self.writer, world.streets)
         for i, route in enumerate(g.routes):

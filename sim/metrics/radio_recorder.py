@@ -145,7 +145,8 @@ class RadioRecorder:
                  if len(self._pir_key) else np.zeros(len(k0), bool))
         gaps.append(t0[known] - self._pir_last_ms[pos[known]])
         gap = np.minimum(np.concatenate(gaps), PIR_MAX_MS)
-        self.pir_hist += np.bincount(gap, minlength=self.pir_hist.size)
+        counts = np.bincount(gap)  # up to the longest gap seen (gap <= PIR_MAX_MS: fits)
+        self.pir_hist[:len(counts)] += counts
         # The table stays sorted by pair: known pairs update in place, new ones are inserted
         # (a few per batch), forgotten ones are dropped now and then (no re-sort per batch).
         last = np.ones(len(key), bool)

@@ -391,8 +391,12 @@ class SidelinkMedium:
             gen_ms=np.concatenate([tx.gen_ms, tx.gen_ms[sib_tx]]),
         )
         links = result.sensing_links()
-        rep = np.where(links.rx >= n_v, k, 1)
-        li = np.repeat(np.arange(len(links.tx)), rep)
+        # The scheduler learns only from decoded SCIs: the others are left out of the view
+        # before the RSU links are copied per stream (same SCIs, in the same order).
+        heard = np.flatnonzero(links.sci_ok)
+        l_rx = links.rx[heard]
+        rep = np.where(l_rx >= n_v, k, 1)
+        li = heard[np.repeat(np.arange(len(heard)), rep)]
         first = np.cumsum(rep) - rep
         within = np.arange(len(li)) - np.repeat(first, rep)
         rx_view = np.where(links.rx[li] >= n_v, n_v + (links.rx[li] - n_v) * k + within, links.rx[li])

@@ -53,6 +53,8 @@ from sim.scenario.fleet_build import (
 )
 from sim.scenario.geojson_map import load_geojson
 from sim.scenario.loader import LoadedScenario
+from sim.scenario.rsu_layout import check_separation, spaced_sites
+from sim.scenario.view import view_bounds
 from sim.spec.schema import MessagePrioritySpec, ScenarioSpec, SignalSpec
 from sim.spec.units import s_to_ms
 from vehicles.apps.crossings import Crossings, find_piece_crossings
@@ -198,6 +200,12 @@ def _rsus(loaded: LoadedScenario, projection: LocalProjection, routes: list[Rout
         xy = np.concatenate([xy, net_xy])
         ll = np.concatenate([ll, projection.to_wgs84(net_xy[:, 0], net_xy[:, 1]).reshape(-1, 2)])
         keys += [f"rsus.positions_xy_m[{i}]" for i in range(len(net_xy))]
+    spaced_xy, spaced_keys = spaced_sites(spec, routes, loaded.source)
+    if len(spaced_xy):
+        xy = np.concatenate([xy, spaced_xy])
+        ll = np.concatenate([ll, projection.to_wgs84(spaced_xy[:, 0], spaced_xy[:, 1]).reshape(-1, 2)])
+        keys += spaced_keys
+    check_separation(xy, keys, loaded.source)
     if len(xy):
         dist = np.min([distance_to_polyline_m(xy, r.xy_m) for r in routes], axis=0)
         far = np.flatnonzero(dist > spec.max_offset_m)
@@ -546,4 +554,6 @@ def build_world(loaded: LoadedScenario) -> World:
         signals=signals, stop_lines=stop_lines, step_ms=step_ms,
         duration_ms=s_to_ms(spec.duration_s), radio_batch_ms=spec.radio.batch_ms,
         participants=participants, data_hashes=hashes, streets=streets,
+        view_bounds_m=view_bounds(spec, source, projection, geometry, signals, rsus.xy_m,
+                                  sumo.net if loaded.spec.network is not None else None),
     )

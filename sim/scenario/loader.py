@@ -54,10 +54,11 @@ class LoadedScenario:
 
     def scenario_hash(self) -> str:
         """sha256 of the validated spec (canonical JSON); data files are hashed by the builder."""
-        # `expect` only judges results, so changing a threshold keeps the hash (and sweep resumes).
+        # `expect` only judges results, so changing a threshold keeps the hash (and sweep resumes);
+        # `view` only places the viewer's camera.
         # `base` and data-file locations say where things are, not what they are (the manifest
         # hashes the data files' contents): a moved or resolved copy keeps the hash.
-        dumped = self.spec.model_dump(mode="json", exclude={"expect", "base"})
+        dumped = self.spec.model_dump(mode="json", exclude={"expect", "base", "view"})
         for section, key in (("map", "geojson"), ("network", "sumo_net"), ("traffic", "sumo_routes")):
             if dumped.get(section) and dumped[section].get(key):
                 dumped[section][key] = Path(dumped[section][key]).name

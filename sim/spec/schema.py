@@ -396,6 +396,22 @@ class RsuSpec(Spec):
                                    Field(min_length=2, max_length=2)]] = Field(
         default_factory=list,
         description="Extra RSU sites in the SUMO net's own x/y metres (with network.sumo_net)")
+    spacing_m: Annotated[float, Field(ge=50.0, le=20_000.0)] | None = Field(
+        default=None, description="One RSU every spacing_m along rsus.spacing_routes (the "
+        "corridor-deployment layout); added to the other sites: set an inherited rsus.geojson "
+        "to null to replace it")
+    spacing_routes: list[str] = Field(
+        default_factory=list, description="Route ids rsus.spacing_m applies to (default: the "
+        "first route)")
+    offset_m: Annotated[float, Field(ge=0.0, le=20_000.0)] | None = Field(
+        default=None, description="Arc position of the first spaced site (default: half the "
+        "spacing, so that the sites sit centred on the route)")
+    side: Literal["right", "left"] = Field(
+        default="right", description="Side of the route the spaced sites stand on (right: the "
+        "kerb side when driving on the right)")
+    setback_m: Annotated[float, Field(ge=0.0, le=100.0)] = Field(
+        default=3.0, description="Spaced sites' distance beyond the route's outer lane edge "
+        "(right) or its centre line (left)")
     at_signals: bool = Field(
         default=False, description="One RSU at every signalised junction (urban practice: an "
         "RSU per intersection, sending that signal's SPaT and MAP), besides the sites listed")
@@ -584,6 +600,24 @@ class OutputSpec(Spec):
     trace: TraceSpec = Field(default_factory=TraceSpec)
 
 
+class ViewSpec(Spec):
+    """Where the viewer's default view looks: the area under test, not the whole network."""
+
+    around: str | None = Field(
+        default=None, pattern=r"^(signal|junction|rsu|incident):\S.*$",
+        description="signal:ID (a traffic light, also one switched off), junction:ID (a SUMO "
+        "junction), rsu:N or incident:N (0-based, in the order listed)")
+    center: LatLon | None = Field(default=None, description="Or a point (lon/lat)")
+    radius_m: Annotated[float, Field(ge=20.0, le=50_000.0)] = Field(
+        default=300.0, description="Half the side of the square the default view frames")
+
+    @model_validator(mode="after")
+    def _one_place(self) -> ViewSpec:
+        if (self.around is None) == (self.center is None):
+            raise ValueError("give exactly one of view.around and view.center")
+        return self
+
+
 class ScenarioSpec(Spec):
     name: str = Field(min_length=1)
     description: str = ""
@@ -625,6 +659,8 @@ class ScenarioSpec(Spec):
     metrics: MetricsSpec = Field(default_factory=MetricsSpec)
     output: OutputSpec = Field(default_factory=OutputSpec)
     expect: Expectations = Field(default_factory=dict, description=EXPECT_DESCRIPTION)
+    view: ViewSpec | None = Field(default=None, description="The viewer's default view "
+                                  "(default: the whole network)")
 
     @model_validator(mode="after")
     def _unique_route_ids(self) -> ScenarioSpec:

@@ -14,6 +14,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from sim.sweep.kpis import APP_NAMES, KPI_BY_NAME
+
 if TYPE_CHECKING:
     from rich.console import Console
 
@@ -56,8 +58,27 @@ def add_parsers(subparsers: Any) -> None:
     sw.add_argument("--seeds", type=int, required=True, metavar="N",
                     help="run seeds 1..N at every point (overrides the scenario seed)")
     sw.add_argument("--out", type=Path, required=True, metavar="DIR", help="sweep directory")
+    sw.add_argument("--metrics", metavar="NAME,NAME,...",
+                    help="columns of the printed table, by KPI name (e.g. collisions,"
+                         "safety.min_ttc_s,applications.ebw.lead_time_s.p50; results.csv keeps "
+                         "them all). Default: PRR, latency, CBR, RTF, collisions, minimum TTC and "
+                         "the warnings and lead time of each enabled application")
     _add_execution_args(sw)
     sw.set_defaults(func=cmd_sweep)
+
+    cmp = subparsers.add_parser(
+        "compare", help="two runs, sweep points or one-point sweeps side by side, with B - A",
+        description="Prints each outcome of A and B (mean ± 95 % CI over their seeds) and the "
+                    "difference B - A with its 95 % CI: paired over common seeds (with/without "
+                    "V2X pairs and sweep points share traffic per seed), Welch's otherwise; "
+                    "'yes' where the interval excludes 0. A and B: a run directory, a sweep "
+                    "point directory (DIR/points/<id>) or a sweep directory with one point.")
+    cmp.add_argument("a", type=Path, metavar="A", help="the reference (run, point or sweep dir)")
+    cmp.add_argument("b", type=Path, metavar="B", help="the design compared with it")
+    cmp.add_argument("--metrics", metavar="NAME,NAME,...",
+                     help="KPIs to compare (default: every outcome both sides recorded)")
+    cmp.add_argument("--json", type=Path, metavar="FILE", help="also write the rows as JSON")
+    cmp.set_defaults(func=cmd_compare)
 
     bench = subparsers.add_parser("bench", help="benchmarks of the simulated system under load")
     kinds = bench.add_subparsers(dest="bench_kind", required=True)
@@ -222,20 +243,62 @@ _SWEEP_COLUMNS: tuple[tuple[str, str, int], ...] = (
 )
 
 
-def _sweep_table(plan: SweepPlan, rows: Sequence[dict[str, Any]]) -> Any:
+#: Outcome columns of the default table when the runs have them: (name, heading, digits).
+_OUTCOME_COLUMNS: tuple[tuple[str, str, int], ...] = (
+    ("collisions", "collisions", 2), ("applications.crossing.collisions", "crossing coll.", 2),
+    ("safety.min_ttc_s", "min TTC s", 2),
+    *((k, h, d) for app in APP_NAMES for k, h, d in (
+        (f"applications.{app}.warnings", f"{app.upper()} warnings", 1),
+        (f"applications.{app}.lead_time_s.p50", f"{app.upper()} lead p50 s", 2))),
+)
+
+
+def parse_metrics(text: str | None) -> list[str] | None:
+    """`--metrics a,b,c` -> KPI names (None: the default columns); an unknown name is bad input
+    that lists the closest names."""
+    if text is None:
+        return None
+    import difflib
+
+    from sim.core.errors import V2xSimError
+
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    if not names:
+        raise V2xSimError("--metrics: expected one or more KPI names separated by commas")
+    for n in names:
+        if n not in KPI_BY_NAME:
+            close = difflib.get_close_matches(n, list(KPI_BY_NAME), n=4, cutoff=0.4)
+            hint = f"closest: {', '.join(close)}" if close else \
+                f"e.g. {', '.join(list(KPI_BY_NAME)[:6])}"
+            raise V2xSimError(f"--metrics {n!r}: no such KPI ({hint}; all of them: "
+                              "README, Sweeps)")
+    return names
+
+
+def _table_columns(rows: Sequence[dict[str, Any]],
+                   metrics: list[str] | None) -> list[tuple[str, str, int]]:
+    if metrics is not None:
+        return [(m, m, 3) for m in metrics]
+    present = [c for c in _OUTCOME_COLUMNS if any(r.get(f"{c[0]}_mean") is not None for r in rows)]
+    return [*_SWEEP_COLUMNS, *present]
+
+
+def _sweep_table(plan: SweepPlan, rows: Sequence[dict[str, Any]],
+                 metrics: list[str] | None = None) -> Any:
     from rich.table import Table
 
     keys = [k for k, _ in plan.points[0].assignment] if plan.points else []
+    columns = _table_columns(rows, metrics)
     t = Table(title=f"sweep results (mean ± 95 % CI over seeds 1..{len(plan.seeds)})")
     t.add_column("point")
     for k in keys:
         t.add_column(k.rsplit(".", 1)[-1], justify="right")
     t.add_column("n", justify="right")
-    for _, label, _ in _SWEEP_COLUMNS:
+    for _, label, _ in columns:
         t.add_column(label, justify="right")
     for r in rows:
         cells = [r["point_id"], *(str(r.get(k)) for k in keys), _n_cell(r)]
-        cells += [_fmt_ci(r.get(f"{k}_mean"), r.get(f"{k}_ci95"), d) for k, _, d in _SWEEP_COLUMNS]
+        cells += [_fmt_ci(r.get(f"{k}_mean"), r.get(f"{k}_ci95"), d) for k, _, d in columns]
         t.add_row(*cells, style="red" if r["status"] != "ok" else None)
     return t
 
@@ -252,6 +315,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     console = Console(stderr=True)
     try:
         _check_execution_args(args)
+        metrics = parse_metrics(args.metrics)
         axes = parse_grid(args.grid)
         points = expand_grid(axes)
         one_per_value = [[ov] for axis in axes for ov in axis.overrides()]
@@ -262,7 +326,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         return _bad_input(str(exc))
     paths = write_tables(plan, records)
     if not interrupted:  # interrupted: one line, from _finish
-        _stdout().print(_sweep_table(plan, point_rows(plan, records)))
+        _stdout().print(_sweep_table(plan, point_rows(plan, records), metrics))
         console.print("tables: " + ", ".join(str(p) for p in paths))
     return _finish(console, plan, records, interrupted)
 
@@ -344,3 +408,51 @@ def main(argv: list[str] | None = None, prog: str = "v2xsim") -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+def _fmt_num(v: Any, digits: int = 3) -> str:
+    if v is None:
+        return "n/a"
+    if isinstance(v, int) or float(v).is_integer() and abs(float(v)) >= 10:
+        return f"{v:.0f}"
+    return f"{v:.{digits}g}" if abs(float(v)) < 1e-3 and v != 0 else f"{v:.{digits}f}"
+
+
+def _pm(mean: Any, half: Any) -> str:
+    text = _fmt_num(mean)
+    return text if half is None or mean is None else f"{text} ± {_fmt_num(half)}"
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    """`v2xsim compare A B`: outcomes side by side with the difference and its CI."""
+    from rich.table import Table
+
+    from sim.core.errors import V2xSimError
+    from sim.sweep.compare import compare, load_side, write_json
+
+    try:
+        metrics = parse_metrics(args.metrics)
+        a, b = load_side(args.a), load_side(args.b)
+        rows = compare(a, b, metrics)
+        if args.json is not None:
+            write_json(args.json, rows, args.a, args.b)
+    except V2xSimError as exc:
+        return _bad_input(str(exc))
+    except OSError as exc:
+        return _bad_input(f"{exc.filename}: {exc.strerror}")
+    paired = any(r.paired for r in rows)
+    how = ("paired over common seeds" if paired else "Welch" if min(len(a), len(b)) >= 2
+           else "no CI with one seed a side (sweep --seeds N for one)")
+    t = Table(title=f"A = {args.a} ({len(a)} seed{'s' if len(a) != 1 else ''})  vs  "
+                    f"B = {args.b} ({len(b)} seed{'s' if len(b) != 1 else ''}); "
+                    f"B - A: {how}, 95 % CI")
+    for col, just in (("KPI", "left"), ("A", "right"), ("B", "right"), ("B - A", "right"),
+                      ("significant", "center")):
+        t.add_column(col, justify=just)  # type: ignore[arg-type]
+    for r in rows:
+        sig = r.significant
+        t.add_row(r.kpi.name, _pm(r.a, r.a_ci), _pm(r.b, r.b_ci), _pm(r.diff, r.diff_ci),
+                  "n/a" if sig is None else ("yes" if sig else "no"),
+                  style="bold" if sig else None)
+    _stdout().print(t)
+    return EXIT_OK

@@ -9,7 +9,7 @@ the run: peak memory, radio link evaluations).
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,7 +20,39 @@ class Kpi:
     source: str  # "summary", "manifest" or "cost"
     path: str  # dotted path inside that document
     label: str  # for tables and plot axes, with unit
+    #: An outcome only some scenarios have (an application's warnings): its column appears when
+    #: a run of the table has a value.
+    optional: bool = False
 
+
+#: The applications whose outcomes a table can carry (vehicles.apps.manager.APP_NAMES).
+APP_NAMES = ("ebw", "fcw", "icw", "rlvw", "vrucw", "evw", "slw", "tjw", "glosa")
+
+#: Safety and service outcomes, named after their summary.json keys (`--metrics` takes them).
+OUTCOME_KPIS: tuple[Kpi, ...] = (
+    Kpi("safety.near_misses", "summary", "safety.near_misses", "near misses (TTC < 1.5 s)"),
+    Kpi("safety.min_ttc_s", "summary", "safety.min_ttc_s", "minimum TTC (s)"),
+    Kpi("safety.hard_braking_events", "summary", "safety.hard_braking_events",
+        "hard-braking events"),
+    Kpi("red_light_violations", "summary", "red_light_violations", "red-light violations"),
+    Kpi("applications.crossing.collisions", "summary", "applications.crossing.collisions",
+        "crossing collisions", optional=True),
+    Kpi("applications.crossing.near_misses", "summary", "applications.crossing.near_misses",
+        "crossing near misses (PET)", optional=True),
+    Kpi("applications.warnings_total", "summary", "applications.warnings_total",
+        "warnings (all applications)"),
+    *(k for app in APP_NAMES for k in (
+        Kpi(f"applications.{app}.warnings", "summary", f"applications.{app}.warnings",
+            f"{app.upper()} warnings", optional=True),
+        Kpi(f"applications.{app}.lead_time_s.p5", "summary", f"applications.{app}.lead_time_s.p5",
+            f"{app.upper()} lead time p5 (s)", optional=True),
+        Kpi(f"applications.{app}.lead_time_s.p50", "summary",
+            f"applications.{app}.lead_time_s.p50", f"{app.upper()} lead time p50 (s)",
+            optional=True),
+        Kpi(f"applications.{app}.mean_latency_ms", "summary",
+            f"applications.{app}.mean_latency_ms", f"{app.upper()} warning latency mean (ms)",
+            optional=True))),
+)
 
 KPIS: tuple[Kpi, ...] = (
     Kpi("prr_100m", "summary", "messages.prr.at_100m", "PRR at 100 m"),
@@ -35,9 +67,17 @@ KPIS: tuple[Kpi, ...] = (
     Kpi("wall_time_s", "manifest", "wall_time_s", "wall time (s)"),
     Kpi("peak_rss_mb", "cost", "peak_rss_mb", "peak RSS (MB)"),
     Kpi("link_evals_per_s", "cost", "link_evals_per_s", "link evaluations per wall second"),
+    *OUTCOME_KPIS,
 )
 
 KPI_BY_NAME = {k.name: k for k in KPIS}
+
+
+def table_kpis(kpis_per_run: Sequence[Mapping[str, Any]]) -> list[Kpi]:
+    """The KPIs a table of these runs carries: every always-present one, and each optional one
+    that at least one run has (a disabled application's columns would be empty)."""
+    return [k for k in KPIS if not k.optional
+            or any(r.get(k.name) is not None for r in kpis_per_run)]
 
 
 def _get(doc: Mapping[str, Any] | None, dotted: str) -> float | int | None:

@@ -15,7 +15,7 @@ from typing import Any
 
 from sim.io.rundir import write_csv
 from sim.sweep.grid import SweepPoint
-from sim.sweep.kpis import KPIS
+from sim.sweep.kpis import table_kpis
 from sim.sweep.stats import mean_ci
 from sim.sweep.sweep import SweepPlan
 from sim.sweep.tasks import RunRecord
@@ -37,6 +37,7 @@ def run_rows(plan: SweepPlan, records: Sequence[RunRecord]) -> list[Row]:
     by_id = {p.point_id: p for p in plan.points}
     labels, keys = _point_columns(plan.points)
     order = {(t.point_id, t.seed): i for i, t in enumerate(plan.tasks())}
+    kpis = table_kpis([r.kpis for r in records])
     rows = []
     for r in sorted(records, key=lambda r: order[(r.point_id, r.seed)]):
         p = by_id[r.point_id]
@@ -44,7 +45,7 @@ def run_rows(plan: SweepPlan, records: Sequence[RunRecord]) -> list[Row]:
         row |= {k: dict(p.labels).get(k) for k in labels}
         row |= {k: p.values.get(k) for k in keys}
         row |= {"status": r.status, "error": r.error, "reused": r.skipped}
-        row |= {k.name: r.kpis.get(k.name) for k in KPIS}
+        row |= {k.name: r.kpis.get(k.name) for k in kpis}
         row |= {"worker": r.worker, "run_dir": os.path.relpath(r.out_dir, plan.out_dir)}
         rows.append(row)
     return rows
@@ -53,6 +54,7 @@ def run_rows(plan: SweepPlan, records: Sequence[RunRecord]) -> list[Row]:
 def point_rows(plan: SweepPlan, records: Sequence[RunRecord]) -> list[Row]:
     """One row per point: labels, grid values, n_seeds (successful), n_failed, KPI mean and CI."""
     labels, keys = _point_columns(plan.points)
+    kpis = table_kpis([r.kpis for r in records])
     rows = []
     for p in plan.points:
         mine = [r for r in records if r.point_id == p.point_id]
@@ -67,7 +69,7 @@ def point_rows(plan: SweepPlan, records: Sequence[RunRecord]) -> list[Row]:
         row |= {k: p.values.get(k) for k in keys}
         row |= {"n_seeds": len(ok), "n_failed": len(failed), "status": status,
                 "error": failed[0].error if failed else None}
-        for k in KPIS:
+        for k in kpis:
             ci = mean_ci(r.kpis.get(k.name) for r in ok)
             row[f"{k.name}_mean"] = ci.mean
             row[f"{k.name}_ci95"] = ci.half_width

@@ -19,6 +19,7 @@ import numpy as np
 
 from sim.metrics.kpi import prr_at, quantile_from_hist
 from sim.metrics.radio_recorder import LATENCY_BIN_MS
+from sim.viz.buildings import FloatArray, building_rings
 from sim.viz.edges import edge_layer_from_world
 from sim.viz.roads import RoadLayer, RouteShape, build_road_layer
 from sim.viz.scene import Links, Scene, Stats, Vehicles
@@ -89,6 +90,12 @@ def links_from_batch(batch: RadioBatch) -> Links:
                  rx_vehicle_id=batch.node_vehicle_id, rx_rsu=batch.node_rsu, reason=links.reason)
 
 
+def buildings_of(world: World) -> tuple[FloatArray, ...] | None:
+    """The footprints the radio tests links against (static), one (K, 2) ring per building."""
+    b = getattr(getattr(world.medium, "cfg", None), "buildings", None)
+    return None if b is None else building_rings(b.edge_a_m, b.edge_building)
+
+
 def scene_from_world(world: World, roads: RoadLayer, now_ms: int,
                      batches: Sequence[RadioBatch] = (), stats: Stats | None = None,
                      rsu_radius_m: float = DEFAULT_RSU_RADIUS_M,
@@ -117,6 +124,7 @@ def scene_from_world(world: World, roads: RoadLayer, now_ms: int,
             [world.pedestrians["x_m"], world.pedestrians["y_m"]]),
         streets=streets, stop_colours=stop_colours_at(world, now_ms),
         rsu_alive=None if alive is None else np.array(alive, dtype=bool),
+        focus_bounds_m=world.view_bounds_m, buildings_xy_m=buildings_of(world),
     )
 
 

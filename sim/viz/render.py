@@ -25,6 +25,7 @@ import numpy as np
 
 from sim.viz import style
 from sim.viz._pygame import pygame
+from sim.viz.buildings import draw_buildings
 from sim.viz.camera import Camera
 from sim.viz.overlay import HudState, Overlay
 from sim.viz.roads import DASH_M
@@ -54,6 +55,8 @@ class Renderer:
     def draw(self, surface: Any, scene: Scene, camera: Camera, hud: HudState | None = None) -> None:
         """Draws the whole frame; `hud` None draws the world and the attribution only."""
         surface.fill(style.BACKGROUND)
+        if scene.buildings_xy_m:
+            draw_buildings(surface, scene.buildings_xy_m, camera)
         streets = scene.streets
         if streets is not None:  # the whole network, lanes as painted, stop bars per link
             draw_streets(surface, streets, camera)

@@ -25,6 +25,7 @@ from sim.io.rundir import read_json
 from sim.io.street_frames import KINDS as STREET_KINDS
 from sim.io.street_frames import streets_from_frames
 from sim.io.trace import Frame, TraceFormatError, read_trace
+from sim.viz.buildings import building_rings
 from sim.viz.edges import EdgeLayer
 from sim.viz.roads import RoadLayer, RouteShape, build_road_layer
 from sim.viz.scene import Links, Scene, Stats, Vehicles
@@ -46,11 +47,11 @@ _REQUIRED: dict[str, tuple[str, ...]] = {
     "route": ("x_m", "y_m", "route", "lanes", "lane_width_m"), "rsus": ("x_m", "y_m"),
     "signals": ("x_m", "y_m", "axis_rad"), "signal_state": (), "stop_state": (), "rsu_state": (),
     "edges": ("x_m", "y_m", "cores"), "edge_state": (), "rsu_edge": ("edge",),
-    "pedestrians": ("x_m", "y_m"),
+    "pedestrians": ("x_m", "y_m"), "view": ("x_m", "y_m"), "buildings": ("x_m", "y_m", "building"),
 }
 _FINITE = ("x_m", "y_m", "heading_rad", "axis_rad", "lane_width_m")
 _INTEGER = ("vehicle_id", "cls", "route", "lanes", "lane", "packet_id", "rx_vehicle_id", "rx_rsu",
-            "reason", "cores", "edge", "busy", "queue")
+            "reason", "cores", "edge", "busy", "queue", "building")
 _MAX_LANES = 64
 
 
@@ -83,6 +84,8 @@ class ReplaySource:
         signals: Frame | None = None
         signal_states: list[Frame] = []
         edges: Frame | None = None
+        view: Frame | None = None
+        buildings: Frame | None = None
         edge_frames: dict[str, list[Frame]] = {"edge_state": [], "rsu_edge": []}
         peds: list[Frame] = []
         street: dict[str, Frame] = {}
@@ -102,6 +105,10 @@ class ReplaySource:
                     rsu_xy = np.column_stack([fr.cols["x_m"], fr.cols["y_m"]]).astype(np.float64)
                 elif fr.kind == "signals":
                     signals = fr
+                elif fr.kind == "view":
+                    view = fr
+                elif fr.kind == "buildings":
+                    buildings = fr
                 elif fr.kind == "signal_state":
                     signal_states.append(fr)
                 elif fr.kind == "edges":
@@ -122,7 +129,7 @@ class ReplaySource:
             raise ReplayError(f"{self.trace}: a frame lacks the column {exc}") from None
         for fr in [*states, *tx, *rx, *routes.values(), *signal_states, *edge_frames["edge_state"],
                    *edge_frames["rsu_edge"], *peds, *timed["stop_state"], *timed["rsu_state"],
-                   *(f for f in (signals, edges) if f is not None)]:
+                   *(f for f in (signals, edges, view, buildings) if f is not None)]:
             _check_frame(self.trace, fr)
         if rx and any("packet_id" not in f.cols for f in tx):
             raise ReplayError(f"{self.trace}: a tx frame lacks the column 'packet_id'")
@@ -164,6 +171,10 @@ class ReplaySource:
         self._edges = edges
         self._edge_frames = {k: (v, np.array([f.t_s for f in v])) for k, v in edge_frames.items()}
         self._peds = {f.t_s: f for f in peds}  # written with each state frame
+        self.focus_bounds_m = _focus_bounds(view)
+        self.buildings_xy_m = None if buildings is None else building_rings(
+            np.column_stack([buildings.cols["x_m"], buildings.cols["y_m"]]),
+            buildings.cols["building"])
         self.title = str(meta.get("scenario", self.trace.parent.name))
         step_ms = meta.get("step_ms")
         #: Mobility step [s]: the radio batches in [t, t + step) belong to the state at t.
@@ -221,6 +232,7 @@ class ReplaySource:
             streets=self.streets,
             stop_colours=self._latest("stop_state", "colour", t, np.int8),
             rsu_alive=self._latest("rsu_state", "alive", t, np.bool_),
+            focus_bounds_m=self.focus_bounds_m, buildings_xy_m=self.buildings_xy_m,
         )
         self._cache = (index, scene)
         return scene
@@ -291,6 +303,14 @@ class ReplaySource:
             i = int(np.searchsorted(self._cbr[0], t_s + TIME_EPS_S, side="right")) - 1
             cbr = float(self._cbr[1][i]) if i >= 0 else None
         return Stats(prr_300m=prr, latency_p95_ms=lat, cbr=cbr, label="PRR, latency: whole run")
+
+
+def _focus_bounds(view: Frame | None) -> tuple[float, float, float, float] | None:
+    """The recorded area of interest; None when absent or not a box (then the map is framed)."""
+    if view is None or view.n != 2:
+        return None
+    (x0, x1), (y0, y1) = (np.asarray(view.cols[c], dtype=np.float64) for c in ("x_m", "y_m"))
+    return (float(x0), float(y0), float(x1), float(y1)) if x1 > x0 and y1 > y0 else None
 
 
 def _check_frame(trace: Path, fr: Frame) -> None:

@@ -163,6 +163,10 @@ class Scene:
     stop_colours: NDArray[np.int8] | None = None
     #: (R,) RSU up (True) or in an outage; None: not known (drawn as up).
     rsu_alive: NDArray[np.bool_] | None = None
+    #: Building footprints that block radio links (map.buildings_nlos), each (K, 2); None: none.
+    buildings_xy_m: tuple[FloatArray, ...] | None = None
+    #: The scenario's area of interest (`view:`), framed when the viewer opens; None: the map.
+    focus_bounds_m: tuple[float, float, float, float] | None = None
 
     def map_bounds_m(self) -> tuple[float, float, float, float]:
         """What the default view frames: the whole street network where there is one (its
@@ -171,6 +175,10 @@ class Scene:
             return self.roads.bounds_m
         a, b = self.streets.bounds_m, self.roads.bounds_m
         return (min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3]))
+
+    def initial_bounds_m(self) -> tuple[float, float, float, float]:
+        """What the viewer frames when it opens: the area of interest, else the whole map."""
+        return self.focus_bounds_m if self.focus_bounds_m is not None else self.map_bounds_m()
 
     def stop_bar_colours(self) -> NDArray[np.int8] | None:
         """Colour per stop bar, None when unknown or mis-sized."""

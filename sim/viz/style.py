@@ -19,6 +19,8 @@ MEDIAN: RGB = (210, 180, 60)
 ROAD_FAR: RGB = (110, 115, 122)  # a carriageway too thin to draw as a surface
 STREET_FAR: RGB = (120, 126, 136)  # a street network seen whole: lighter than asphalt, reads as a map
 STREET_NAME: RGB = (225, 228, 232)
+BUILDING: RGB = (52, 46, 44)  # footprints that block radio links (map.buildings_nlos): warm grey
+BUILDING_EDGE: RGB = (92, 82, 76)
 STREET_NAME_SHADOW: RGB = (10, 10, 12)
 
 #: Colour per vehicle class name; every class in `vehicles.classes` must have one.

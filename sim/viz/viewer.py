@@ -28,7 +28,8 @@ MAX_FPS = 60
 
 @dataclass(frozen=True)
 class InitialView:
-    """Where the camera starts: fit the map unless a centre (point or node) or scale is given."""
+    """Where the camera starts: the scenario's area of interest (or the whole map) unless a
+    centre (point or node) or scale is given."""
 
     center_m: tuple[float, float] | None = None
     center_on: Selection | None = None  # resolved on the first scene that contains it
@@ -110,7 +111,7 @@ class Viewer:
         v = self.view
         if not self._placed:
             self._placed = True
-            self.camera.fit(scene.map_bounds_m())
+            self.camera.fit(scene.initial_bounds_m(), margin=0.0 if scene.focus_bounds_m else 0.05)
             if v.select is not None:
                 self.controls.select(v.select)
                 self.controls.following = v.follow and v.select.kind == "vehicle"

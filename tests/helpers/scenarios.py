@@ -29,6 +29,7 @@ def straight_road_geojson(path: Path, length_m: float = 2000.0, lanes: int = 2) 
 
 
 def tiny_scenario(tmp_path: Path, **overrides) -> Path:  # type: ignore[no-untyped-def]
+    tmp_path.mkdir(parents=True, exist_ok=True)
     straight_road_geojson(tmp_path / "road.geojson")
     data = {
         "name": "tiny",

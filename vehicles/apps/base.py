@@ -10,12 +10,13 @@ their generation time (signal plans, route geometry, perceived participants).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Generic, Protocol, TypeVar
 
 import numpy as np
 from numpy.typing import NDArray
 
+from sim.metrics.kpi import quantile_from_hist
 from sim.radio.medium import RadioBatch
 from vehicles.pedestrians import PedestrianTable
 from vehicles.table import VehicleTable
@@ -26,6 +27,10 @@ FloatArray = NDArray[np.float64]
 #: A reception is timed at the end of its 1 ms subframe; the requirement is checked on the age at
 #: the start of it (the convention of `latency.bsm.p99_ms <= 101` in the scenarios).
 TTI_MS = 1
+#: Lead-time histogram of every application's warnings: 0.05 s bins to 60 s (the apps warn a few
+#: seconds ahead; GLOSA advises up to a cycle ahead).
+LEAD_BIN_S = 0.05
+LEAD_MAX_S = 60.0
 
 
 @dataclass
@@ -39,6 +44,9 @@ class Receptions:
     brake_flag: NDArray[np.bool_]  # BSM event flag: hard braking
     gen_ms: FloatArray  # message generation time
     rx_ms: IntArray  # reception time: end of the subframe that carried it
+    #: `of_type` results, shared by the applications of one batch (FCW, EBW, ICW all take BSMs).
+    _by_types: dict[tuple[int, ...], Receptions] = field(default_factory=dict, repr=False,
+                                                          compare=False)
 
     @property
     def age_ms(self) -> FloatArray:
@@ -89,6 +97,9 @@ class AppStats:
     lead_time_s_sum: float = 0.0  # warning received -> would-be conflict, over the warnings
     lead_time_s_min: float = float("inf")
     lead_time_n: int = 0
+    #: Lead times in LEAD_BIN_S bins up to LEAD_MAX_S (the last bin takes the rest): p5 / p50.
+    lead_time_hist: NDArray[np.int64] = field(
+        default_factory=lambda: np.zeros(round(LEAD_MAX_S / LEAD_BIN_S) + 1, np.int64))
 
     @property
     def warning_latency_ms_sum(self) -> float:  # the name the EBW summary block reads
@@ -101,6 +112,9 @@ class AppStats:
             lead = lead_s[np.isfinite(lead_s)]
             self.lead_time_n += len(lead)
             self.lead_time_s_sum += float(lead.sum())
+            idx = np.clip(np.floor(lead / LEAD_BIN_S), 0, len(self.lead_time_hist) - 1)
+            self.lead_time_hist += np.bincount(idx.astype(np.int64),
+                                               minlength=len(self.lead_time_hist))
             if len(lead):
                 self.lead_time_s_min = min(self.lead_time_s_min, float(lead.min()))
 
@@ -113,8 +127,17 @@ class AppStats:
             "lead_time_s": {
                 "mean": round(self.lead_time_s_sum / m, 3) if m else None,
                 "min": round(self.lead_time_s_min, 3) if m else None,
+                "p5": _lead_quantile(self.lead_time_hist, 0.05) if m else None,
+                "p50": _lead_quantile(self.lead_time_hist, 0.5) if m else None,
             },
         }
+
+
+def _lead_quantile(hist: NDArray[np.int64], q: float) -> float | None:
+    """The q-quantile of binned lead times: the lower edge of its 0.05 s bin (a p5 is "at least
+    this much warning for 95 % of the warnings")."""
+    v = quantile_from_hist(hist, LEAD_BIN_S, q)
+    return None if v is None else round(float(v), 3)
 
 
 class AppSpec(Protocol):
@@ -145,8 +168,12 @@ class ReceptionApp(Generic[S]):
 
 
 def of_type(rec: Receptions, types: tuple[int, ...]) -> Receptions:
-    """Receptions of the message types an application uses."""
-    return rec.subset(np.isin(rec.msg_type, types))
+    """Receptions of the message types an application uses (the applications only read them:
+    one subset per batch and set of types serves them all)."""
+    found = rec._by_types.get(types)
+    if found is None:
+        found = rec._by_types[types] = rec.subset(np.isin(rec.msg_type, types))
+    return found
 
 
 def drop_stale(rec: Receptions, relevant: NDArray[np.bool_], req: Requirement,

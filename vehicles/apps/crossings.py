@@ -156,11 +156,18 @@ def crossing_angle(t: VehicleTable, a: NDArray[np.int64], b: NDArray[np.int64]
     return (d >= MIN_CROSSING_ANGLE_RAD) & (d <= np.pi - MIN_CROSSING_ANGLE_RAD)
 
 
+#: How many crossing collisions the summary lists one by one (the count has no limit).
+MAX_LISTED_COLLISIONS = 100
+
+
 @dataclass
 class CrossingStats:
     collisions: int = 0
     near_misses: int = 0
     min_pet_s: float = float("inf")
+    #: The first MAX_LISTED_COLLISIONS collisions: when, where and who (whether V2X-equipped), so
+    #: that a with/without-V2X pair can be read crash by crash.
+    events: list[dict[str, object]] = field(default_factory=list)
 
 
 def zone_occupants(table: VehicleTable, route: NDArray[np.int64], s_m: NDArray[np.float64],
@@ -259,7 +266,16 @@ class CrossingMonitor:
             touch = bodies_overlap(table, ra, rb) & crossing_angle(table, ra, rb)
             k = int(lower[j])
             current.update((k, int(a), int(b)) for a, b in zip(pa[touch], pb[touch]))
-        self.stats.collisions += len(current - self._colliding)
+        fresh = sorted(current - self._colliding)
+        self.stats.collisions += len(fresh)
+        for _k, a, b in fresh[:max(MAX_LISTED_COLLISIONS - len(self.stats.events), 0)]:
+            ra, rb = row_of[a], row_of[b]
+            self.stats.events.append({
+                "t_s": round(now_ms / 1000.0, 3),
+                "x_m": round(float(table["x_m"][ra] + table["x_m"][rb]) / 2.0, 1),
+                "y_m": round(float(table["y_m"][ra] + table["y_m"][rb]) / 2.0, 1),
+                "vehicle_ids": [a, b],
+                "equipped": [bool(table["equipped"][ra]), bool(table["equipped"][rb])]})
         self._colliding = current
         self._prev_codes = codes
 
@@ -270,6 +286,7 @@ class CrossingMonitor:
             "near_misses": self.stats.near_misses,
             "min_pet_s": None if self.stats.min_pet_s == float("inf")
             else round(self.stats.min_pet_s, 3),
+            "collision_events": list(self.stats.events),
         }
 
 
